@@ -1,0 +1,46 @@
+"""Domain exceptions, translated to exit codes once at the script edge (``cli.py``)."""
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; timers treat it as success
+
+
+class ArcticRouteError(Exception):
+    """A run failed; the message says what, why and what to do about it."""
+
+    exit_code = EXIT_FAILURE
+    severity = "error"
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+class BadInputError(ArcticRouteError):
+    """The user's input (option, config file, coordinate) is invalid; nothing was written."""
+
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(BadInputError):
+    """A configuration file or variable holds a value that cannot be used."""
+
+
+class LockHeldError(ArcticRouteError):
+    """Another run of the same command family holds the lock."""
+
+    exit_code = EXIT_LOCKED
+    severity = "warning"
+
+
+class NoRouteError(ArcticRouteError):
+    """No path satisfies the vessel's hard limits; the message names the blocking limit."""
+
+
+class NotYetAvailableError(ArcticRouteError):
+    """The provider has not published this day yet: not a failure of the run."""
+
+
+class DataValidationError(ArcticRouteError):
+    """A fetched or stored file does not look as its source promises."""
