@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grid import Y_MAX, X_MIN, Grid, to_lonlat
+from .grid import X_MIN, Y_MAX, Grid, to_lonlat
 
 _MARGIN_DEG = 0.01  # about 1.1 km of latitude
 _BAND_ROWS = 256

@@ -1,0 +1,184 @@
+"""Versioned artifacts behind canonical symbolic links, each with a ``.meta.json`` sidecar.
+
+A new version of ``<stem>.<ext>`` is written as ``<stem>_adv_v<N>.<ext>`` (atomically), its
+sidecar beside it, and then the canonical ``<stem>.<ext>`` (and its sidecar) is swapped to
+point at it. Where symbolic links are not permitted the canonical file is an atomic copy and
+the sidecar says ``"link": "copy"``. See docs/artifacts.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import atomic
+from .provenance import producer
+from .timeutil import iso_utc, utc_now
+
+SCHEMA_VERSION = 1
+META_SUFFIX = ".meta.json"
+_VERSION_RE = re.compile(r"^(?P<stem>.+)_adv_v(?P<version>\d+)$")
+
+
+@dataclass
+class ArtifactSpec:
+    """What an artifact is, independent of the bytes written for it."""
+
+    logical_id: str
+    root: str  # "data", "reports" or "outputs"
+    relpath: str  # canonical path relative to its root, forward slashes
+    kind: str
+    synthetic: bool
+    time_coverage: dict
+    grid: dict | None = None
+    tags: list[str] = field(default_factory=list)
+    inputs: list[dict] = field(default_factory=list)
+    params: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def meta_path_for(path: Path) -> Path:
+    return path.with_name(path.name + META_SUFFIX)
+
+
+def version_path(canonical: Path, version: int) -> Path:
+    return canonical.with_name(f"{canonical.stem}_adv_v{version}{canonical.suffix}")
+
+
+def parse_version(path: Path) -> tuple[str, int] | None:
+    """``(stem, version)`` of a versioned file name, or None for any other name."""
+    match = _VERSION_RE.match(path.stem)
+    return (match["stem"], int(match["version"])) if match else None
+
+
+def existing_versions(canonical: Path) -> dict[int, Path]:
+    """Versions of ``canonical`` on disk (data files, with or without a sidecar)."""
+    versions = {}
+    if not canonical.parent.is_dir():
+        return versions
+    for candidate in canonical.parent.glob(f"{canonical.stem}_adv_v*{canonical.suffix}"):
+        parsed = parse_version(candidate)
+        if parsed and parsed[0] == canonical.stem and candidate.suffix == canonical.suffix:
+            versions[parsed[1]] = candidate
+    return versions
+
+
+def read_meta(meta_file: Path) -> dict:
+    return json.loads(meta_file.read_text(encoding="utf-8"))
+
+
+def current_meta(roots: dict[str, Path], root: str, relpath: str) -> dict | None:
+    """Sidecar of the version the canonical path stands for, or None if there is none."""
+    canonical = roots[root] / relpath
+    if canonical.is_symlink():
+        target = canonical.parent / os.readlink(canonical)
+        meta_file = meta_path_for(target)
+    else:
+        meta_file = meta_path_for(canonical)
+    if not meta_file.is_file():
+        return None
+    return read_meta(meta_file)
+
+
+def _point_canonical(canonical: Path, target: Path) -> str:
+    """Swap ``canonical`` to ``target`` atomically; returns "symlink" or "copy"."""
+    tmp = atomic.temp_path_for(canonical)
+    try:
+        os.symlink(target.name, tmp)
+    except (OSError, NotImplementedError):
+        with atomic.atomic_path(canonical) as tmp_copy:
+            shutil.copyfile(target, tmp_copy)
+        return "copy"
+    try:
+        os.replace(tmp, canonical)
+    finally:
+        if tmp.is_symlink():
+            tmp.unlink()
+    return "symlink"
+
+
+def write_artifact(
+    roots: dict[str, Path],
+    spec: ArtifactSpec,
+    write: Callable[[Path], None],
+    *,
+    run_id: str,
+    command: str,
+) -> dict:
+    """Write a new version through ``write(tmp_path)``, its sidecar, and swap the canonical link.
+
+    If the bytes equal the current version's, the new copy is discarded and the current
+    sidecar is returned: unchanged content never makes a new version.
+    """
+    canonical = roots[spec.root] / spec.relpath
+    canonical.parent.mkdir(parents=True, exist_ok=True)
+    version = max(existing_versions(canonical), default=0) + 1
+    target = version_path(canonical, version)
+    with atomic.atomic_path(target) as tmp:
+        write(tmp)
+    sha = atomic.sha256_file(target)
+
+    previous = current_meta(roots, spec.root, spec.relpath)
+    if previous and previous.get("sha256") == sha and (roots[spec.root] / previous["path"]).is_file():
+        target.unlink()
+        return previous
+
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "logical_id": spec.logical_id,
+        "version": version,
+        "root": spec.root,
+        "path": target.relative_to(roots[spec.root]).as_posix(),
+        "canonical": spec.relpath,
+        "link": "symlink",
+        "sha256": sha,
+        "size_bytes": target.stat().st_size,
+        "created_at": iso_utc(utc_now()),
+        "run_id": run_id,
+        "producer": producer(command),
+        "kind": spec.kind,
+        "tags": list(spec.tags),
+        "synthetic": bool(spec.synthetic),
+        "time_coverage": spec.time_coverage,
+        "grid": spec.grid,
+        "inputs": spec.inputs,
+        "params": spec.params,
+        "warnings": list(spec.warnings),
+    }
+    link = _probe_link_mode(canonical)
+    meta["link"] = link
+    atomic.write_json(meta_path_for(target), meta)
+    _point_canonical(canonical, target)
+    _point_canonical(meta_path_for(canonical), meta_path_for(target))
+    return meta
+
+
+def _probe_link_mode(canonical: Path) -> str:
+    """Find out, before writing the sidecar, whether this folder allows symbolic links."""
+    probe = atomic.temp_path_for(canonical)
+    try:
+        os.symlink(canonical.name, probe)
+    except (OSError, NotImplementedError):
+        return "copy"
+    probe.unlink()
+    return "symlink"
+
+
+def input_ref(meta: dict) -> dict:
+    """How an artifact is cited in the ``inputs`` of the artifacts made from it."""
+    return {
+        "logical_id": meta["logical_id"],
+        "sha256": meta["sha256"],
+        "source_url": meta.get("params", {}).get("source_url"),
+    }
+
+
+def artifact_meta_schema() -> dict:
+    """The JSON Schema of a sidecar (package data; copied to docs/ by ``just docs``)."""
+    schema_file = Path(__file__).with_name("schemas") / "artifact-meta.schema.json"
+    return json.loads(schema_file.read_text(encoding="utf-8"))

@@ -1,0 +1,167 @@
+"""JSON Schemas for the three config files; every key has a type and a description."""
+
+_SOURCE = {
+    "type": "object",
+    "required": ["kind"],
+    "properties": {
+        "kind": {"enum": ["synthetic"], "description": "adapter kind (real-source kinds arrive with their adapters)"},
+    },
+}
+
+ENV_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "paths": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "data roots; relative paths resolve against the project folder",
+            "properties": {
+                "data": {"type": "string", "description": "processed layers and risk (ARCTICROUTE_DATA)"},
+                "reports": {"type": "string", "description": "monthly HTML reports (ARCTICROUTE_REPORTS)"},
+                "outputs": {"type": "string", "description": "routes, runs, logs, alerts (ARCTICROUTE_OUTPUTS)"},
+            },
+        },
+        "profile": {"type": "string", "description": "the profile used when none is given (ARCTICROUTE_PROFILE)"},
+        "grid": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "resolution_km": {
+                    "enum": [50, 25, 12.5, 6.25],
+                    "description": "cell size of the EPSG:3413 grid (ARCTICROUTE_GRID_KM)",
+                },
+            },
+        },
+        "profiles": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["synthetic", "sources"],
+                "properties": {
+                    "description": {"type": "string"},
+                    "synthetic": {"type": "boolean", "description": "true when the profile's data is made up"},
+                    "sources": {
+                        "type": "object",
+                        "propertyNames": {"enum": ["ice.sic", "wave.hs", "ais.density", "incidents"]},
+                        "additionalProperties": _SOURCE,
+                    },
+                },
+            },
+        },
+    },
+}
+
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+_FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
+
+RUNTIME_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "logs": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "max_bytes": {"type": "integer", "minimum": 1024, "description": "rotate a log at this size"},
+                "backups": {"type": "integer", "minimum": 0, "description": "rotated logs kept per command"},
+                "level": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR"]},
+            },
+        },
+        "alerts": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "webhook_timeout_s": _POSITIVE,
+            },
+        },
+        "risk": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "method": {"enum": ["weighted", "max"], "description": "default fusion method"},
+                "weights": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {k: {"type": "number", "minimum": 0} for k in ("ice", "wave", "traffic", "incidents")},
+                },
+                "wave_reference_m": {**_POSITIVE, "description": "wave height that counts as full hazard"},
+                "traffic_reference": {**_POSITIVE, "description": "AIS vessel-hours per cell-day that count as full exposure"},
+                "incident_window_days": {"type": "integer", "minimum": 1},
+                "incident_sigma_km": _POSITIVE,
+            },
+        },
+        "route": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "risk_weight": {"type": "number", "minimum": 0, "description": "extra cost per unit risk, in units of distance"},
+            },
+        },
+    },
+}
+
+_POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+
+SCENARIOS_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["vessels", "scenarios"],
+    "properties": {
+        "vessels": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["ice_class", "max_sic", "max_wave_m", "speed_kn"],
+                "properties": {
+                    "description": {"type": "string"},
+                    "ice_class": {"type": "string", "description": "e.g. PC3, Arc7, 1A, none"},
+                    "max_sic": {**_FRACTION, "description": "highest sea-ice concentration the vessel may enter"},
+                    "max_wave_m": {**_POSITIVE, "description": "highest significant wave height it may enter"},
+                    "speed_kn": {**_POSITIVE, "description": "open-water service speed"},
+                    "ice_speed_factor": {**_FRACTION, "description": "speed fraction kept in full ice (1 = no slowdown)"},
+                },
+            },
+        },
+        "scenarios": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["from", "to", "vessel"],
+                "properties": {
+                    "description": {"type": "string"},
+                    "from": {"$ref": "#/$defs/place"},
+                    "to": {"$ref": "#/$defs/place"},
+                    "vessel": {"type": "string"},
+                    "onward": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["to", "waypoints"],
+                        "description": "a leg beyond the polar grid, sailed along fixed waypoints",
+                        "properties": {
+                            "to": {"type": "string"},
+                            "waypoints": {"type": "array", "minItems": 2, "items": _POSITION},
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "$defs": {
+        "place": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "lat", "lon"],
+            "properties": {
+                "name": {"type": "string"},
+                "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                "lon": {"type": "number", "minimum": -180, "maximum": 180},
+            },
+        }
+    },
+}
