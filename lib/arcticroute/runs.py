@@ -16,6 +16,7 @@ from filelock import FileLock, Timeout
 
 from . import atomic
 from .alerts import write_alert
+from .catalog import write_index
 from .config import Settings
 from .errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, ArcticRouteError, LockHeldError
 from .redact import redact_argv, redact_text, secret_values
@@ -33,6 +34,14 @@ class _RedactingFilter(logging.Filter):
         record.msg = redact_text(record.getMessage(), self.secrets)
         record.args = ()
         return True
+
+
+class _BriefFormatter(logging.Formatter):
+    """Console lines without tracebacks: those go to the log file only."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        brief = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None})
+        return super().format(brief)
 
 
 class Run:
@@ -97,6 +106,8 @@ class Run:
                 self.log.exception("unexpected error")
             self.log.error("run %s %s: %s", self.run_id, status, error["message"])
         try:
+            if self.artifacts:
+                write_index(self.settings.roots, self.settings.outputs_root)
             self._write_record(status, error)
             if status == "failed":
                 self._alert(error)
@@ -159,7 +170,7 @@ class Run:
             backupCount=int(cfg["backups"]), encoding="utf-8",
         )
         stream_handler = logging.StreamHandler(sys.stderr)
-        stream_handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        stream_handler.setFormatter(_BriefFormatter("%(levelname)s %(message)s"))
         file_handler.setFormatter(formatter)
         redactor = _RedactingFilter(self.secrets)
         root = logging.getLogger(LOGGER_NAME)
@@ -187,8 +198,8 @@ def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
     for path in sorted(folder.glob("*.json"), reverse=True)[:limit]:
         try:
             records.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
+        except (OSError, ValueError) as exc:
+            logging.getLogger(LOGGER_NAME).warning("unreadable run record %s: %s", path, exc)
     return records
 
 

@@ -1,0 +1,104 @@
+"""What every script shares: the common options and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from .config import Settings, load_settings
+from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError
+from .runs import Run
+from .timeutil import parse_since, parse_ym
+
+
+def common_options(func):
+    """``--config-dir``, ``--profile`` and ``--grid-km``, spelled the same in every command."""
+    func = click.option(
+        "--grid-km", type=float, default=None, envvar="ARCTICROUTE_GRID_KM", show_envvar=True,
+        help="Grid cell size in km (25, 12.5 or 6.25); default from config/env.yaml.",
+    )(func)
+    func = click.option(
+        "--profile", default=None, envvar="ARCTICROUTE_PROFILE", show_envvar=True,
+        help="Data profile: 'demo' (synthetic, offline) or 'live'; default from config/env.yaml.",
+    )(func)
+    func = click.option(
+        "--config-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        envvar="ARCTICROUTE_CONFIG_DIR", show_envvar=True,
+        help="Folder holding env.yaml, runtime.yaml and scenarios.yaml.",
+    )(func)
+    return func
+
+
+class _YearMonth(click.ParamType):
+    name = "YYYYMM|current"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_ym(value)
+        except BadInputError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class _Since(click.ParamType):
+    name = "ISO8601|DURATION"
+
+    def convert(self, value, param, ctx):
+        try:
+            return parse_since(value)
+        except BadInputError as exc:
+            self.fail(f"{exc} ({exc.hint})", param, ctx)
+
+
+YEAR_MONTH = _YearMonth()
+SINCE = _Since()
+
+
+def ym_option(func):
+    return click.option(
+        "--ym", type=YEAR_MONTH, default="current", show_default=True,
+        help="Month to work on: YYYYMM or 'current' (UTC).",
+    )(func)
+
+
+def fail(message: str, hint: str | None, code: int) -> None:
+    click.echo(f"Error: {message}", err=True)
+    if hint:
+        click.echo(f"Hint: {hint}", err=True)
+    sys.exit(code)
+
+
+def call_or_exit(func: Callable, *args, **kwargs):
+    """Call library code outside a Run (settings, dry runs, read-only views); errors exit."""
+    try:
+        return func(*args, **kwargs)
+    except ArcticRouteError as exc:
+        fail(str(exc), exc.hint, exc.exit_code)
+
+
+def load_or_exit(config_dir: Path | None, profile: str | None, grid_km: float | None) -> Settings:
+    return call_or_exit(load_settings, config_dir, profile=profile, grid_km=grid_km)
+
+
+def execute(
+    settings: Settings,
+    command: str,
+    family: str,
+    body: Callable[[Run], object],
+    render: Callable[[object, Run], None],
+) -> None:
+    """Run ``body`` inside a Run (lock, log, record, alert) and exit with the contract's code."""
+    try:
+        with Run(settings, command, family=family) as run:
+            result = body(run)
+            render(result, run)
+    except ArcticRouteError as exc:
+        fail(str(exc), exc.hint, exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the Run already logged the traceback to the file
+        fail(f"unexpected {type(exc).__name__}: {exc}",
+               f"details in {settings.outputs_root / 'logs' / (command + '.log')}", EXIT_FAILURE)
+    sys.exit(run.exit_code)

@@ -1,0 +1,98 @@
+"""The environmental layers: names, file locations, logical ids and their netCDF form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from .grid import CRS_EPSG, Grid
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    layer: str  # logical layer id, e.g. "ice.sic"
+    variable: str  # netCDF variable holding the grid
+    units: str
+    long_name: str
+
+
+LAYERS = {
+    "ice.sic": LayerInfo("ice.sic", "sic", "1", "sea-ice concentration (fraction 0..1)"),
+    "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height"),
+    "ais.density": LayerInfo("ais.density", "density", "vessel-hours per cell per day", "AIS traffic density"),
+    "incidents": LayerInfo("incidents", "count", "incidents per cell per day", "maritime incidents"),
+}
+ALIASES = {"ice": "ice.sic", "wave": "wave.hs", "ais": "ais.density", "incidents": "incidents"}
+
+
+def resolve_layers(what: str) -> list[str]:
+    """``ice,wave`` (aliases or full ids) to layer ids, in registry order; ValueError names the bad one."""
+    wanted = []
+    for token in (t.strip() for t in what.split(",")):
+        if not token:
+            continue
+        layer = ALIASES.get(token, token)
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {token!r}; expected any of {', '.join(ALIASES)}")
+        wanted.append(layer)
+    if not wanted:
+        raise ValueError("no layer given; expected any of " + ", ".join(ALIASES))
+    return [layer for layer in LAYERS if layer in wanted]
+
+
+def layer_relpath(layer: str, day: date) -> str:
+    return f"env/{layer}/{day:%Y}/{day:%m}/{layer.replace('.', '_')}_{day:%Y%m%d}.nc"
+
+
+def layer_logical_id(layer: str, day: date, grid: Grid) -> str:
+    return f"ar://env/{layer}@{day:%Y%m%d}?grid={grid.name}"
+
+
+def crs_variable() -> xr.DataArray:
+    return xr.DataArray(
+        np.int32(0),
+        attrs={
+            "grid_mapping_name": "polar_stereographic",
+            "latitude_of_projection_origin": 90.0,
+            "standard_parallel": 70.0,
+            "straight_vertical_longitude_from_pole": -45.0,
+            "semi_major_axis": 6378137.0,
+            "inverse_flattening": 298.257223563,
+            "epsg_code": f"EPSG:{CRS_EPSG}",
+        },
+    )
+
+
+def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attrs: dict) -> xr.Dataset:
+    """A CF-style dataset on ``grid``; ``variables`` maps name to ``(array, attrs)``."""
+    data_vars = {
+        name: xr.DataArray(values, dims=("y", "x"), attrs={**var_attrs, "grid_mapping": "crs"})
+        for name, (values, var_attrs) in variables.items()
+    }
+    data_vars["crs"] = crs_variable()
+    return xr.Dataset(
+        data_vars,
+        coords={
+            "x": ("x", grid.x, {"units": "m", "standard_name": "projection_x_coordinate"}),
+            "y": ("y", grid.y, {"units": "m", "standard_name": "projection_y_coordinate"}),
+        },
+        attrs={"Conventions": "CF-1.8", **attrs},
+    )
+
+
+def write_netcdf(dataset: xr.Dataset, path: Path) -> None:
+    encoding = {
+        name: {"zlib": True, "complevel": 4}
+        for name, var in dataset.data_vars.items()
+        if var.ndim > 0 and var.dtype.kind in "fiub"
+    }
+    dataset.to_netcdf(path, engine="netcdf4", encoding=encoding)
+
+
+def read_grid_variable(path: Path, variable: str) -> np.ndarray:
+    with xr.open_dataset(path, engine="netcdf4") as ds:
+        return ds[variable].values
