@@ -87,7 +87,7 @@ RUNTIME_SCHEMA = {
                     "properties": {k: {"type": "number", "minimum": 0} for k in ("ice", "wave", "traffic", "incidents")},
                 },
                 "wave_reference_m": {**_POSITIVE, "description": "wave height that counts as full hazard"},
-                "traffic_reference": {**_POSITIVE, "description": "AIS vessel-hours per cell-day that count as full exposure"},
+                "traffic_reference": {**_POSITIVE, "description": "AIS vessel-hours per 1000 km2 per day that count as full exposure"},
                 "incident_window_days": {"type": "integer", "minimum": 1},
                 "incident_sigma_km": _POSITIVE,
             },

@@ -146,7 +146,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
             synthetic=source.synthetic,
             time_coverage={"start": f"{item.day.isoformat()}T00:00:00Z", "end": f"{item.day.isoformat()}T23:59:59Z"},
             grid=settings.grid.describe(),
-            tags=[item.layer, "synthetic" if source.synthetic else "live", source.kind],
+            tags=list(dict.fromkeys([item.layer, "synthetic" if source.synthetic else "live", source.kind])),
             inputs=[{"logical_id": f"source://{source.kind}/{item.layer}@{item.day:%Y%m%d}", "sha256": None,
                      "source_url": result.source_url}],
             params={"layer": item.layer, "variable": LAYERS[item.layer].variable, "source_kind": source.kind,

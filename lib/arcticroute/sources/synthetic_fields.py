@@ -271,7 +271,8 @@ def _wave_climate(grid: Grid, winter: float) -> np.ndarray:
     hs = np.full(grid.shape, _HS_BACKGROUND_M * (1.0 + 0.3 * winter))
     for lat, lon, sigma, summer_amp, winter_amp in _WAVE_CLIMATE:
         x0, y0 = to_xy(lon, lat)
-        hs += (summer_amp + winter * (winter_amp - summer_amp)) * _gaussian_bump(grid, x0, y0, sigma)
+        amplitude = summer_amp + winter * (winter_amp - summer_amp)
+        hs += amplitude * _gaussian_bump(grid, x0, y0, sigma)
     return hs
 
 

@@ -1,0 +1,218 @@
+"""risk.fuse: normalise each hazard to 0..1 and combine them into a daily risk layer.
+
+Hazards: sea ice (concentration), waves (Hs over a reference height), traffic (AIS
+density over a reference), incidents (kernel density of the last N days' incidents).
+Methods: ``weighted`` (weights from config/runtime.yaml) and ``max``. The fusion is
+incremental: a day whose inputs and parameters are unchanged is not written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+import xarray as xr
+from scipy.ndimage import gaussian_filter
+
+from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from .config import Settings
+from .layers import grid_dataset, layer_relpath, write_netcdf
+from .static import load_static
+from .timeutil import month_days
+
+METHODS = ("weighted", "max")
+HAZARDS = ("ice", "wave", "traffic", "incidents")
+
+
+@dataclass(frozen=True)
+class RiskParams:
+    method: str
+    weights: dict
+    wave_reference_m: float
+    traffic_reference: float
+    incident_window_days: int
+    incident_sigma_km: float
+
+    @classmethod
+    def from_runtime(cls, runtime: dict, method: str | None) -> RiskParams:
+        cfg = runtime["risk"]
+        return cls(
+            method=method or cfg["method"],
+            weights=dict(cfg["weights"]),
+            wave_reference_m=float(cfg["wave_reference_m"]),
+            traffic_reference=float(cfg["traffic_reference"]),
+            incident_window_days=int(cfg["incident_window_days"]),
+            incident_sigma_km=float(cfg["incident_sigma_km"]),
+        )
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def daily_relpath(day: date) -> str:
+    return f"risk/{day:%Y}/{day:%m}/risk_{day:%Y%m%d}.nc"
+
+
+def monthly_relpath(year: int, month: int) -> str:
+    return f"risk/{year:04d}/{month:02d}/risk_{year:04d}{month:02d}.nc"
+
+
+def daily_logical_id(day: date, grid_name: str) -> str:
+    return f"ar://risk/daily@{day:%Y%m%d}?grid={grid_name}"
+
+
+def monthly_logical_id(year: int, month: int, grid_name: str) -> str:
+    return f"ar://risk/monthly@{year:04d}{month:02d}?grid={grid_name}"
+
+
+def hazards_to_risk(hazards: dict[str, np.ndarray], params: RiskParams) -> np.ndarray:
+    """Combine 0..1 hazard arrays with the chosen method; only the hazards present count."""
+    if params.method == "max":
+        return np.maximum.reduce([hazards[name] for name in hazards])
+    total = sum(params.weights.get(name, 0.0) for name in hazards)
+    if total <= 0:
+        raise ValueError("risk weights of the available hazards sum to zero; set positive weights in config/runtime.yaml")
+    return sum(params.weights.get(name, 0.0) * hazards[name] for name in hazards) / total
+
+
+def incident_hazard(counts: np.ndarray, sigma_km: float, resolution_m: float) -> np.ndarray:
+    """Kernel density of incidents, saturating: one incident at a cell gives 1 - 1/e there."""
+    sigma_cells = sigma_km * 1000.0 / resolution_m
+    density = gaussian_filter(counts.astype(np.float64), sigma=sigma_cells, mode="constant")
+    peak = 1.0 / (2.0 * np.pi * sigma_cells**2)
+    return (1.0 - np.exp(-density / peak)).astype(np.float32)
+
+
+def _read(roots, meta: dict, variable: str) -> np.ndarray:
+    with xr.open_dataset(roots["data"] / meta["path"], engine="netcdf4") as ds:
+        return ds[variable].values
+
+
+def _day_inputs(roots, day: date, window_days: int) -> dict[str, list[dict]]:
+    """Current sidecars of the inputs of one day's risk (incidents over a window)."""
+    found: dict[str, list[dict]] = {}
+    for hazard, layer in (("ice", "ice.sic"), ("wave", "wave.hs"), ("traffic", "ais.density")):
+        meta = current_meta(roots, "data", layer_relpath(layer, day))
+        if meta is not None:
+            found[hazard] = [meta]
+    window = [day - timedelta(days=n) for n in range(window_days)]
+    incidents = [m for d in window if (m := current_meta(roots, "data", layer_relpath("incidents", d)))]
+    if incidents:
+        found["incidents"] = incidents
+    return found
+
+
+def _digest(inputs: list[dict], params: dict, grid_name: str) -> str:
+    payload = json.dumps({"inputs": sorted((i["logical_id"], i["sha256"]) for i in inputs),
+                          "params": params, "grid": grid_name}, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def fuse_day(settings: Settings, day: date, params: RiskParams, run, static=None) -> str:
+    """Write the day's risk layer if its inputs changed; returns "written", "unchanged" or "no-inputs"."""
+    roots = settings.roots
+    found = _day_inputs(roots, day, params.incident_window_days)
+    if "ice" not in found:
+        return "no-inputs"
+    metas = [m for group in found.values() for m in group]
+    inputs = [input_ref(m) for m in metas]
+    digest = _digest(inputs, params.as_dict(), settings.grid.name)
+    previous = current_meta(roots, "data", daily_relpath(day))
+    if previous and previous.get("params", {}).get("inputs_digest") == digest:
+        return "unchanged"
+
+    static = static or load_static(roots, settings.grid, run=run)
+    hazards = {"ice": np.clip(_read(roots, found["ice"][0], "sic"), 0, 1)}
+    if "wave" in found:
+        hazards["wave"] = np.clip(_read(roots, found["wave"][0], "hs") / params.wave_reference_m, 0, 1)
+    if "traffic" in found:
+        cell_area_km2 = (settings.grid.resolution_m / 1000.0) ** 2
+        per_1000_km2 = _read(roots, found["traffic"][0], "density") * (1000.0 / cell_area_km2)
+        hazards["traffic"] = np.clip(per_1000_km2 / params.traffic_reference, 0, 1)
+    if "incidents" in found:
+        counts = sum(_read(roots, m, "count") for m in found["incidents"])
+        hazards["incidents"] = incident_hazard(counts, params.incident_sigma_km, settings.grid.resolution_m)
+    missing = [f"{name} hazard missing for {day}: risk fused without it" for name in HAZARDS if name not in hazards]
+    for message in missing:
+        run.warn(message)
+
+    risk = hazards_to_risk(hazards, params).astype(np.float32)
+    risk[static.land] = np.nan
+    variables = {"risk": (risk, {"units": "1", "long_name": f"fused risk ({params.method})", "valid_range": [0.0, 1.0]})}
+    for name, values in hazards.items():
+        hazard = values.astype(np.float32)
+        hazard[static.land] = np.nan
+        variables[f"hazard_{name}"] = (hazard, {"units": "1", "long_name": f"{name} hazard, normalised"})
+    synthetic = any(m.get("synthetic") for m in metas)
+    dataset = grid_dataset(settings.grid, variables, {"title": f"ArcticRoute risk {day}", "synthetic": str(synthetic).lower()})
+    spec = ArtifactSpec(
+        logical_id=daily_logical_id(day, settings.grid.name),
+        root="data",
+        relpath=daily_relpath(day),
+        kind="risk-daily",
+        synthetic=synthetic,
+        time_coverage={"start": f"{day}T00:00:00Z", "end": f"{day}T23:59:59Z"},
+        grid=settings.grid.describe(),
+        tags=["risk", params.method] + (["synthetic"] if synthetic else []),
+        inputs=inputs,
+        params={**params.as_dict(), "hazards": sorted(hazards), "inputs_digest": digest},
+        warnings=missing,
+    )
+    meta = write_artifact(roots, spec, lambda p: write_netcdf(dataset, p), run_id=run.run_id, command=run.command)
+    run.artifact(meta)
+    return "written"
+
+
+def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, run) -> str:
+    """Monthly mean and maximum of the daily risk layers; "written", "unchanged" or "no-inputs"."""
+    roots = settings.roots
+    metas = [m for d in month_days(year, month) if (m := current_meta(roots, "data", daily_relpath(d)))]
+    if not metas:
+        return "no-inputs"
+    inputs = [input_ref(m) for m in metas]
+    digest = _digest(inputs, params.as_dict(), settings.grid.name)
+    previous = current_meta(roots, "data", monthly_relpath(year, month))
+    if previous and previous.get("params", {}).get("inputs_digest") == digest:
+        return "unchanged"
+    stack = np.stack([_read(roots, m, "risk") for m in metas])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # land cells are NaN on every day
+        mean, peak = np.nanmean(stack, axis=0), np.nanmax(stack, axis=0)
+    variables = {
+        "risk_mean": (mean.astype(np.float32), {"units": "1", "long_name": "monthly mean risk"}),
+        "risk_max": (peak.astype(np.float32), {"units": "1", "long_name": "monthly maximum risk"}),
+    }
+    days = [m["time_coverage"]["start"][:10] for m in metas]
+    synthetic = any(m.get("synthetic") for m in metas)
+    dataset = grid_dataset(settings.grid, variables, {"title": f"ArcticRoute risk {year:04d}-{month:02d}", "days": ",".join(days)})
+    spec = ArtifactSpec(
+        logical_id=monthly_logical_id(year, month, settings.grid.name),
+        root="data",
+        relpath=monthly_relpath(year, month),
+        kind="risk-monthly",
+        synthetic=synthetic,
+        time_coverage={"start": f"{days[0]}T00:00:00Z", "end": f"{days[-1]}T23:59:59Z"},
+        grid=settings.grid.describe(),
+        tags=["risk", "monthly", params.method] + (["synthetic"] if synthetic else []),
+        inputs=inputs,
+        params={**params.as_dict(), "days": len(days), "inputs_digest": digest},
+    )
+    meta = write_artifact(roots, spec, lambda p: write_netcdf(dataset, p), run_id=run.run_id, command=run.command)
+    run.artifact(meta)
+    return "written"
+
+
+def fuse_month(settings: Settings, year: int, month: int, method: str | None, run) -> dict:
+    params = RiskParams.from_runtime(settings.runtime, method)
+    counts = {"written": 0, "unchanged": 0, "no-inputs": 0}
+    for day in month_days(year, month):
+        outcome = fuse_day(settings, day, params, run)
+        counts[outcome] += 1
+        if outcome == "written":
+            run.log.info("risk %s written", day)
+    counts["monthly"] = fuse_monthly(settings, year, month, params, run)
+    return counts

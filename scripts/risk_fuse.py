@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""risk.fuse: fuse the pulled layers into daily risk layers and a monthly summary."""
+
+from __future__ import annotations
+
+import click
+
+from arcticroute import risk
+from arcticroute.cli import common_options, execute, load_or_exit, ym_option
+
+
+@click.command(name="risk.fuse")
+@ym_option
+@click.option("--method", type=click.Choice(risk.METHODS), default=None,
+              help="How hazards combine; default from config/runtime.yaml (risk.method).")
+@common_options
+def main(ym, method, config_dir, profile, grid_km):
+    """Fuse sea ice, waves, traffic and incidents into a 0..1 risk layer per day.
+
+    Only days with sea-ice input are fused; days whose inputs are unchanged are skipped.
+    Writes data_processed/risk/YYYY/MM/risk_YYYYMMDD.nc and risk_YYYYMM.nc.
+    """
+    settings = load_or_exit(config_dir, profile, grid_km)
+
+    def body(run):
+        counts = risk.fuse_month(settings, *ym, method, run)
+        run.summary = counts
+        return counts
+
+    def render(counts, run):
+        click.echo(
+            f"risk {ym[0]:04d}-{ym[1]:02d}: {counts['written']} days written, {counts['unchanged']} unchanged, "
+            f"{counts['no-inputs']} without inputs; monthly summary {counts['monthly']} (run {run.run_id})"
+        )
+
+    execute(settings, "risk.fuse", "fuse", body, render)
+
+
+if __name__ == "__main__":
+    main()
