@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import click
+
 from arcticroute import ingest
 from arcticroute.cli import SINCE, call_or_exit, common_options, execute, load_or_exit, ym_option
 from arcticroute.layers import resolve_layers

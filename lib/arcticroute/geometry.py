@@ -1,0 +1,80 @@
+"""Route geometry: grid paths to RFC 7946 lon/lat lines, split at the antimeridian."""
+
+from __future__ import annotations
+
+import numpy as np
+from pyproj import Geod
+
+from .grid import to_lonlat
+
+GEOD = Geod(ellps="WGS84")
+METRES_PER_NM = 1852.0
+_MAX_DLON_DEG = 2.0  # near the pole neighbouring cells differ much in longitude: densify there
+
+
+def path_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lon/lat of projected vertices, adding points along a step whose longitude jumps.
+
+    A lon/lat straight line between two far-apart longitudes does not follow the step on
+    the map; the added points lie on the projected straight step itself.
+    """
+    lon, lat = to_lonlat(x, y)
+    xs, ys = [x[:1]], [y[:1]]
+    for i in range(1, len(x)):
+        dlon = abs((lon[i] - lon[i - 1] + 180.0) % 360.0 - 180.0)
+        pieces = int(np.ceil(dlon / _MAX_DLON_DEG))
+        if pieces > 1:
+            t = np.arange(1, pieces) / pieces
+            xs.append(x[i - 1] + t * (x[i] - x[i - 1]))
+            ys.append(y[i - 1] + t * (y[i] - y[i - 1]))
+        xs.append(x[i : i + 1])
+        ys.append(y[i : i + 1])
+    return to_lonlat(np.concatenate(xs), np.concatenate(ys))
+
+
+def split_antimeridian(lon: np.ndarray, lat: np.ndarray) -> list[list[list[float]]]:
+    """Lines of ``[lon, lat]`` that never cross ±180° (RFC 7946 §3.1.9)."""
+    parts: list[list[list[float]]] = [[[float(lon[0]), float(lat[0])]]]
+    for i in range(1, len(lon)):
+        lon0, lat0, lon1, lat1 = float(lon[i - 1]), float(lat[i - 1]), float(lon[i]), float(lat[i])
+        if abs(lon1 - lon0) > 180.0:
+            edge = 180.0 if lon0 > 0 else -180.0
+            lon1_unwrapped = lon1 + (360.0 if lon0 > 0 else -360.0)
+            t = (edge - lon0) / (lon1_unwrapped - lon0)
+            lat_cross = lat0 + t * (lat1 - lat0)
+            parts[-1].append([edge, lat_cross])
+            parts.append([[-edge, lat_cross]])
+        parts[-1].append([lon1, lat1])
+    return [[[round(a, 6), round(b, 6)] for a, b in part] for part in parts if len(part) >= 2]
+
+
+def line_geometry(lon: np.ndarray, lat: np.ndarray) -> dict:
+    parts = split_antimeridian(lon, lat)
+    if len(parts) == 1:
+        return {"type": "LineString", "coordinates": parts[0]}
+    return {"type": "MultiLineString", "coordinates": parts}
+
+
+def segment_metres(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Geodesic length of each consecutive segment."""
+    _fwd, _back, dist = GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+    return np.asarray(dist, dtype=np.float64)
+
+
+def great_circle_points(waypoints: list[tuple[float, float]], spacing_km: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
+    """Geodesic legs through ``(lat, lon)`` waypoints, sampled every ``spacing_km``."""
+    lons, lats = [waypoints[0][1]], [waypoints[0][0]]
+    for (lat0, lon0), (lat1, lon1) in zip(waypoints[:-1], waypoints[1:], strict=True):
+        length = GEOD.inv(lon0, lat0, lon1, lat1)[2]
+        extra = max(int(length / (spacing_km * 1000.0)) - 1, 0)
+        if extra:
+            for lon, lat in GEOD.npts(lon0, lat0, lon1, lat1, extra):
+                lons.append(lon)
+                lats.append(lat)
+        lons.append(lon1)
+        lats.append(lat1)
+    return np.asarray(lons), np.asarray(lats)
+
+
+def great_circle_nm(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    return float(GEOD.inv(lon0, lat0, lon1, lat1)[2]) / METRES_PER_NM

@@ -1,0 +1,304 @@
+"""route.plan: scenarios and vessels from config, the day's conditions, GeoJSON route artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import xarray as xr
+
+from . import geometry
+from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from .config import Settings
+from .errors import ArcticRouteError, BadInputError, NoRouteError
+from .layers import layer_relpath
+from .risk import daily_relpath
+from .routing import Conditions, PathResult, Place, Vessel, plan_path
+from .static import StaticGrid, load_static
+from .timeutil import iso_utc, parse_day
+
+DEMO_NOTICE = "demo data — not for navigation"
+_RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
+
+
+@dataclass(frozen=True)
+class RouteRequest:
+    name: str
+    origin: Place
+    destination: Place
+    vessel: Vessel
+    description: str = ""
+    onward: dict | None = None
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "from": self.origin.__dict__, "to": self.destination.__dict__,
+                "vessel": self.vessel.as_dict(), "onward": self.onward}
+
+
+def vessel_named(settings: Settings, name: str) -> Vessel:
+    vessels = settings.scenarios.get("vessels", {})
+    if name not in vessels:
+        raise BadInputError(f"unknown vessel {name!r}; expected one of {', '.join(sorted(vessels))} "
+                            f"(config/scenarios.yaml: vessels)")
+    return Vessel.from_config(name, vessels[name])
+
+
+def scenario_requests(settings: Settings, names: list[str]) -> list[RouteRequest]:
+    """Requests for named scenarios (``all`` for every one); BadInputError lists the choices."""
+    scenarios = settings.scenarios.get("scenarios", {})
+    if names == ["all"]:
+        names = list(scenarios)
+    unknown = [n for n in names if n not in scenarios]
+    if unknown:
+        raise BadInputError(f"unknown scenario {', '.join(map(repr, unknown))}; expected one of "
+                            f"{', '.join(sorted(scenarios))} or 'all' (config/scenarios.yaml: scenarios)")
+    return [
+        RouteRequest(
+            name=name,
+            origin=Place(**scenarios[name]["from"]),
+            destination=Place(**scenarios[name]["to"]),
+            vessel=vessel_named(settings, scenarios[name]["vessel"]),
+            description=scenarios[name].get("description", ""),
+            onward=scenarios[name].get("onward"),
+        )
+        for name in names
+    ]
+
+
+def parse_position(text: str, option: str) -> Place:
+    """``LAT,LON`` in decimal degrees to a Place; BadInputError says what was expected."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise BadInputError(f"{option} {text!r} is not a position: expected LAT,LON in decimal degrees, e.g. 69.1,33.6") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise BadInputError(f"{option} {text!r} is out of range: latitude -90..90, longitude -180..180")
+    return Place(name=f"{lat:.3f},{lon:.3f}", lat=lat, lon=lon)
+
+
+def adhoc_request(settings: Settings, origin: Place, destination: Place, vessel_name: str) -> RouteRequest:
+    vessel = vessel_named(settings, vessel_name)
+    key = f"{origin.lat:.4f},{origin.lon:.4f}-{destination.lat:.4f},{destination.lon:.4f}-{vessel.name}"
+    name = f"adhoc_{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    settings.grid.index_of(origin.lat, origin.lon)  # outside the grid is bad input, before any run
+    settings.grid.index_of(destination.lat, destination.lon)
+    return RouteRequest(name=name, origin=origin, destination=destination, vessel=vessel,
+                        description=f"{origin.name} to {destination.name}")
+
+
+def risk_days(settings: Settings) -> list[date]:
+    """Days with a daily risk layer, oldest first."""
+    folder = settings.data_root / "risk"
+    days = []
+    if folder.is_dir():
+        for path in folder.glob("*/*/risk_*.nc"):
+            match = _RISK_FILE.match(path.name)
+            if match and (path.is_symlink() or path.is_file()):
+                days.append(datetime.strptime(match[1], "%Y%m%d").date())
+    return sorted(days)
+
+
+def resolve_day(settings: Settings, text: str) -> date:
+    days = risk_days(settings)
+    if text == "latest":
+        if not days:
+            raise ArcticRouteError("no daily risk layer exists yet", hint="run risk.fuse (just fuse) first")
+        return days[-1]
+    day = parse_day(text)
+    if day not in days:
+        raise ArcticRouteError(f"no daily risk layer for {day}",
+                               hint=f"run risk.fuse for {day:%Y%m}; newest available: {days[-1] if days else 'none'}")
+    return day
+
+
+def load_conditions(settings: Settings, day: date) -> tuple[Conditions, list[dict]]:
+    roots = settings.roots
+    wanted = {"risk": daily_relpath(day), "ice.sic": layer_relpath("ice.sic", day), "wave.hs": layer_relpath("wave.hs", day)}
+    metas = {}
+    for name, relpath in wanted.items():
+        meta = current_meta(roots, "data", relpath)
+        if meta is None:
+            raise ArcticRouteError(f"{name} layer for {day} is missing; a route needs risk, sea ice and waves",
+                                   hint=f"run ingest.nrt.pull and risk.fuse for {day:%Y%m}")
+        metas[name] = meta
+
+    def read(name: str, variable: str) -> np.ndarray:
+        with xr.open_dataset(roots["data"] / metas[name]["path"], engine="netcdf4") as ds:
+            return ds[variable].values
+
+    conditions = Conditions(sic=read("ice.sic", "sic"), hs=read("wave.hs", "hs"), risk=read("risk", "risk"))
+    return conditions, list(metas.values())
+
+
+def _path_metrics(static: StaticGrid, conditions: Conditions, path: PathResult, vessel: Vessel,
+                  departure: datetime) -> tuple[dict, np.ndarray, np.ndarray]:
+    rows, cols = path.cells[:, 0], path.cells[:, 1]
+    x, y = static.grid.cell_xy(rows, cols)
+    lon_c, lat_c = geometry.to_lonlat(x, y)
+    seg = geometry.segment_metres(np.asarray(lon_c), np.asarray(lat_c))
+    sic = np.nan_to_num(conditions.sic[rows, cols], nan=0.0)
+    risk = np.nan_to_num(conditions.risk[rows, cols], nan=0.0)
+    hs = np.nan_to_num(conditions.hs[rows, cols], nan=0.0)
+    seg_sic = (sic[:-1] + sic[1:]) / 2
+    speed_kn = vessel.speed_kn * (1.0 - (1.0 - vessel.ice_speed_factor) * seg_sic)
+    hours = float(np.sum(seg / geometry.METRES_PER_NM / speed_kn)) if seg.size else 0.0
+    distance_nm = float(seg.sum() / geometry.METRES_PER_NM)
+    lon, lat = geometry.path_lonlat(x, y)
+    metrics = {
+        "distance_nm": round(distance_nm, 1),
+        "duration_h": round(hours, 1),
+        "departure": iso_utc(departure),
+        "eta": iso_utc(departure + timedelta(hours=hours)),
+        "max_sic": round(float(sic.max()), 3),
+        "max_hs_m": round(float(hs.max()), 2),
+        "mean_risk": round(float(risk.mean()), 4),
+        "cells": int(len(rows)),
+    }
+    return metrics, lon, lat
+
+
+def _onward_feature(request: RouteRequest, arrival: datetime, vessel: Vessel) -> tuple[dict, float, float]:
+    waypoints = [tuple(p) for p in request.onward["waypoints"]]
+    lon, lat = geometry.great_circle_points(waypoints)
+    distance_nm = float(geometry.segment_metres(lon, lat).sum() / geometry.METRES_PER_NM)
+    hours = distance_nm / vessel.speed_kn
+    feature = {
+        "type": "Feature",
+        "geometry": geometry.line_geometry(lon, lat),
+        "properties": {
+            "role": "onward",
+            "to": request.onward["to"],
+            "distance_nm": round(distance_nm, 1),
+            "duration_h": round(hours, 1),
+            "eta": iso_utc(arrival + timedelta(hours=hours)),
+            "note": "beyond the polar grid: fixed great-circle legs between configured waypoints, "
+                    "open-water speed, no ice or risk check",
+        },
+    }
+    return feature, distance_nm, hours
+
+
+def build_geojson(static: StaticGrid, conditions: Conditions, request: RouteRequest, day: date,
+                  route: PathResult, baseline: PathResult, inputs: list[dict], synthetic: bool,
+                  run_id: str) -> dict:
+    departure = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    vessel = request.vessel
+    gc_nm = geometry.great_circle_nm(request.origin.lat, request.origin.lon, request.destination.lat, request.destination.lon)
+    common = {"scenario": request.name, "vessel": vessel.name, "ice_class": vessel.ice_class,
+              "date": day.isoformat(), "synthetic": synthetic, "run_id": run_id}
+    if synthetic:
+        common["notice"] = DEMO_NOTICE
+    features = []
+    for role, path in (("route", route), ("baseline", baseline)):
+        metrics, lon, lat = _path_metrics(static, conditions, path, vessel, departure)
+        metrics["great_circle_nm"] = round(gc_nm, 1)
+        metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
+        description = ("minimum-cost route (distance x risk) within the vessel's hard limits" if role == "route"
+                       else "distance-only baseline within the same hard limits")
+        features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
+                         "properties": {"role": role, "description": description, **common, **metrics}})
+    summary = dict(features[0]["properties"])
+    if request.onward:
+        arrival = departure + timedelta(hours=summary["duration_h"])
+        onward, onward_nm, onward_h = _onward_feature(request, arrival, vessel)
+        onward["properties"].update(common)
+        features.append(onward)
+        summary["total_distance_nm"] = round(summary["distance_nm"] + onward_nm, 1)
+        summary["total_eta"] = onward["properties"]["eta"]
+        summary["final_destination"] = request.onward["to"]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "arcticroute": {
+            "scenario": request.name,
+            "description": request.description,
+            "from": request.origin.__dict__,
+            "to": request.destination.__dict__,
+            "vessel": vessel.as_dict(),
+            "date": day.isoformat(),
+            "summary": summary,
+            "inputs": inputs,
+            "run_id": run_id,
+            "synthetic": synthetic,
+            "warnings": route.warnings,
+            **({"notice": DEMO_NOTICE} if synthetic else {}),
+        },
+    }
+
+
+def route_relpath(name: str, day: date) -> str:
+    return f"routes/{name}_{day:%Y%m%d}.geojson"
+
+
+def _no_route_document(request: RouteRequest, day: date, reason: str, inputs: list[dict], synthetic: bool,
+                       run_id: str) -> dict:
+    return {
+        "type": "FeatureCollection",
+        "features": [],
+        "arcticroute": {
+            "scenario": request.name, "description": request.description, "status": "no-route",
+            "reason": reason, "from": request.origin.__dict__, "to": request.destination.__dict__,
+            "vessel": request.vessel.as_dict(), "date": day.isoformat(), "inputs": inputs,
+            "run_id": run_id, "synthetic": synthetic, **({"notice": DEMO_NOTICE} if synthetic else {}),
+        },
+    }
+
+
+def plan_request(settings: Settings, request: RouteRequest, day: date, run) -> tuple[str, dict]:
+    """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged" or "no-route".
+
+    A day on which no path satisfies the vessel's limits is written too (an empty
+    FeatureCollection with the reason), so the report can show it.
+    """
+    roots = settings.roots
+    conditions, metas = load_conditions(settings, day)
+    inputs = [input_ref(m) for m in metas]
+    risk_weight = float(settings.runtime["route"]["risk_weight"])
+    digest = hashlib.sha256(json.dumps({"inputs": inputs, "request": request.as_dict(), "risk_weight": risk_weight},
+                                       sort_keys=True, default=str).encode()).hexdigest()
+    relpath = route_relpath(request.name, day)
+    previous = current_meta(roots, "outputs", relpath)
+    if previous and previous.get("params", {}).get("inputs_digest") == digest:
+        summary = previous["params"].get("summary", {})
+        return ("no-route" if summary.get("status") == "no-route" else "unchanged"), summary
+    static = load_static(roots, settings.grid, run=run)
+    synthetic = any(m.get("synthetic") for m in metas)
+    try:
+        route, baseline, _blocked = plan_path(static, conditions, request.vessel, request.origin,
+                                              request.destination, risk_weight)
+    except NoRouteError as exc:
+        document = _no_route_document(request, day, str(exc), inputs, synthetic, run.run_id)
+        summary, warnings = {"status": "no-route", "reason": str(exc)}, [str(exc)]
+    else:
+        for message in route.warnings:
+            run.warn(message)
+        document = build_geojson(static, conditions, request, day, route, baseline, inputs, synthetic, run.run_id)
+        full = document["arcticroute"]["summary"]
+        summary = {"status": "ok", **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
+        warnings = list(route.warnings)
+    spec = ArtifactSpec(
+        logical_id=f"ar://route/{request.name}@{day:%Y%m%d}?grid={settings.grid.name}",
+        root="outputs",
+        relpath=relpath,
+        kind="route",
+        synthetic=synthetic,
+        time_coverage={"start": f"{day}T00:00:00Z", "end": f"{day}T23:59:59Z"},
+        grid=settings.grid.describe(),
+        tags=["route", request.name, request.vessel.name] + (["synthetic"] if synthetic else []),
+        inputs=inputs,
+        params={"request": request.as_dict(), "risk_weight": risk_weight, "inputs_digest": digest, "summary": summary},
+        warnings=warnings,
+    )
+    text = json.dumps(document, indent=1)
+    meta = write_artifact(roots, spec, lambda p: p.write_text(text, encoding="utf-8"), run_id=run.run_id, command=run.command)
+    run.artifact(meta)
+    return ("no-route" if summary["status"] == "no-route" else "written"), summary
+
+
+_SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
+                 "total_distance_nm", "total_eta", "final_destination")

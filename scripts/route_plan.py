@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""route.plan: plan ship routes through the ice for scenarios or ad-hoc end points."""
+
+from __future__ import annotations
+
+import click
+
+from arcticroute import planner
+from arcticroute.cli import call_or_exit, common_options, execute, load_or_exit
+from arcticroute.errors import NoRouteError
+
+
+@click.command(name="route.plan")
+@click.option("--scenario", "scenarios", multiple=True,
+              help="Scenario from config/scenarios.yaml (repeatable), or 'all'.")
+@click.option("--from", "origin", metavar="LAT,LON", help="Ad-hoc start, decimal degrees (with --to and --vessel).")
+@click.option("--to", "destination", metavar="LAT,LON", help="Ad-hoc end, decimal degrees.")
+@click.option("--vessel", help="Vessel profile from config/scenarios.yaml for --from/--to.")
+@click.option("--date", "day", default="latest", show_default=True, metavar="latest|YYYY-MM-DD",
+              help="Day whose ice, waves and risk the route is planned on.")
+@common_options
+def main(scenarios, origin, destination, vessel, day, config_dir, profile, grid_km):
+    """Plan minimum-cost routes within each vessel's ice and wave limits.
+
+    Writes outputs/routes/<scenario>_<YYYYMMDD>.geojson (RFC 7946, lon/lat) holding the
+    risk-aware route and the distance-only baseline. A single route that cannot be planned
+    exits 1 naming the blocking limit; with 'all' such scenarios are reported and skipped.
+    """
+    settings = load_or_exit(config_dir, profile, grid_km)
+    adhoc = any(v is not None for v in (origin, destination, vessel))
+    if adhoc == bool(scenarios):
+        raise click.UsageError("give either --scenario NAME (or 'all'), or --from LAT,LON --to LAT,LON --vessel NAME")
+    if adhoc:
+        if not (origin and destination and vessel):
+            raise click.UsageError("--from, --to and --vessel go together")
+        requests = call_or_exit(
+            lambda: [planner.adhoc_request(settings, planner.parse_position(origin, "--from"),
+                                           planner.parse_position(destination, "--to"), vessel)])
+    else:
+        requests = call_or_exit(planner.scenario_requests, settings, list(scenarios))
+    plan_all = list(scenarios) == ["all"]
+    target_day = call_or_exit(planner.resolve_day, settings, day)
+
+    def body(run):
+        results = []
+        for request in requests:
+            outcome, summary = planner.plan_request(settings, request, target_day, run)
+            results.append((request, outcome, summary))
+            if outcome == "no-route":
+                run.warn(summary["reason"])
+        run.summary = {r.name: {"outcome": o, **s} for r, o, s in results}
+        blocked = [s["reason"] for _r, o, s in results if o == "no-route"]
+        if blocked and not plan_all:
+            raise NoRouteError("; ".join(blocked), hint="choose a vessel with a higher ice class, another date, "
+                                                          "or other end points")
+        return results
+
+    def render(results, run):
+        for request, outcome, summary in results:
+            if outcome == "no-route":
+                click.echo(f"{request.name}: NO ROUTE on {target_day}: {summary['reason']}")
+                continue
+            extra = (f", {summary['total_distance_nm']:.0f} nm in all to {summary['final_destination']}"
+                     if "total_distance_nm" in summary else "")
+            click.echo(f"{request.name}: {summary['distance_nm']:.0f} nm ({summary['distance_ratio']:.2f}x great circle), "
+                       f"ETA {summary['eta']}, max ice {summary['max_sic']:.2f}, mean risk {summary['mean_risk']:.3f}"
+                       f"{extra} [{outcome}]")
+        click.echo(f"routes for {target_day} in {settings.outputs_root / 'routes'} (run {run.run_id})")
+
+    execute(settings, "route.plan", "route", body, render)
+
+
+if __name__ == "__main__":
+    main()
