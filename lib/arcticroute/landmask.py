@@ -9,6 +9,8 @@ Islands much smaller than a cell can still fall between these probes.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .grid import X_MIN, Y_MAX, Grid, to_lonlat
@@ -31,8 +33,9 @@ def _probe_land(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return land
 
 
+@lru_cache(maxsize=4)
 def land_mask(grid: Grid) -> np.ndarray:
-    """Boolean ``(ny, nx)`` array, True where a cell is land (see module doc)."""
+    """Boolean ``(ny, nx)`` array, True where a cell is land (see module doc); cached per grid."""
     half = grid.resolution_m / 2.0
     lattice_x = X_MIN + np.arange(2 * grid.nx + 1) * half
     lattice_y = Y_MAX - np.arange(2 * grid.ny + 1) * half
@@ -43,4 +46,6 @@ def land_mask(grid: Grid) -> np.ndarray:
         lon, lat = to_lonlat(xx, yy)
         lattice[start : start + band_y.size] = _probe_land(lat, lon)
     windows = np.lib.stride_tricks.sliding_window_view(lattice, (3, 3))[::2, ::2]
-    return windows.any(axis=(-2, -1))
+    mask = windows.any(axis=(-2, -1))
+    mask.flags.writeable = False  # shared by the cache
+    return mask

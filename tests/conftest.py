@@ -1,0 +1,86 @@
+"""Shared fixtures: isolated data roots, the scripts as click commands, a demo month built once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from arcticroute.commands import COMMANDS, load_command
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+_COMMANDS = {info.name: info for info in COMMANDS}
+
+
+@dataclass
+class Invocation:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+def run_command(name: str, *args: str, env: dict | None = None) -> Invocation:
+    """Run one ops command in-process, as its script would run, and capture everything."""
+    command = load_command(_COMMANDS[name])
+    result = CliRunner().invoke(command, list(args), env=env, catch_exceptions=False, prog_name=name)
+    return Invocation(result.exit_code, result.stdout, result.stderr)
+
+
+@dataclass
+class Roots:
+    data: Path
+    reports: Path
+    outputs: Path
+
+    @property
+    def env(self) -> dict:
+        return {"ARCTICROUTE_DATA": str(self.data), "ARCTICROUTE_REPORTS": str(self.reports),
+                "ARCTICROUTE_OUTPUTS": str(self.outputs), "ARCTICROUTE_PROFILE": "demo"}
+
+    def files(self) -> list[Path]:
+        """Every file and link under the three roots (what a command has written)."""
+        return sorted(p for root in (self.data, self.reports, self.outputs) if root.exists()
+                      for p in root.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def make_roots(base: Path) -> Roots:
+    return Roots(base / "data_processed", base / "reports", base / "outputs")
+
+
+@pytest.fixture
+def roots(tmp_path, monkeypatch) -> Roots:
+    """Empty data roots in a temporary folder, selected through the environment."""
+    made = make_roots(tmp_path)
+    for key, value in made.env.items():
+        monkeypatch.setenv(key, value)
+    for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
+        monkeypatch.delenv(key, raising=False)
+    return made
+
+
+def build_month(made: Roots, ym: str, since: str) -> None:
+    """pull -> fuse -> route (all scenarios) for the days of ``ym`` from ``since``."""
+    env = made.env
+    steps = [
+        ("ingest.nrt.pull", "--ym", ym, "--since", since),
+        ("risk.fuse", "--ym", ym),
+        ("route.plan", "--scenario", "all", "--date", "latest"),
+    ]
+    for name, *args in steps:
+        result = run_command(name, *args, env=env)
+        assert result.exit_code == 0, f"{name} failed: {result.output}"
+
+
+@pytest.fixture(scope="session")
+def summer_month(tmp_path_factory) -> Roots:
+    """Late September of the demo profile (Northern Sea Route open), built once per session."""
+    made = make_roots(tmp_path_factory.mktemp("summer"))
+    build_month(made, "202609", "2026-09-28")
+    return made
