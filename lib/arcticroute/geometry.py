@@ -9,27 +9,29 @@ from .grid import to_lonlat
 
 GEOD = Geod(ellps="WGS84")
 METRES_PER_NM = 1852.0
-_MAX_DLON_DEG = 2.0  # near the pole neighbouring cells differ much in longitude: densify there
+_MAX_DLON_DEG = 2.0
+_MAX_HALVINGS = 12
 
 
 def path_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Lon/lat of projected vertices, adding points along a step whose longitude jumps.
+    """Lon/lat of projected vertices, with points added along any step whose longitude jumps.
 
-    A lon/lat straight line between two far-apart longitudes does not follow the step on
-    the map; the added points lie on the projected straight step itself.
+    Near the pole neighbouring cells differ much in longitude, and a lon/lat straight line
+    between them would not follow the step on the map. Such steps are halved (on the
+    projected straight line itself) until no step spans more than a couple of degrees.
     """
-    lon, lat = to_lonlat(x, y)
-    xs, ys = [x[:1]], [y[:1]]
-    for i in range(1, len(x)):
-        dlon = abs((lon[i] - lon[i - 1] + 180.0) % 360.0 - 180.0)
-        pieces = int(np.ceil(dlon / _MAX_DLON_DEG))
-        if pieces > 1:
-            t = np.arange(1, pieces) / pieces
-            xs.append(x[i - 1] + t * (x[i] - x[i - 1]))
-            ys.append(y[i - 1] + t * (y[i] - y[i - 1]))
-        xs.append(x[i : i + 1])
-        ys.append(y[i : i + 1])
-    return to_lonlat(np.concatenate(xs), np.concatenate(ys))
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    for _round in range(_MAX_HALVINGS):
+        lon, lat = to_lonlat(x, y)
+        dlon = np.abs((np.diff(lon) + 180.0) % 360.0 - 180.0)
+        wide = np.nonzero(dlon > _MAX_DLON_DEG)[0]
+        if wide.size == 0:
+            break
+        x = np.insert(x, wide + 1, (x[wide] + x[wide + 1]) / 2.0)
+        y = np.insert(y, wide + 1, (y[wide] + y[wide + 1]) / 2.0)
+    else:
+        lon, lat = to_lonlat(x, y)  # a step right through the pole keeps its jump there
+    return np.asarray(lon), np.asarray(lat)
 
 
 def split_antimeridian(lon: np.ndarray, lat: np.ndarray) -> list[list[list[float]]]:

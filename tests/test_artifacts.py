@@ -1,0 +1,91 @@
+import json
+import os
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from arcticroute import artifacts
+from arcticroute.artifacts import ArtifactSpec, artifact_meta_schema, current_meta, write_artifact
+
+RUN_ID = "20261128T120000Z-abcdef"
+
+
+def _spec(**overrides) -> ArtifactSpec:
+    values = dict(logical_id="ar://env/ice.sic@20260901?grid=3413-25km", root="data",
+                  relpath="env/ice.sic/2026/09/ice_sic_20260901.nc", kind="env-layer", synthetic=True,
+                  time_coverage={"start": "2026-09-01T00:00:00Z", "end": "2026-09-01T23:59:59Z"})
+    values.update(overrides)
+    return ArtifactSpec(**values)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    return {"data": tmp_path / "data", "reports": tmp_path / "reports", "outputs": tmp_path / "outputs"}
+
+
+def _write(tree, payload: bytes, spec=None):
+    return write_artifact(tree, spec or _spec(), lambda p: p.write_bytes(payload), run_id=RUN_ID, command="test")
+
+
+def test_first_version_has_a_valid_sidecar_and_a_canonical_link(tree):
+    meta = _write(tree, b"one")
+    canonical = tree["data"] / "env/ice.sic/2026/09/ice_sic_20260901.nc"
+    assert meta["version"] == 1 and meta["path"].endswith("ice_sic_20260901_adv_v1.nc")
+    assert canonical.is_symlink() and canonical.read_bytes() == b"one"
+    assert json.loads(artifacts.meta_path_for(canonical).read_text())["sha256"] == meta["sha256"]
+    jsonschema.validate(meta, artifact_meta_schema())
+
+
+def test_new_content_makes_a_new_version_and_moves_the_link(tree):
+    _write(tree, b"one")
+    meta = _write(tree, b"two")
+    canonical = tree["data"] / meta["canonical"]
+    assert meta["version"] == 2
+    assert os.readlink(canonical) == "ice_sic_20260901_adv_v2.nc" and canonical.read_bytes() == b"two"
+    assert (tree["data"] / "env/ice.sic/2026/09/ice_sic_20260901_adv_v1.nc").read_bytes() == b"one"
+    assert current_meta(tree, "data", meta["canonical"])["version"] == 2
+
+
+def test_identical_content_makes_no_new_version(tree):
+    first = _write(tree, b"same")
+    again = _write(tree, b"same")
+    assert again == first
+    assert sorted(p.name for p in (tree["data"] / "env/ice.sic/2026/09").iterdir()) == [
+        "ice_sic_20260901.nc", "ice_sic_20260901.nc.meta.json",
+        "ice_sic_20260901_adv_v1.nc", "ice_sic_20260901_adv_v1.nc.meta.json"]
+
+
+def test_a_failing_writer_leaves_no_partial_file_and_keeps_the_old_version(tree):
+    _write(tree, b"good")
+
+    def broken(path):
+        path.write_bytes(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_artifact(tree, _spec(), broken, run_id=RUN_ID, command="test")
+    folder = tree["data"] / "env/ice.sic/2026/09"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".tmp-")]
+    assert (folder / "ice_sic_20260901.nc").read_bytes() == b"good"
+    assert not (folder / "ice_sic_20260901_adv_v2.nc").exists()
+
+
+def test_copy_fallback_where_symbolic_links_are_not_permitted(tree, monkeypatch):
+    def no_symlinks(*args, **kwargs):
+        raise OSError(1314, "A required privilege is not held by the client")
+
+    monkeypatch.setattr(os, "symlink", no_symlinks)
+    _write(tree, b"one")
+    meta = _write(tree, b"two")
+    canonical = tree["data"] / meta["canonical"]
+    assert meta["link"] == "copy"
+    assert not canonical.is_symlink() and canonical.read_bytes() == b"two"
+    assert json.loads(artifacts.meta_path_for(canonical).read_text())["version"] == 2
+    assert current_meta(tree, "data", meta["canonical"])["version"] == 2
+
+
+def test_version_names_parse_back():
+    canonical = Path("risk/2026/09/risk_20260901.nc")
+    assert artifacts.parse_version(artifacts.version_path(canonical, 12)) == ("risk_20260901", 12)
+    assert artifacts.parse_version(canonical) is None
