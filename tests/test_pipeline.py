@@ -1,0 +1,169 @@
+"""The commands end to end over real files: pull -> fuse -> route, catalog, bad input, locks."""
+
+import json
+import os
+
+import jsonschema
+import pytest
+from filelock import FileLock
+
+from arcticroute.artifacts import artifact_meta_schema
+
+from .conftest import build_month, run_command
+from .land_check import land_points
+
+
+def _sidecars(root):
+    return [p for p in root.rglob("*_adv_v*.meta.json")]
+
+
+def test_every_artifact_has_a_valid_synthetic_sidecar(summer_month):
+    sidecars = _sidecars(summer_month.data) + _sidecars(summer_month.outputs)
+    kinds = set()
+    for path in sidecars:
+        meta = json.loads(path.read_text())
+        jsonschema.validate(meta, artifact_meta_schema())
+        kinds.add(meta["kind"])
+        if meta["kind"] != "static-grid":  # the land mask is real data
+            assert meta["synthetic"] is True, path
+    assert kinds == {"env-layer", "risk-daily", "risk-monthly", "route", "static-grid"}
+
+
+def test_catalog_verify_passes_and_show_filters(summer_month):
+    result = run_command("catalog.verify", env=summer_month.env)
+    assert result.exit_code == 0, result.output
+    shown = run_command("catalog.show", "--kind", "route", "--json", env=summer_month.env)
+    entries = json.loads(shown.stdout)
+    assert {e["logical_id"].split("@")[0] for e in entries} == {
+        "ar://route/murmansk_bering", "ar://route/murmansk_bering_open_water", "ar://route/rotterdam_yokohama_nsr"}
+    ice = json.loads(run_command("catalog.show", "--prefix", "ar://env/ice.sic", "--month", "202609", "--json",
+                                 env=summer_month.env).stdout)
+    assert len(ice) == 3 and all(e["synthetic"] for e in ice)
+    assert (summer_month.outputs / "catalog" / "index.json").is_file()
+
+
+def test_late_summer_routes_avoid_land_and_carry_their_story(summer_month):
+    for path in (summer_month.outputs / "routes").glob("*_20260930.geojson"):
+        document = json.loads(path.read_text())
+        info = document["arcticroute"]
+        assert info["synthetic"] is True and info["notice"] == "demo data — not for navigation"
+        assert info["inputs"] and info["run_id"]
+        roles = [f["properties"]["role"] for f in document["features"]]
+        assert roles[:2] == ["route", "baseline"]
+        for feature in document["features"]:
+            assert land_points(feature["geometry"]) == [], (path.name, feature["properties"]["role"])
+            for part in ([feature["geometry"]["coordinates"]] if feature["geometry"]["type"] == "LineString"
+                         else feature["geometry"]["coordinates"]):
+                assert all(-180 <= lon <= 180 and -90 <= lat <= 90 for lon, lat in part)
+    summary = json.loads((summer_month.outputs / "routes" / "murmansk_bering_20260930.geojson").read_text())[
+        "arcticroute"]["summary"]
+    assert 1.0 <= summary["distance_ratio"] <= 1.6
+    assert summary["vessel"] == "pc5_cargo" and summary["max_sic"] <= 0.7
+
+
+def test_rerunning_the_chain_writes_nothing_new(summer_month):
+    before = {p: p.stat().st_mtime_ns for p in summer_month.files() if "_adv_v" in p.name}
+    build_month(summer_month, "202609", "2026-09-28")
+    after = {p for p in summer_month.files() if "_adv_v" in p.name}
+    assert after == set(before)
+    assert all(p.stat().st_mtime_ns == before[p] for p in before)
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(roots):
+    result = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-29", "--what", "ice,wave", "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "fetch    ice.sic      2026-09-29  new" in result.stdout and "4 fetch" in result.stdout
+    assert roots.files() == []
+
+
+def test_future_days_are_not_yet_available_not_failures(roots):
+    result = run_command("ingest.nrt.pull", "--ym", "209901", "--what", "ice", "--dry-run")
+    assert result.exit_code == 0 and "31 not-yet" in result.stdout
+
+
+def test_winter_route_for_an_open_water_ship_exits_1_naming_the_ice_limit(roots):
+    for name, *args in (("ingest.nrt.pull", "--ym", "202601", "--since", "2026-01-31"), ("risk.fuse", "--ym", "202601")):
+        assert run_command(name, *args).exit_code == 0
+    result = run_command("route.plan", "--scenario", "murmansk_bering_open_water", "--date", "2026-01-31")
+    assert result.exit_code == 1
+    assert "sea-ice concentration above the vessel's limit max_sic=0.15" in result.stderr
+    assert "Traceback" not in result.output
+    document = json.loads((roots.outputs / "routes" / "murmansk_bering_open_water_20260131.geojson").read_text())
+    assert document["features"] == [] and document["arcticroute"]["status"] == "no-route"
+    assert list((roots.outputs / "alerts").glob("*_error_route.plan.json"))
+    every = run_command("route.plan", "--scenario", "all", "--date", "2026-01-31")
+    assert every.exit_code == 0 and "murmansk_bering_open_water: NO ROUTE" in every.stdout
+
+
+@pytest.mark.parametrize(
+    "name, args, expected",
+    [
+        ("ingest.nrt.pull", ["--ym", "2026-09"], "expected YYYYMM"),
+        ("ingest.nrt.pull", ["--since", "last week"], "neither an ISO 8601"),
+        ("ingest.nrt.pull", ["--what", "ice,snow"], "unknown layer 'snow'"),
+        ("risk.fuse", ["--method", "stacking2"], "'weighted', 'max'"),
+        ("route.plan", ["--scenario", "atlantis"], "unknown scenario 'atlantis'"),
+        ("route.plan", ["--from", "69.1;33.6", "--to", "65.9,-169.2", "--vessel", "pc5_cargo"], "expected LAT,LON"),
+        ("route.plan", ["--from", "95,33.6", "--to", "65.9,-169.2", "--vessel", "pc5_cargo"], "out of range"),
+        ("route.plan", ["--from", "10,33.6", "--to", "65.9,-169.2", "--vessel", "pc5_cargo"], "outside the polar grid"),
+        ("route.plan", ["--from", "69.1,33.6", "--to", "65.9,-169.2", "--vessel", "kayak"], "unknown vessel 'kayak'"),
+        ("route.plan", ["--date", "2026-02-30", "--scenario", "all"], "is not a day"),
+        ("route.plan", [], "give either --scenario"),
+        ("catalog.show", ["--month", "2026"], "expected YYYYMM"),
+        ("ingest.nrt.pull", ["--profile", "nowhere"], "unknown profile 'nowhere'"),
+        ("ingest.nrt.pull", ["--grid-km", "10"], "resolution_km"),
+    ],
+)
+def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(roots, name, args, expected):
+    result = run_command(name, *args)
+    assert result.exit_code == 2, result.output
+    assert expected in result.output
+    assert "Traceback" not in result.output
+    assert roots.files() == []
+
+
+def test_live_profile_without_sources_refuses_instead_of_faking_data(roots):
+    result = run_command("ingest.nrt.pull", "--profile", "live", "--ym", "202609", "--since", "2026-09-30")
+    assert result.exit_code == 2
+    assert "no data sources configured" in result.stderr and "no synthetic data was substituted" in result.stderr
+    assert not roots.data.exists()
+
+
+def test_bad_yaml_exits_2_naming_the_file(roots, tmp_path):
+    config = tmp_path / "cfg"
+    config.mkdir()
+    (config / "env.yaml").write_text("profile: demo\ngrid: {resolution_km: 25\n")
+    result = run_command("ingest.nrt.pull", "--config-dir", str(config), "--dry-run")
+    assert result.exit_code == 2 and "env.yaml: not valid YAML at line" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_concurrent_run_exits_75_and_touches_nothing(roots):
+    (roots.outputs / "locks").mkdir(parents=True)
+    with FileLock(roots.outputs / "locks" / "pull.lock"):
+        result = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30", "--what", "ice")
+    assert result.exit_code == 75 and "another pull run is in progress" in result.stderr
+    assert not roots.data.exists()
+
+
+def test_corrupting_or_deleting_a_file_fails_verify_naming_the_logical_id(roots):
+    assert run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30", "--what", "ice,wave").exit_code == 0
+    assert run_command("catalog.verify").exit_code == 0
+    ice = roots.data / "env/ice.sic/2026/09/ice_sic_20260930_adv_v1.nc"
+    with open(ice, "r+b") as handle:
+        handle.seek(200)
+        handle.write(b"\x00garbage\x00")
+    wave = roots.data / "env/wave.hs/2026/09/wave_hs_20260930_adv_v1.nc"
+    os.remove(wave)
+    result = run_command("catalog.verify")
+    assert result.exit_code == 1
+    assert "ar://env/ice.sic@20260930?grid=3413-25km: version 1: sha256" in result.stdout
+    assert "ar://env/wave.hs@20260930?grid=3413-25km: version 1: file missing" in result.stdout
+
+
+def test_a_second_pull_transfers_nothing(roots):
+    first = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30")
+    second = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30")
+    assert "pulled 4 new" in first.stdout and "pulled 0 new, 4 already there" in second.stdout
+    records = sorted((roots.outputs / "runs").glob("*.json"))
+    assert [json.loads(p.read_text())["status"] for p in records] == ["ok", "ok"]
