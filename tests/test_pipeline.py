@@ -167,3 +167,19 @@ def test_a_second_pull_transfers_nothing(roots):
     assert "pulled 4 new" in first.stdout and "pulled 0 new, 4 already there" in second.stdout
     records = sorted((roots.outputs / "runs").glob("*.json"))
     assert [json.loads(p.read_text())["status"] for p in records] == ["ok", "ok"]
+
+
+@pytest.mark.slow
+def test_the_chain_runs_on_the_native_6_25_km_grid(roots):
+    env = {**roots.env, "ARCTICROUTE_GRID_KM": "6.25"}
+    for name, *args in (("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30"), ("risk.fuse", "--ym", "202609"),
+                        ("route.plan", "--scenario", "murmansk_bering")):
+        result = run_command(name, *args, env=env)
+        assert result.exit_code == 0, result.output
+    path = roots.outputs / "routes" / "murmansk_bering_20260930.geojson"
+    document = json.loads(path.read_text())
+    meta = json.loads((path.parent / (path.name + ".meta.json")).read_text())
+    assert meta["grid"]["name"] == "3413-6.25km" and meta["grid"]["shape"] == [1792, 1216]
+    assert 1.0 <= document["arcticroute"]["summary"]["distance_ratio"] <= 1.6
+    for feature in document["features"]:
+        assert land_points(feature["geometry"]) == []
