@@ -32,10 +32,12 @@ setup:
 
 # pull -> fuse -> route -> report for the current month on the embedded demo profile (offline)
 [group('pipeline')]
-demo: setup
-    #!/usr/bin/env bash
-    set -euo pipefail
-    export ARCTICROUTE_PROFILE=demo
+demo:
+    ARCTICROUTE_PROFILE=demo {{just_executable()}} daily
+
+# the daily chain for the current month on the configured profile
+[group('pipeline')]
+daily: setup
     {{py}} scripts/ingest_nrt_pull.py --ym current
     {{py}} scripts/risk_fuse.py --ym current
     {{py}} scripts/route_plan.py --scenario all --date latest
