@@ -6,6 +6,7 @@ import datetime
 
 import numpy as np
 import pytest
+
 from arcticroute.grid import Grid
 from arcticroute.sources import synthetic_fields as sf
 from arcticroute.static import StaticGrid

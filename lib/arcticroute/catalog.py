@@ -24,8 +24,8 @@ SKIP_DIRS = {"catalog", "locks", "logs", "runs", "alerts"}
 
 
 def iter_sidecars(roots: dict[str, Path]):
-    """Yield ``(root_name, sidecar_path)`` for every versioned sidecar (not canonical links/copies)."""
-    for root_name, root in roots.items():
+    """Yield the path of every versioned sidecar (not the canonical links or copies)."""
+    for root in roots.values():
         if not root.is_dir():
             continue
         for dirpath, dirnames, filenames in os.walk(root):
@@ -34,13 +34,13 @@ def iter_sidecars(roots: dict[str, Path]):
                 if name.endswith(META_SUFFIX) and "_adv_v" in name and not name.startswith("."):
                     path = Path(dirpath) / name
                     if not path.is_symlink():
-                        yield root_name, path
+                        yield path
 
 
 def scan(roots: dict[str, Path]) -> tuple[list[dict], list[str]]:
     """All sidecars as dicts, plus problems with sidecars that could not be read."""
     metas, problems = [], []
-    for root_name, path in iter_sidecars(roots):
+    for path in iter_sidecars(roots):
         try:
             meta = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:

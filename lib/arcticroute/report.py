@@ -93,6 +93,10 @@ class ReportResult:
 
 # -- names ----------------------------------------------------------------------------------------
 
+# Bump when the page or figure changes, so existing reports are rebuilt with the new layout.
+LAYOUT_VERSION = 1
+
+
 def report_relpath(year: int, month: int) -> str:
     return f"{year:04d}{month:02d}/report_{year:04d}{month:02d}.html"
 
@@ -179,8 +183,8 @@ def gather_inputs(settings: Settings, year: int, month: int) -> ReportInputs:
 
 
 def inputs_digest(metas: list[dict]) -> str:
-    """Digest of the inputs' identities and contents; independent of their order."""
-    payload = json.dumps(sorted((m["logical_id"], m["sha256"]) for m in metas))
+    """Digest of the inputs' identities and contents and of the page layout; independent of order."""
+    payload = json.dumps({"layout": LAYOUT_VERSION, "inputs": sorted((m["logical_id"], m["sha256"]) for m in metas)})
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -421,8 +425,8 @@ def section(title: str, body: str, note: str = "") -> str:
 
 def banner_html(profile: str) -> str:
     return (f'<div class="banner" role="alert"><strong>{escape(DEMO_NOTICE)}</strong>'
-            f"The data in this report are synthetic, made up by the generators of the "
-            f"&ldquo;{escape(profile)}&rdquo; profile; they describe no real ice, sea or ship.</div>")
+            f"The data in this report are synthetic (generated, not observed; profile "
+            f"&ldquo;{escape(profile)}&rdquo;) and describe no real ice, sea or ship.</div>")
 
 
 def route_table_html(rows: list[dict]) -> str:
@@ -460,7 +464,7 @@ def provenance_table_html(rows: list[dict]) -> str:
 
 def runs_table_html(rows: list[dict]) -> str:
     cells = [[r["command"] or "—", Cell(r["run_id"] or "—", "mono"), r["status"] or "—", _num(r["exit_code"]),
-              _num(r["duration_s"], 1), _num(r["warnings"])] for r in rows]
+              _num(r["duration_s"], 2), _num(r["warnings"])] for r in rows]
     return html_table(["command", "run id", "status", "exit code", "duration (s)", "warnings"], cells)
 
 

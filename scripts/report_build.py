@@ -1,0 +1,37 @@
+#!/usr/bin/env python3
+"""report.build: build the monthly HTML report of routes, risk, data freshness and provenance."""
+
+from __future__ import annotations
+
+import click
+
+from arcticroute import report
+from arcticroute.cli import common_options, execute, load_or_exit, ym_option
+
+
+@click.command(name="report.build")
+@ym_option
+@common_options
+def main(ym, config_dir, profile, grid_km):
+    """Build one self-contained HTML report for a month (map, routes, freshness, provenance, runs).
+
+    Needs the month's risk summary (risk.fuse). A report whose inputs are unchanged is not
+    written again. Writes reports/<YYYYMM>/report_<YYYYMM>.html with its sidecar.
+    """
+    settings = load_or_exit(config_dir, profile, grid_km)
+
+    def body(run):
+        result = report.build_report(settings, *ym, run)
+        run.summary = {"outcome": result.outcome, "path": str(result.path), "version": result.meta["version"]}
+        return result
+
+    def render(result, run):
+        click.echo(f"report: {result.path}")
+        click.echo(f"{result.outcome}: version {result.meta['version']} from {len(result.meta['inputs'])} inputs "
+                   f"(run {run.run_id})")
+
+    execute(settings, "report.build", "report", body, render)
+
+
+if __name__ == "__main__":
+    main()
