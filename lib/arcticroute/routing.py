@@ -99,7 +99,7 @@ def snap_to_sea(static: StaticGrid, cell: tuple[int, int], place: Place) -> tupl
     """Move an endpoint on a land cell to the nearest sea cell; returns the cell and a warning."""
     if not static.land[cell]:
         return cell, None
-    _dist, (rows, cols) = ndimage.distance_transform_edt(static.land, return_indices=True)
+    rows, cols = static.nearest_sea
     snapped = (int(rows[cell]), int(cols[cell]))
     moved_km = float(GEOD.inv(place.lon, place.lat, float(static.lon[snapped]), float(static.lat[snapped]))[2]) / 1000
     return snapped, (

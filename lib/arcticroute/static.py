@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -18,6 +19,14 @@ class StaticGrid:
     lat: np.ndarray
     land: np.ndarray  # bool, True on land
     scale: np.ndarray  # map scale factor k (true distance = projected / k)
+
+    @cached_property
+    def nearest_sea(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of the nearest sea cell for every cell (itself when at sea)."""
+        from scipy import ndimage
+
+        _distance, (rows, cols) = ndimage.distance_transform_edt(self.land, return_indices=True)
+        return rows.astype(np.int32), cols.astype(np.int32)
 
     @classmethod
     def compute(cls, grid: Grid) -> StaticGrid:
