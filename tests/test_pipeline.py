@@ -35,7 +35,8 @@ def test_catalog_verify_passes_and_show_filters(summer_month):
     shown = run_command("catalog.show", "--kind", "route", "--json", env=summer_month.env)
     entries = json.loads(shown.stdout)
     assert {e["logical_id"].split("@")[0] for e in entries} == {
-        "ar://route/murmansk_bering", "ar://route/murmansk_bering_open_water", "ar://route/rotterdam_yokohama_nsr"}
+        "ar://route/murmansk_bering", "ar://route/murmansk_bering_open_water", "ar://route/rotterdam_yokohama_nsr",
+        "ar://route/sabetta_rotterdam"}
     ice = json.loads(run_command("catalog.show", "--prefix", "ar://env/ice.sic", "--month", "202609", "--json",
                                  env=summer_month.env).stdout)
     assert len(ice) == 3 and all(e["synthetic"] for e in ice)

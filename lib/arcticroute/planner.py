@@ -22,6 +22,8 @@ from .static import StaticGrid, load_static
 from .timeutil import iso_utc, parse_day
 
 DEMO_NOTICE = "demo data — not for navigation"
+# Bump when planning or the document changes, so existing routes are planned again.
+PLANNER_VERSION = 2
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -259,7 +261,8 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, run) -> t
     conditions, metas = load_conditions(settings, day)
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
-    digest = hashlib.sha256(json.dumps({"inputs": inputs, "request": request.as_dict(), "risk_weight": risk_weight},
+    digest = hashlib.sha256(json.dumps({"inputs": inputs, "request": request.as_dict(), "risk_weight": risk_weight,
+                                        "planner": PLANNER_VERSION},
                                        sort_keys=True, default=str).encode()).hexdigest()
     relpath = route_relpath(request.name, day)
     previous = current_meta(roots, "outputs", relpath)

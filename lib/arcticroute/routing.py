@@ -96,14 +96,16 @@ def distance_surface(static: StaticGrid, blocked: dict[str, np.ndarray]) -> np.n
 
 
 def snap_to_sea(static: StaticGrid, cell: tuple[int, int], place: Place) -> tuple[tuple[int, int], str | None]:
-    """Move an endpoint on a land cell to the nearest sea cell; returns the cell and a warning."""
-    if not static.land[cell]:
+    """Move an end point on land (or in water cut off from the ocean on this grid) to the
+    nearest open-ocean cell; returns the cell and a warning."""
+    if static.ocean[cell]:
         return cell, None
+    where = "a land cell" if static.land[cell] else "water cut off from the open ocean"
     rows, cols = static.nearest_sea
     snapped = (int(rows[cell]), int(cols[cell]))
     moved_km = float(GEOD.inv(place.lon, place.lat, float(static.lon[snapped]), float(static.lat[snapped]))[2]) / 1000
     return snapped, (
-        f"{place.name} ({place.lat:.3f},{place.lon:.3f}) lies on a land cell of grid {static.grid.name}; "
+        f"{place.name} ({place.lat:.3f},{place.lon:.3f}) lies on {where} of grid {static.grid.name}; "
         f"moved {moved_km:.0f} km to the nearest sea cell ({static.lat[snapped]:.3f},{static.lon[snapped]:.3f})"
     )
 
@@ -127,17 +129,17 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, 
 
     land = blocked["land"]
     if not connected(land):
-        return "land separates the two ends on this grid (try a finer grid or other end points)"
+        return "land: the two ends lie in separate waters on this grid (try a finer grid or other end points)"
     reasons = []
-    limits = {"sea ice": f"sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}",
-              "waves": f"significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"}
+    limits = {"sea ice": f"blocked by sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}",
+              "waves": f"blocked by significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"}
     for name, text in limits.items():
         if not connected(land | blocked[name]):
             at_end = [label for label, cell in (("start", start), ("end", end)) if blocked[name][cell]]
             where = f" (the {' and '.join(at_end)} itself is blocked)" if at_end else ""
             reasons.append(text + where)
     if not reasons:
-        return ("sea ice and waves together: each limit alone leaves a passage, but no path satisfies "
+        return ("blocked by sea ice and waves together: each limit alone leaves a passage, but no path satisfies "
                 f"max_sic={vessel.max_sic:g} and max_wave_m={vessel.max_wave_m:g} m at once")
     return "; ".join(reasons)
 
@@ -156,7 +158,7 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
         reason = explain_blocked(blocked, start, end, vessel, conditions)
         raise NoRouteError(
             f"no route from {origin.name} to {destination.name} for vessel {vessel.name} "
-            f"({vessel.ice_class}): blocked by {reason}",
+            f"({vessel.ice_class}): {reason}",
             hint="choose a vessel with a higher ice class, another date, or other end points",
         )
     route.warnings = warnings

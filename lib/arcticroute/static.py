@@ -21,11 +21,23 @@ class StaticGrid:
     scale: np.ndarray  # map scale factor k (true distance = projected / k)
 
     @cached_property
-    def nearest_sea(self) -> tuple[np.ndarray, np.ndarray]:
-        """Row and column of the nearest sea cell for every cell (itself when at sea)."""
+    def ocean(self) -> np.ndarray:
+        """Sea cells of the largest 8-connected water body: lakes and cut-off bays excluded."""
         from scipy import ndimage
 
-        _distance, (rows, cols) = ndimage.distance_transform_edt(self.land, return_indices=True)
+        labels, count = ndimage.label(~self.land, structure=np.ones((3, 3), dtype=bool))
+        if count == 0:
+            return np.zeros(self.land.shape, dtype=bool)
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0
+        return labels == int(np.argmax(sizes))
+
+    @cached_property
+    def nearest_sea(self) -> tuple[np.ndarray, np.ndarray]:
+        """Row and column of the nearest open-ocean cell for every cell (itself when in it)."""
+        from scipy import ndimage
+
+        _distance, (rows, cols) = ndimage.distance_transform_edt(~self.ocean, return_indices=True)
         return rows.astype(np.int32), cols.astype(np.int32)
 
     @classmethod
