@@ -94,7 +94,7 @@ class ReportResult:
 # -- names ----------------------------------------------------------------------------------------
 
 # Bump when the page or figure changes, so existing reports are rebuilt with the new layout.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 
 def report_relpath(year: int, month: int) -> str:
@@ -368,7 +368,7 @@ h1{font-size:1.6em;margin:18px 0 4px}h2{font-size:1.2em;margin:28px 0 8px;border
 .banner strong{font-size:1.25em;text-transform:uppercase;letter-spacing:.03em;display:block}
 .meta{color:#4a5560;font-size:.9em}
 table{border-collapse:collapse;width:100%;font-size:.85em}
-th,td{border:1px solid #d5dae0;padding:4px 6px;text-align:left;vertical-align:top}
+th,td{border:1px solid #d5dae0;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 th{background:#eef1f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.bad td{background:#fdecea}.mono{font-family:ui-monospace,Consolas,monospace;font-size:.95em}
 figure{margin:0}img{max-width:100%;height:auto}figcaption{color:#4a5560;font-size:.85em}
