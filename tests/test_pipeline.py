@@ -184,3 +184,24 @@ def test_the_chain_runs_on_the_native_6_25_km_grid(roots):
     assert 1.0 <= document["arcticroute"]["summary"]["distance_ratio"] <= 1.6
     for feature in document["features"]:
         assert land_points(feature["geometry"]) == []
+
+
+def test_plan_decisions_are_pure_and_give_reasons():
+    from datetime import date
+
+    from arcticroute.ingest import plan_pull
+
+    day, today = date(2026, 9, 29), date(2026, 9, 30)
+    identity = {"kind": "synthetic", "generator": "g/v1", "day": "2026-09-29"}
+    current = {"grid": {"name": "3413-25km"}, "params": {"source_identity": identity}}
+    cases = {
+        "new": None,
+        "already pulled, unchanged": current,
+        "grid changed": {**current, "grid": {"name": "3413-6.25km"}},
+        "source changed": {**current, "params": {"source_identity": {**identity, "generator": "g/v2"}}},
+    }
+    for reason, meta in cases.items():
+        (item,) = plan_pull(["ice.sic"], [day], today, {("ice.sic", day): identity}, {("ice.sic", day): meta}, "3413-25km")
+        assert item.reason == reason and item.action == ("skip" if meta is current else "fetch")
+    (future,) = plan_pull(["ice.sic"], [date(2026, 10, 1)], today, {}, {}, "3413-25km")
+    assert future.action == "not-yet"

@@ -85,21 +85,19 @@ def current_meta(roots: dict[str, Path], root: str, relpath: str) -> dict | None
     return read_meta(meta_file)
 
 
-def _point_canonical(canonical: Path, target: Path) -> str:
-    """Swap ``canonical`` to ``target`` atomically; returns "symlink" or "copy"."""
-    tmp = atomic.temp_path_for(canonical)
-    try:
-        os.symlink(target.name, tmp)
-    except (OSError, NotImplementedError):
+def _point_canonical(canonical: Path, target: Path, link: str) -> None:
+    """Swap ``canonical`` to ``target`` atomically, as a relative symbolic link or a copy."""
+    if link == "copy":
         with atomic.atomic_path(canonical) as tmp_copy:
             shutil.copyfile(target, tmp_copy)
-        return "copy"
+        return
+    tmp = atomic.temp_path_for(canonical)
+    os.symlink(target.name, tmp)
     try:
         os.replace(tmp, canonical)
     finally:
         if tmp.is_symlink():
             tmp.unlink()
-    return "symlink"
 
 
 def write_artifact(
@@ -135,7 +133,7 @@ def write_artifact(
         "root": spec.root,
         "path": target.relative_to(roots[spec.root]).as_posix(),
         "canonical": spec.relpath,
-        "link": "symlink",
+        "link": _link_mode(canonical),
         "sha256": sha,
         "size_bytes": target.stat().st_size,
         "created_at": iso_utc(utc_now()),
@@ -150,15 +148,13 @@ def write_artifact(
         "params": spec.params,
         "warnings": list(spec.warnings),
     }
-    link = _probe_link_mode(canonical)
-    meta["link"] = link
     atomic.write_json(meta_path_for(target), meta)
-    _point_canonical(canonical, target)
-    _point_canonical(meta_path_for(canonical), meta_path_for(target))
+    _point_canonical(canonical, target, meta["link"])
+    _point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
     return meta
 
 
-def _probe_link_mode(canonical: Path) -> str:
+def _link_mode(canonical: Path) -> str:
     """Find out, before writing the sidecar, whether this folder allows symbolic links."""
     probe = atomic.temp_path_for(canonical)
     try:

@@ -124,7 +124,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
     """Fetch and write every ``fetch`` item; returns counts by outcome."""
     todo = [item for item in plan if item.action == "fetch"]
     counts = {"written": 0, "unchanged": 0, "skipped": sum(i.action == "skip" for i in plan),
-              "not_yet": sum(i.action == "not-yet" for i in plan), "failed": 0}
+              "not_yet": sum(i.action == "not-yet" for i in plan)}
     if not todo:
         return counts
     roots = settings.roots

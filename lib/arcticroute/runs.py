@@ -57,7 +57,6 @@ class Run:
         self.started = utc_now()
         self.artifacts: list[dict] = []
         self.warnings: list[str] = []
-        self.skipped: list[str] = []
         self.summary: dict = {}
         self.log = logging.getLogger(f"{LOGGER_NAME}.{command}")
         self._handlers: list[logging.Handler] = []
@@ -133,7 +132,6 @@ class Run:
             "status": status,
             "exit_code": self.exit_code,
             "artifacts": self.artifacts,
-            "skipped": self.skipped,
             "summary": self.summary,
             "warnings": self.warnings,
             "error": error,
