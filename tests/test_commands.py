@@ -33,3 +33,16 @@ def test_just_lists_every_pipeline_recipe_with_a_comment():
     for recipe in ("setup", "demo", "daily", "pull", "fuse", "route", "report", "catalog", "test", "lint", "bench", "docs"):
         line = next(line for line in listing.splitlines() if line.strip().startswith(recipe))
         assert "#" in line, f"recipe {recipe} has no comment"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("just") is None, reason="just is not installed (CI installs it)")
+def test_just_demo_runs_the_whole_chain_and_says_where_the_report_is(roots):
+    result = subprocess.run(["just", "demo"], cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    report_line = next(line for line in result.stdout.splitlines() if line.startswith("report: "))
+    report = Path(report_line.removeprefix("report: "))
+    assert report.is_file() and report.is_relative_to(roots.reports)
+    assert "demo data — not for navigation" in report.read_text(encoding="utf-8")
+    again = subprocess.run(["just", "demo"], cwd=REPO, capture_output=True, text=True, timeout=900)
+    assert again.returncode == 0 and "pulled 0 new" in again.stdout and "unchanged: version 1" in again.stdout
