@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from arcticroute import report
+from arcticroute import report_html, report_inputs
 from arcticroute.artifacts import artifact_meta_schema, existing_versions, meta_path_for
 from arcticroute.config import load_settings
 
@@ -114,7 +114,7 @@ def test_report_lists_every_scenario_and_section(page, month):
         assert name in page
     for heading in ("Routes", "Data freshness", "Provenance", "Recent runs"):
         assert f"<h2>{heading}</h2>" in page
-    for layer in report.DAILY_LAYERS:
+    for layer in report_inputs.DAILY_LAYERS:
         assert f"<td>{layer}</td><td>2026-09-30</td>" in page
     assert "Yokohama" in page  # the onward leg's final destination
 
@@ -132,7 +132,7 @@ def test_sidecar_validates_and_cites_every_input(sidecar, month):
                 f"ar://risk/daily@20260930?grid={grid}", f"ar://env/ice.sic@20260930?grid={grid}"}
     expected |= {f"ar://route/{name}@20260930?grid={grid}" for name in month["settings"].scenarios["scenarios"]}
     assert expected <= cited
-    assert sidecar["params"]["inputs_digest"] == report.inputs_digest(
+    assert sidecar["params"]["inputs_digest"] == report_inputs.inputs_digest(
         [{"logical_id": i["logical_id"], "sha256": i["sha256"]} for i in sidecar["inputs"]])
 
 
@@ -169,9 +169,9 @@ def test_a_new_route_makes_a_new_version(month, monkeypatch):
 def test_inputs_digest_ignores_order_and_sees_content():
     a = {"logical_id": "ar://env/ice.sic@20260930", "sha256": "1" * 64}
     b = {"logical_id": "ar://risk/monthly@202609", "sha256": "2" * 64}
-    assert report.inputs_digest([a, b]) == report.inputs_digest([b, a])
-    assert report.inputs_digest([a, b]) != report.inputs_digest([a, {**b, "sha256": "3" * 64}])
-    assert report.inputs_digest([a, b]) != report.inputs_digest([a])
+    assert report_inputs.inputs_digest([a, b]) == report_inputs.inputs_digest([b, a])
+    assert report_inputs.inputs_digest([a, b]) != report_inputs.inputs_digest([a, {**b, "sha256": "3" * 64}])
+    assert report_inputs.inputs_digest([a, b]) != report_inputs.inputs_digest([a])
 
 
 def test_no_route_document_is_shown_with_its_reason_escaped():
@@ -183,9 +183,9 @@ def test_no_route_document_is_shown_with_its_reason_escaped():
                         "vessel": {"name": "ice1a_bulk", "ice_class": "1A"}, "date": "2026-02-01",
                         "synthetic": True},
     }
-    row = report.route_row(document)
+    row = report_html.route_row(document)
     assert row["status"] == "NO ROUTE" and row["reason"].startswith("sea ice 0.95")
-    table = report.route_table_html([row])
+    table = report_html.route_table_html([row])
     assert "NO ROUTE: sea ice 0.95 &gt; vessel limit 0.4 &amp; no way round" in table
     assert "laptev_&lt;winter&gt;" in table and "<winter>" not in table
     assert '<tr class="bad">' in table

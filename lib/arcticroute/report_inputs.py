@@ -1,0 +1,160 @@
+"""The inputs of a month's report: which artifacts, found how, and their digest.
+
+Its inputs are the month's risk summary, the newest daily layer of each kind in the month,
+the newest route of each scenario in the month and the static grid. The digest (logical id
+and sha256 of each, plus the layout version) decides whether a report must be rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from .artifacts import current_meta
+from .config import Settings
+from .errors import ArcticRouteError
+from .layers import LAYERS, layer_relpath
+from .risk import daily_relpath, monthly_relpath
+from .static import static_relpath
+from .timeutil import month_days
+
+DAILY_LAYERS = (*LAYERS, "risk")  # "risk" is the daily fused layer
+_ROUTE_FILE = re.compile(r"^(?P<scenario>.+)_(?P<day>\d{8})\.geojson$")
+
+
+@dataclass(frozen=True)
+class RouteDoc:
+    """The newest route document of one scenario in the month, with its sidecar."""
+
+    scenario: str
+    day: date
+    meta: dict
+    document: dict
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a month's report is made from; ``latest`` maps layer to its newest sidecar."""
+
+    year: int
+    month: int
+    monthly_risk: dict
+    latest: dict[str, dict | None]
+    routes: list[RouteDoc]
+    static: dict
+
+    def metas(self) -> list[dict]:
+        """Sidecars of every input, each once."""
+        metas = [self.monthly_risk, *(m for m in self.latest.values() if m), *(r.meta for r in self.routes),
+                 self.static]
+        return list({m["logical_id"]: m for m in metas}.values())
+
+    @property
+    def synthetic(self) -> bool:
+        return any(m.get("synthetic") for m in self.metas())
+
+    @property
+    def map_day(self) -> date | None:
+        """The newest day with routes: the routes drawn on the map."""
+        return max((r.day for r in self.routes), default=None)
+
+
+# Bump when the page or figure changes, so existing reports are rebuilt with the new layout.
+LAYOUT_VERSION = 2
+
+
+def report_relpath(year: int, month: int) -> str:
+    return f"{year:04d}{month:02d}/report_{year:04d}{month:02d}.html"
+
+
+def report_logical_id(year: int, month: int) -> str:
+    return f"ar://report/monthly@{year:04d}{month:02d}"
+
+
+def month_coverage(year: int, month: int) -> dict:
+    days = month_days(year, month)
+    return {"start": f"{days[0]}T00:00:00Z", "end": f"{days[-1]}T23:59:59Z"}
+
+
+def daily_layer_relpath(layer: str, day: date) -> str:
+    return daily_relpath(day) if layer == "risk" else layer_relpath(layer, day)
+
+
+def meta_day(meta: dict) -> date:
+    return date.fromisoformat(meta["time_coverage"]["start"][:10])
+
+
+# -- gathering ------------------------------------------------------------------------------------
+
+def newest_in_month(roots: dict[str, Path], layer: str, year: int, month: int) -> dict | None:
+    """Sidecar of the newest day of ``layer`` in the month, or None if the month has none."""
+    for day in reversed(month_days(year, month)):
+        meta = current_meta(roots, "data", daily_layer_relpath(layer, day))
+        if meta is not None:
+            return meta
+    return None
+
+
+def newest_route_files(outputs_root: Path, year: int, month: int) -> dict[str, tuple[date, str]]:
+    """Scenario name to ``(day, relpath)`` of its newest canonical route file in the month."""
+    newest: dict[str, tuple[date, str]] = {}
+    folder = outputs_root / "routes"
+    if not folder.is_dir():
+        return newest
+    for path in folder.glob(f"*_{year:04d}{month:02d}[0-9][0-9].geojson"):
+        match = _ROUTE_FILE.match(path.name)
+        if not match:
+            continue
+        day = datetime.strptime(match["day"], "%Y%m%d").date()
+        if match["scenario"] not in newest or day > newest[match["scenario"]][0]:
+            newest[match["scenario"]] = (day, f"routes/{path.name}")
+    return newest
+
+
+def load_routes(roots: dict[str, Path], year: int, month: int) -> list[RouteDoc]:
+    """The newest route document of every scenario in the month, by scenario name."""
+    docs = []
+    for scenario, (day, relpath) in sorted(newest_route_files(roots["outputs"], year, month).items()):
+        meta = current_meta(roots, "outputs", relpath)
+        if meta is None:
+            continue  # a canonical file without a sidecar is not an artifact
+        document = json.loads((roots["outputs"] / meta["path"]).read_text(encoding="utf-8"))
+        docs.append(RouteDoc(scenario, day, meta, document))
+    return docs
+
+
+def gather_inputs(settings: Settings, year: int, month: int) -> ReportInputs:
+    """Find the month's inputs; ArcticRouteError when the month has no risk summary or grid."""
+    roots, grid = settings.roots, settings.grid
+    ym = f"{year:04d}{month:02d}"
+    monthly = current_meta(roots, "data", monthly_relpath(year, month))
+    if monthly is None:
+        raise ArcticRouteError(
+            f"no monthly risk layer for {year:04d}-{month:02d} "
+            f"({roots['data'] / monthly_relpath(year, month)}); nothing to report, no file written",
+            hint=f"run ingest.nrt.pull --ym {ym} and risk.fuse --ym {ym} first (just pull, just fuse)",
+        )
+    found_grid = (monthly.get("grid") or {}).get("name")
+    if found_grid != grid.name:
+        raise ArcticRouteError(
+            f"the monthly risk layer for {ym} is on grid {found_grid}, this run uses grid {grid.name}",
+            hint="pass --grid-km (or ARCTICROUTE_GRID_KM) matching the data, or fuse the month again on this grid",
+        )
+    static = current_meta(roots, "data", static_relpath(grid))
+    if static is None:
+        raise ArcticRouteError(f"static layers for grid {grid.name} are missing",
+                               hint=f"run ingest.nrt.pull --ym {ym} (it builds them)")
+    latest = {layer: newest_in_month(roots, layer, year, month) for layer in DAILY_LAYERS}
+    return ReportInputs(year, month, monthly, latest, load_routes(roots, year, month), static)
+
+
+def inputs_digest(metas: list[dict]) -> str:
+    """Digest of the inputs' identities and contents and of the page layout; independent of order."""
+    payload = json.dumps({"layout": LAYOUT_VERSION, "inputs": sorted((m["logical_id"], m["sha256"]) for m in metas)})
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
