@@ -16,6 +16,7 @@ from .artifacts import ArtifactSpec, current_meta, write_artifact
 from .config import Settings
 from .errors import ConfigError, DataValidationError, NotYetAvailableError
 from .layers import LAYERS, grid_dataset, layer_logical_id, layer_relpath, write_netcdf
+from .redact import redact_url
 from .sources import Source, build_sources
 from .static import StaticGrid, load_static
 from .timeutil import month_days
@@ -138,6 +139,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
             counts["not_yet"] += 1
             continue
         _validate(item.layer, result.variables)
+        source_url = redact_url(result.source_url) if result.source_url else None
         spec = ArtifactSpec(
             logical_id=layer_logical_id(item.layer, item.day, settings.grid),
             root="data",
@@ -148,9 +150,9 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
             grid=settings.grid.describe(),
             tags=list(dict.fromkeys([item.layer, "synthetic" if source.synthetic else "live", source.kind])),
             inputs=[{"logical_id": f"source://{source.kind}/{item.layer}@{item.day:%Y%m%d}", "sha256": None,
-                     "source_url": result.source_url}],
+                     "source_url": source_url}],
             params={"layer": item.layer, "variable": LAYERS[item.layer].variable, "source_kind": source.kind,
-                    "source_identity": source.identity(item.day), "source_url": result.source_url},
+                    "source_identity": source.identity(item.day), "source_url": source_url},
             warnings=list(result.warnings),
         )
         dataset = _dataset_for(item.layer, static, result, source.synthetic, item.day)

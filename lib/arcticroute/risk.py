@@ -112,7 +112,7 @@ def _digest(inputs: list[dict], params: dict, grid_name: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def fuse_day(settings: Settings, day: date, params: RiskParams, run, static=None) -> str:
+def fuse_day(settings: Settings, day: date, params: RiskParams, run) -> str:
     """Write the day's risk layer if its inputs changed; returns "written", "unchanged" or "no-inputs"."""
     roots = settings.roots
     found = _day_inputs(roots, day, params.incident_window_days)
@@ -125,7 +125,7 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run, static=None
     if previous and previous.get("params", {}).get("inputs_digest") == digest:
         return "unchanged"
 
-    static = static or load_static(roots, settings.grid, run=run)
+    static = load_static(roots, settings.grid, run=run)
     hazards = {"ice": np.clip(_read(roots, found["ice"][0], "sic"), 0, 1)}
     if "wave" in found:
         hazards["wave"] = np.clip(_read(roots, found["wave"][0], "hs") / params.wave_reference_m, 0, 1)
