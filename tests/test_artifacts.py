@@ -1,5 +1,7 @@
+import errno
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -89,3 +91,29 @@ def test_version_names_parse_back():
     canonical = Path("risk/2026/09/risk_20260901.nc")
     assert artifacts.parse_version(artifacts.version_path(canonical, 12)) == ("risk_20260901", 12)
     assert artifacts.parse_version(canonical) is None
+
+
+@pytest.fixture
+def tiny_filesystem(tmp_path):
+    """A real 256 KiB tmpfs (needs root), so a write runs out of space for real."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or 'needs root'}")
+    yield mount_point
+    subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def test_a_full_disk_leaves_the_previous_version_and_no_partial_file(tiny_filesystem):
+    tree = {"data": tiny_filesystem / "data"}
+    _write(tree, b"small and fine")
+    with pytest.raises(OSError) as info:
+        _write(tree, os.urandom(1024 * 1024))
+    assert info.value.errno == errno.ENOSPC
+    folder = tree["data"] / "env/ice.sic/2026/09"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "ice_sic_20260901.nc", "ice_sic_20260901.nc.meta.json",
+        "ice_sic_20260901_adv_v1.nc", "ice_sic_20260901_adv_v1.nc.meta.json"]
+    assert (folder / "ice_sic_20260901.nc").read_bytes() == b"small and fine"
