@@ -7,6 +7,7 @@ import click
 
 from arcticroute import report
 from arcticroute.cli import common_options, execute, load_or_exit, ym_option
+from arcticroute.planner import DEMO_NOTICE
 
 
 @click.command(name="report.build")
@@ -29,6 +30,8 @@ def main(ym, config_dir, profile, grid_km):
         click.echo(f"report: {result.path}")
         click.echo(f"{result.outcome}: version {result.meta['version']} from {len(result.meta['inputs'])} inputs "
                    f"(run {run.run_id})")
+        if result.meta.get("synthetic"):
+            click.echo(f"NOTE: made from synthetic data: {DEMO_NOTICE}")
 
     execute(settings, "report.build", "report", body, render)
 

@@ -66,6 +66,8 @@ def main(scenarios, origin, destination, vessel, day, config_dir, profile, grid_
                        f"ETA {summary['eta']}, max ice {summary['max_sic']:.2f}, mean risk {summary['mean_risk']:.3f}"
                        f"{extra} [{outcome}]")
         click.echo(f"routes for {target_day} in {settings.outputs_root / 'routes'} (run {run.run_id})")
+        if any(summary.get("synthetic") for _request, _outcome, summary in results):
+            click.echo(f"NOTE: planned on synthetic data: {planner.DEMO_NOTICE}")
 
     execute(settings, "route.plan", "route", body, render)
 

@@ -46,3 +46,4 @@ def test_just_demo_runs_the_whole_chain_and_says_where_the_report_is(roots):
     assert "demo data — not for navigation" in report.read_text(encoding="utf-8")
     again = subprocess.run(["just", "demo"], cwd=REPO, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0 and "pulled 0 new" in again.stdout and "unchanged: version 1" in again.stdout
+    assert "NOTE: planned on synthetic data: demo data — not for navigation" in again.stdout

@@ -23,7 +23,7 @@ from .timeutil import iso_utc, parse_day
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 2
+PLANNER_VERSION = 3
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -276,13 +276,13 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, run) -> t
                                               request.destination, risk_weight)
     except NoRouteError as exc:
         document = _no_route_document(request, day, str(exc), inputs, synthetic, run.run_id)
-        summary, warnings = {"status": "no-route", "reason": str(exc)}, [str(exc)]
+        summary, warnings = {"status": "no-route", "reason": str(exc), "synthetic": synthetic}, [str(exc)]
     else:
         for message in route.warnings:
             run.warn(message)
         document = build_geojson(static, conditions, request, day, route, baseline, inputs, synthetic, run.run_id)
         full = document["arcticroute"]["summary"]
-        summary = {"status": "ok", **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
+        summary = {"status": "ok", "synthetic": synthetic, **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
         warnings = list(route.warnings)
     spec = ArtifactSpec(
         logical_id=f"ar://route/{request.name}@{day:%Y%m%d}?grid={settings.grid.name}",
