@@ -54,7 +54,8 @@ def main(ym, what, since, dry_run, config_dir, profile, grid_km):
         click.echo(
             f"pulled {counts['written']} new, {counts['skipped']} already there, "
             f"{counts['not_yet']} not yet available, {counts['unchanged']} unchanged "
-            f"(profile {settings.profile}, grid {settings.grid.name}, run {run.run_id})"
+            f"(profile {settings.profile}{', synthetic data' if settings.synthetic else ''}, grid {settings.grid.name}, "
+            f"run {run.run_id})"
         )
 
     execute(settings, "ingest.nrt.pull", "pull", body, render)
