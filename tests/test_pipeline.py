@@ -205,3 +205,12 @@ def test_plan_decisions_are_pure_and_give_reasons():
         assert item.reason == reason and item.action == ("skip" if meta is current else "fetch")
     (future,) = plan_pull(["ice.sic"], [date(2026, 10, 1)], today, {}, {}, "3413-25km")
     assert future.action == "not-yet"
+
+
+def test_mixing_grids_is_refused_with_a_hint(roots):
+    assert run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30").exit_code == 0
+    assert run_command("risk.fuse", "--ym", "202609").exit_code == 0
+    result = run_command("route.plan", "--scenario", "murmansk_bering", "--grid-km", "12.5")
+    assert result.exit_code == 1
+    assert "inputs on another grid than this run's 3413-12.5km" in result.stderr and "--grid-km" in result.stderr
+    assert "Traceback" not in result.output

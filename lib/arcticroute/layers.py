@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from .errors import ArcticRouteError
 from .grid import CRS_EPSG, Grid
 
 
@@ -96,3 +97,15 @@ def write_netcdf(dataset: xr.Dataset, path: Path) -> None:
 def read_grid_variable(path: Path, variable: str) -> np.ndarray:
     with xr.open_dataset(path, engine="netcdf4") as ds:
         return ds[variable].values
+
+
+def require_grid(metas: list[dict], grid: Grid) -> None:
+    """Refuse to combine artifacts made on another grid than this run's (same file names!)."""
+    other = [f"{m['logical_id']} is on {(m.get('grid') or {}).get('name')}" for m in metas
+             if (m.get("grid") or {}).get("name") != grid.name]
+    if other:
+        raise ArcticRouteError(
+            f"inputs on another grid than this run's {grid.name}: " + "; ".join(other[:3])
+            + (f" (and {len(other) - 3} more)" if len(other) > 3 else ""),
+            hint=f"pass --grid-km matching the data, or pull and fuse again on {grid.name}",
+        )

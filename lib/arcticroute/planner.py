@@ -15,7 +15,7 @@ from . import geometry
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
 from .errors import ArcticRouteError, BadInputError, NoRouteError
-from .layers import layer_relpath
+from .layers import layer_relpath, require_grid
 from .risk import daily_relpath
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .static import StaticGrid, load_static
@@ -128,6 +128,7 @@ def load_conditions(settings: Settings, day: date) -> tuple[Conditions, list[dic
             raise ArcticRouteError(f"{name} layer for {day} is missing; a route needs risk, sea ice and waves",
                                    hint=f"run ingest.nrt.pull and risk.fuse for {day:%Y%m}")
         metas[name] = meta
+    require_grid(list(metas.values()), settings.grid)
 
     def read(name: str, variable: str) -> np.ndarray:
         with xr.open_dataset(roots["data"] / metas[name]["path"], engine="netcdf4") as ds:

@@ -20,7 +20,7 @@ from scipy.ndimage import gaussian_filter
 
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
-from .layers import grid_dataset, layer_relpath, write_netcdf
+from .layers import grid_dataset, layer_relpath, require_grid, write_netcdf
 from .static import load_static
 from .timeutil import month_days
 
@@ -119,6 +119,7 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run) -> str:
     if "ice" not in found:
         return "no-inputs"
     metas = [m for group in found.values() for m in group]
+    require_grid(metas, settings.grid)
     inputs = [input_ref(m) for m in metas]
     digest = _digest(inputs, params.as_dict(), settings.grid.name)
     previous = current_meta(roots, "data", daily_relpath(day))
@@ -173,6 +174,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     metas = [m for d in month_days(year, month) if (m := current_meta(roots, "data", daily_relpath(d)))]
     if not metas:
         return "no-inputs"
+    require_grid(metas, settings.grid)
     inputs = [input_ref(m) for m in metas]
     digest = _digest(inputs, params.as_dict(), settings.grid.name)
     previous = current_meta(roots, "data", monthly_relpath(year, month))
