@@ -43,8 +43,9 @@ def main(scenarios, origin, destination, vessel, day, config_dir, profile, grid_
 
     def body(run):
         results = []
+        loaded = planner.load_conditions(settings, target_day)
         for request in requests:
-            outcome, summary = planner.plan_request(settings, request, target_day, run)
+            outcome, summary = planner.plan_request(settings, request, target_day, loaded, run)
             results.append((request, outcome, summary))
             if outcome == "no-route":
                 run.warn(summary["reason"])

@@ -252,14 +252,15 @@ def _no_route_document(request: RouteRequest, day: date, reason: str, inputs: li
     }
 
 
-def plan_request(settings: Settings, request: RouteRequest, day: date, run) -> tuple[str, dict]:
+def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: tuple[Conditions, list[dict]],
+                 run) -> tuple[str, dict]:
     """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged" or "no-route".
 
     A day on which no path satisfies the vessel's limits is written too (an empty
     FeatureCollection with the reason), so the report can show it.
     """
     roots = settings.roots
-    conditions, metas = load_conditions(settings, day)
+    conditions, metas = loaded  # load_conditions(settings, day), read once for all requests of the day
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "request": request.as_dict(), "risk_weight": risk_weight,

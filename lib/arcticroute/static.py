@@ -7,6 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
+from .errors import ArcticRouteError
 from .grid import Grid
 
 
@@ -104,7 +105,8 @@ def load_static(roots: dict, grid: Grid, *, run=None) -> StaticGrid:
     meta = current_meta(roots, "data", static_relpath(grid))
     if meta is None:
         if run is None:
-            raise FileNotFoundError(f"static layers for grid {grid.name} are missing; run ingest.nrt.pull first")
+            raise ArcticRouteError(f"static layers for grid {grid.name} are missing",
+                                   hint="run ingest.nrt.pull on this grid first (it builds them)")
         run.log.info("building static layers (land mask, lat/lon, scale) for grid %s", grid.name)
         static = StaticGrid.compute(grid)
         spec = ArtifactSpec(
