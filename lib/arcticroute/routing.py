@@ -78,20 +78,14 @@ def step_metres(static: StaticGrid) -> np.ndarray:
 
 def cost_surface(static: StaticGrid, conditions: Conditions, vessel: Vessel, risk_weight: float,
                  blocked: dict[str, np.ndarray] | None = None) -> np.ndarray:
-    """Per-cell cost in metres; -1 marks cells MCP may not enter."""
+    """Per-cell cost in metres; -1 marks cells MCP may not enter. ``risk_weight`` 0 gives the
+    distance-only cost of the baseline route."""
     blocked = blocked if blocked is not None else blocked_masks(static, conditions, vessel)
     cost = step_metres(static)
     if risk_weight:
         cost = cost * (1.0 + risk_weight * np.nan_to_num(conditions.risk, nan=0.0))
     impassable = np.logical_or.reduce(list(blocked.values()))
     cost[impassable] = -1.0
-    return cost
-
-
-def distance_surface(static: StaticGrid, blocked: dict[str, np.ndarray]) -> np.ndarray:
-    """Distance-only cost (the baseline route) under the same hard limits."""
-    cost = step_metres(static)
-    cost[np.logical_or.reduce(list(blocked.values()))] = -1.0
     return cost
 
 
@@ -120,7 +114,7 @@ def least_cost_path(cost: np.ndarray, start: tuple[int, int], end: tuple[int, in
     return PathResult(np.asarray(mcp.traceback(end), dtype=np.int64), total)
 
 
-def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, conditions: Conditions) -> str:
+def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) -> str:
     """Name the hard limit that separates ``start`` from ``end``."""
 
     def connected(mask: np.ndarray) -> bool:
@@ -155,13 +149,13 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
     blocked = blocked_masks(static, conditions, vessel)
     route = least_cost_path(cost_surface(static, conditions, vessel, risk_weight, blocked), start, end)
     if route is None:
-        reason = explain_blocked(blocked, start, end, vessel, conditions)
+        reason = explain_blocked(blocked, start, end, vessel)
         raise NoRouteError(
             f"no route from {origin.name} to {destination.name} for vessel {vessel.name} "
             f"({vessel.ice_class}): {reason}",
             hint="choose a vessel with a higher ice class, another date, or other end points",
         )
     route.warnings = warnings
-    baseline = least_cost_path(distance_surface(static, blocked), start, end)
+    baseline = least_cost_path(cost_surface(static, conditions, vessel, 0.0, blocked), start, end)
     assert baseline is not None  # same hard limits as the route, which exists
     return route, baseline, blocked
