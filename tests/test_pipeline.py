@@ -214,3 +214,22 @@ def test_mixing_grids_is_refused_with_a_hint(roots):
     assert result.exit_code == 1
     assert "inputs on another grid than this run's 3413-12.5km" in result.stderr and "--grid-km" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_all_zero_risk_weights_are_a_config_error(roots, tmp_path):
+    import shutil
+
+    from .conftest import REPO
+
+    config = tmp_path / "cfg"
+    shutil.copytree(REPO / "config", config)
+    runtime = (config / "runtime.yaml").read_text()
+    for name in ("ice: 0.5", "wave: 0.25", "traffic: 0.1", "incidents: 0.15"):
+        runtime = runtime.replace(name, name.split(":")[0] + ": 0")
+    (config / "runtime.yaml").write_text(runtime)
+    pulled = run_command("ingest.nrt.pull", "--config-dir", str(config), "--ym", "202609", "--since", "2026-09-30",
+                         "--what", "ice")
+    assert pulled.exit_code == 0
+    result = run_command("risk.fuse", "--config-dir", str(config), "--ym", "202609")
+    assert result.exit_code == 2 and "risk.weights" in result.stderr and "--method max" in result.stderr
+    assert not (roots.data / "risk").exists()

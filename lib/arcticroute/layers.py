@@ -99,6 +99,11 @@ def read_grid_variable(path: Path, variable: str) -> np.ndarray:
         return ds[variable].values
 
 
+def read_artifact(roots: dict[str, Path], meta: dict, variable: str) -> np.ndarray:
+    """A variable of the artifact version a sidecar describes."""
+    return read_grid_variable(roots[meta["root"]] / meta["path"], variable)
+
+
 def require_grid(metas: list[dict], grid: Grid) -> None:
     """Refuse to combine artifacts made on another grid than this run's (same file names!)."""
     other = [f"{m['logical_id']} is on {(m.get('grid') or {}).get('name')}" for m in metas

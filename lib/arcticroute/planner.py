@@ -9,13 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-import xarray as xr
 
 from . import geometry
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
 from .errors import ArcticRouteError, BadInputError, NoRouteError
-from .layers import layer_relpath, require_grid
+from .layers import layer_relpath, read_artifact, require_grid
 from .risk import daily_relpath
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .static import StaticGrid, load_static
@@ -130,11 +129,9 @@ def load_conditions(settings: Settings, day: date) -> tuple[Conditions, list[dic
         metas[name] = meta
     require_grid(list(metas.values()), settings.grid)
 
-    def read(name: str, variable: str) -> np.ndarray:
-        with xr.open_dataset(roots["data"] / metas[name]["path"], engine="netcdf4") as ds:
-            return ds[variable].values
-
-    conditions = Conditions(sic=read("ice.sic", "sic"), hs=read("wave.hs", "hs"), risk=read("risk", "risk"))
+    conditions = Conditions(sic=read_artifact(roots, metas["ice.sic"], "sic"),
+                            hs=read_artifact(roots, metas["wave.hs"], "hs"),
+                            risk=read_artifact(roots, metas["risk"], "risk"))
     return conditions, list(metas.values())
 
 

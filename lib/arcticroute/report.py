@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
-from .layers import read_grid_variable
+from .layers import read_artifact
 from .provenance import git_sha
 from .report_html import PageInfo, render_html
 from .report_inputs import (
@@ -51,8 +51,8 @@ def map_png(settings: Settings, inputs: ReportInputs) -> bytes:
     roots = settings.roots
     static = load_static(roots, settings.grid)
     sic_meta = inputs.latest.get("ice.sic")
-    sic = read_grid_variable(roots["data"] / sic_meta["path"], "sic") if sic_meta else None
-    risk_mean = read_grid_variable(roots["data"] / inputs.monthly_risk["path"], "risk_mean")
+    sic = read_artifact(roots, sic_meta, "sic") if sic_meta else None
+    risk_mean = read_artifact(roots, inputs.monthly_risk, "risk_mean")
     map_day = inputs.map_day
     shown = [r for r in inputs.routes if r.day == map_day]
     routes_note = f"routes of {map_day}" if map_day else "no routes this month"

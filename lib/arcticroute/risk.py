@@ -13,14 +13,23 @@ import json
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-import xarray as xr
 from scipy.ndimage import gaussian_filter
 
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
-from .layers import grid_dataset, layer_relpath, require_grid, write_netcdf
+from .errors import ConfigError
+from .layers import (
+    grid_dataset,
+    layer_relpath,
+    read_artifact,
+    read_grid_variable,
+    require_grid,
+    write_netcdf,
+)
 from .static import load_static
 from .timeutil import month_days
 
@@ -75,7 +84,11 @@ def hazards_to_risk(hazards: dict[str, np.ndarray], params: RiskParams) -> np.nd
         return np.maximum.reduce([hazards[name] for name in hazards])
     total = sum(params.weights.get(name, 0.0) for name in hazards)
     if total <= 0:
-        raise ValueError("risk weights of the available hazards sum to zero; set positive weights in config/runtime.yaml")
+        raise ConfigError(
+            f"config/runtime.yaml: key risk.weights: the weights of the available hazards ({', '.join(hazards)}) "
+            "sum to zero; nothing was written",
+            hint="give at least one of them a positive weight, or use --method max",
+        )
     return sum(params.weights.get(name, 0.0) * hazards[name] for name in hazards) / total
 
 
@@ -87,9 +100,24 @@ def incident_hazard(counts: np.ndarray, sigma_km: float, resolution_m: float) ->
     return (1.0 - np.exp(-density / peak)).astype(np.float32)
 
 
-def _read(roots, meta: dict, variable: str) -> np.ndarray:
-    with xr.open_dataset(roots["data"] / meta["path"], engine="netcdf4") as ds:
-        return ds[variable].values
+@lru_cache(maxsize=512)
+def _incident_cells(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices and counts of the cells with incidents (a version's file never changes).
+
+    Each day's incidents feed the risk of the next ``incident_window_days`` days; keeping
+    the few non-zero cells avoids reading every file that many times.
+    """
+    count = read_grid_variable(path, "count").ravel()
+    cells = np.flatnonzero(count)
+    return cells, count[cells]
+
+
+def _incident_counts(roots, metas: list[dict], shape: tuple[int, int]) -> np.ndarray:
+    counts = np.zeros(shape[0] * shape[1], dtype=np.float64)
+    for meta in metas:
+        cells, values = _incident_cells(roots[meta["root"]] / meta["path"])
+        np.add.at(counts, cells, values)
+    return counts.reshape(shape)
 
 
 def _day_inputs(roots, day: date, window_days: int) -> dict[str, list[dict]]:
@@ -127,15 +155,15 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run) -> str:
         return "unchanged"
 
     static = load_static(roots, settings.grid, run=run)
-    hazards = {"ice": np.clip(_read(roots, found["ice"][0], "sic"), 0, 1)}
+    hazards = {"ice": np.clip(read_artifact(roots, found["ice"][0], "sic"), 0, 1)}
     if "wave" in found:
-        hazards["wave"] = np.clip(_read(roots, found["wave"][0], "hs") / params.wave_reference_m, 0, 1)
+        hazards["wave"] = np.clip(read_artifact(roots, found["wave"][0], "hs") / params.wave_reference_m, 0, 1)
     if "traffic" in found:
         cell_area_km2 = (settings.grid.resolution_m / 1000.0) ** 2
-        per_1000_km2 = _read(roots, found["traffic"][0], "density") * (1000.0 / cell_area_km2)
+        per_1000_km2 = read_artifact(roots, found["traffic"][0], "density") * (1000.0 / cell_area_km2)
         hazards["traffic"] = np.clip(per_1000_km2 / params.traffic_reference, 0, 1)
     if "incidents" in found:
-        counts = sum(_read(roots, m, "count") for m in found["incidents"])
+        counts = _incident_counts(roots, found["incidents"], settings.grid.shape)
         hazards["incidents"] = incident_hazard(counts, params.incident_sigma_km, settings.grid.resolution_m)
     missing = [f"{name} hazard missing for {day}: risk fused without it" for name in HAZARDS if name not in hazards]
     for message in missing:
@@ -180,7 +208,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     previous = current_meta(roots, "data", monthly_relpath(year, month))
     if previous and previous.get("params", {}).get("inputs_digest") == digest:
         return "unchanged"
-    stack = np.stack([_read(roots, m, "risk") for m in metas])
+    stack = np.stack([read_artifact(roots, m, "risk") for m in metas])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # land cells are NaN on every day
         mean, peak = np.nanmean(stack, axis=0), np.nanmax(stack, axis=0)
