@@ -11,6 +11,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
@@ -140,9 +141,14 @@ class Problem:
         return f"{self.logical_id}: {self.message}"
 
 
+@lru_cache(maxsize=1)
+def _meta_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(artifact_meta_schema())
+
+
 def verify_entry(roots: dict[str, Path], entry: Entry) -> list[Problem]:
     problems: list[Problem] = []
-    validator = jsonschema.Draft202012Validator(artifact_meta_schema())
+    validator = _meta_validator()
     for meta in entry.versions:
         tag = f"version {meta.get('version')}"
         for error in validator.iter_errors({k: v for k, v in meta.items() if not k.startswith("_")}):

@@ -106,7 +106,7 @@ class Run:
             self.log.error("run %s %s: %s", self.run_id, status, error["message"])
         try:
             if self.artifacts:
-                write_index(self.settings.roots, self.settings.outputs_root)
+                self._refresh_catalog_index()
             self._write_record(status, error)
             if status == "failed":
                 self._alert(error)
@@ -116,6 +116,13 @@ class Run:
                 self._lock.release()
             self._teardown_logging()
         return False
+
+    def _refresh_catalog_index(self) -> None:
+        """The index is derived from the sidecars: failing to refresh it costs no data."""
+        try:
+            write_index(self.settings.roots, self.settings.outputs_root)
+        except OSError as exc:
+            self.warn(f"catalog index not refreshed ({exc}); run catalog.show to rebuild it")
 
     def _write_record(self, status: str, error: dict | None) -> None:
         ended = utc_now()
