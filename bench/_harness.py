@@ -187,10 +187,7 @@ def environment() -> dict:
         "cpus": os.cpu_count(),
     }
     for module in ("scipy", "skimage"):
-        try:
-            facts[module] = __import__(module).__version__
-        except ImportError:
-            pass
+        facts[module] = __import__(module).__version__
     if "OPENBLAS_CORETYPE" in os.environ:
         facts["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
     return facts

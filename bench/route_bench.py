@@ -30,7 +30,6 @@ from pathlib import Path
 
 import click
 import numpy as np
-import yaml
 from _harness import (
     MB,
     REPO,
@@ -49,7 +48,7 @@ from skimage.graph import route_through_array
 import_project("arcticroute")
 
 from arcticroute import routing  # noqa: E402
-from arcticroute.config import DEFAULTS  # noqa: E402
+from arcticroute.config import load_settings  # noqa: E402
 from arcticroute.errors import BadInputError  # noqa: E402
 from arcticroute.grid import Grid  # noqa: E402
 from arcticroute.static import StaticGrid  # noqa: E402
@@ -71,54 +70,34 @@ TARGETS = {"seconds": 1.5, "ratio": 1.5, "peak_mb": 1000.0}  # for CORE at TARGE
 # ---------------------------------------------------------------------------
 
 
-def _read_yaml(name: str) -> dict:
-    path = CONFIG_DIR / name
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except OSError as exc:
-        raise click.ClickException(f"cannot read {path}: {exc.strerror}; the bench reads the "
-                                   f"scenario and risk settings from this checkout's config/") from exc
-
-
 def scenario_settings() -> dict:
     """The scenario, its vessel, the risk fusion parameters and the route's risk weight."""
-    scenarios = _read_yaml("scenarios.yaml")
-    runtime = _read_yaml("runtime.yaml")
-    scenario = scenarios["scenarios"][SCENARIO]
-    defaults = DEFAULTS["runtime.yaml"]
+    settings = load_settings(CONFIG_DIR, environ={})
+    scenario = settings.scenarios["scenarios"][SCENARIO]
     return {
         "origin": scenario["from"],
         "destination": scenario["to"],
         "vessel_name": scenario["vessel"],
-        "vessel": scenarios["vessels"][scenario["vessel"]],
-        "risk": {**defaults["risk"], **runtime.get("risk", {})},
-        "risk_weight": float({**defaults["route"], **runtime.get("route", {})}["risk_weight"]),
+        "vessel": settings.scenarios["vessels"][scenario["vessel"]],
+        "risk": settings.runtime["risk"],
+        "risk_weight": float(settings.runtime["route"]["risk_weight"]),
     }
 
 
 def synthetic_risk(static: StaticGrid, sic, hs, risk_cfg: dict) -> np.ndarray:
     """The day's risk as risk.fuse builds it from the synthetic layers.
 
-    Hazards ice, waves, traffic and incidents, normalised as in ``risk.fuse_day`` and
-    combined with the configured method and weights; incidents are those of the day itself
-    (risk.fuse takes a 30-day window, which changes the values, not the work of routing).
+    Incidents are those of the day itself (risk.fuse takes a 30-day window, which changes
+    the values, not the work of routing).
     """
-    from arcticroute.risk import RiskParams, hazards_to_risk, incident_hazard
+    from arcticroute.layers import incident_count
+    from arcticroute.risk import RiskParams, hazards_to_risk, normalised_hazards
     from arcticroute.sources import synthetic_fields as fields
 
     params = RiskParams.from_runtime({"risk": risk_cfg}, None)
-    grid = static.grid
     ais = fields.ais_density(static, DAY, sic)
-    counts = np.zeros(grid.shape, dtype=np.float32)
-    for point in fields.incidents(static, DAY, sic, hs, ais):
-        counts[grid.index_of(point["lat"], point["lon"])] += 1
-    cell_area_km2 = (grid.resolution_m / 1000.0) ** 2
-    hazards = {
-        "ice": np.clip(sic, 0, 1),
-        "wave": np.clip(hs / params.wave_reference_m, 0, 1),
-        "traffic": np.clip(ais * (1000.0 / cell_area_km2) / params.traffic_reference, 0, 1),
-        "incidents": incident_hazard(counts, params.incident_sigma_km, grid.resolution_m),
-    }
+    counts = incident_count(static.grid, fields.incidents(static, DAY, sic, hs, ais))
+    hazards = normalised_hazards(params, static.grid.resolution_m, sic=sic, hs=hs, ais=ais, incident_counts=counts)
     risk = hazards_to_risk(hazards, params).astype(np.float32)
     risk[static.land] = np.nan
     return risk

@@ -15,7 +15,14 @@ import numpy as np
 from .artifacts import ArtifactSpec, current_meta, write_artifact
 from .config import Settings
 from .errors import ConfigError, DataValidationError, NotYetAvailableError
-from .layers import LAYERS, grid_dataset, layer_logical_id, layer_relpath, write_netcdf
+from .layers import (
+    LAYERS,
+    grid_dataset,
+    incident_count,
+    layer_logical_id,
+    layer_relpath,
+    write_netcdf,
+)
 from .redact import redact_url
 from .sources import Source, build_sources
 from .static import StaticGrid, load_static
@@ -93,19 +100,11 @@ def _validate(layer: str, variables: dict) -> None:
             )
 
 
-def _incident_count(static: StaticGrid, points: list[dict]) -> np.ndarray:
-    count = np.zeros(static.grid.shape, dtype=np.float32)
-    for point in points:
-        row, col = static.grid.index_of(point["lat"], point["lon"])
-        count[row, col] += 1
-    return count
-
-
 def _dataset_for(layer: str, static: StaticGrid, result, synthetic: bool, day: date):
     variables = dict(result.variables)
     if layer == "incidents":
         points = result.points or []
-        variables["count"] = (_incident_count(static, points), {"units": "1", "long_name": "incidents in cell"})
+        variables["count"] = (incident_count(static.grid, points), {"units": "1", "long_name": "incidents in cell"})
     attrs = {**result.attrs, "layer": layer, "date": day.isoformat(), "synthetic": str(synthetic).lower()}
     dataset = grid_dataset(static.grid, variables, attrs)
     if layer == "incidents":

@@ -53,6 +53,14 @@ def layer_logical_id(layer: str, day: date, grid: Grid) -> str:
     return f"ar://env/{layer}@{day:%Y%m%d}?grid={grid.name}"
 
 
+def incident_count(grid: Grid, points: list[dict]) -> np.ndarray:
+    """Incidents per cell from point records with ``lat`` and ``lon``."""
+    count = np.zeros(grid.shape, dtype=np.float32)
+    for point in points:
+        count[grid.index_of(point["lat"], point["lon"])] += 1
+    return count
+
+
 def crs_variable() -> xr.DataArray:
     return xr.DataArray(
         np.int32(0),

@@ -92,6 +92,22 @@ def hazards_to_risk(hazards: dict[str, np.ndarray], params: RiskParams) -> np.nd
     return sum(params.weights.get(name, 0.0) * hazards[name] for name in hazards) / total
 
 
+def normalised_hazards(params: RiskParams, resolution_m: float, *, sic: np.ndarray, hs: np.ndarray | None = None,
+                       ais: np.ndarray | None = None, incident_counts: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Each available hazard on 0..1: ice concentration, Hs over its reference, AIS density per
+    1000 km2 over its reference (so the scale does not depend on the cell size), and the
+    saturating incident density."""
+    hazards = {"ice": np.clip(sic, 0, 1)}
+    if hs is not None:
+        hazards["wave"] = np.clip(hs / params.wave_reference_m, 0, 1)
+    if ais is not None:
+        cell_area_km2 = (resolution_m / 1000.0) ** 2
+        hazards["traffic"] = np.clip(ais * (1000.0 / cell_area_km2) / params.traffic_reference, 0, 1)
+    if incident_counts is not None:
+        hazards["incidents"] = incident_hazard(incident_counts, params.incident_sigma_km, resolution_m)
+    return hazards
+
+
 def incident_hazard(counts: np.ndarray, sigma_km: float, resolution_m: float) -> np.ndarray:
     """Kernel density of incidents, saturating: one incident at a cell gives 1 - 1/e there."""
     sigma_cells = sigma_km * 1000.0 / resolution_m
@@ -155,16 +171,15 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run) -> str:
         return "unchanged"
 
     static = load_static(roots, settings.grid, run=run)
-    hazards = {"ice": np.clip(read_artifact(roots, found["ice"][0], "sic"), 0, 1)}
-    if "wave" in found:
-        hazards["wave"] = np.clip(read_artifact(roots, found["wave"][0], "hs") / params.wave_reference_m, 0, 1)
-    if "traffic" in found:
-        cell_area_km2 = (settings.grid.resolution_m / 1000.0) ** 2
-        per_1000_km2 = read_artifact(roots, found["traffic"][0], "density") * (1000.0 / cell_area_km2)
-        hazards["traffic"] = np.clip(per_1000_km2 / params.traffic_reference, 0, 1)
-    if "incidents" in found:
-        counts = _incident_counts(roots, found["incidents"], settings.grid.shape)
-        hazards["incidents"] = incident_hazard(counts, params.incident_sigma_km, settings.grid.resolution_m)
+    hazards = normalised_hazards(
+        params,
+        settings.grid.resolution_m,
+        sic=read_artifact(roots, found["ice"][0], "sic"),
+        hs=read_artifact(roots, found["wave"][0], "hs") if "wave" in found else None,
+        ais=read_artifact(roots, found["traffic"][0], "density") if "traffic" in found else None,
+        incident_counts=(_incident_counts(roots, found["incidents"], settings.grid.shape)
+                         if "incidents" in found else None),
+    )
     missing = [f"{name} hazard missing for {day}: risk fused without it" for name in HAZARDS if name not in hazards]
     for message in missing:
         run.warn(message)
