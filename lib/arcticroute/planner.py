@@ -205,27 +205,26 @@ def build_geojson(static: StaticGrid, conditions: Conditions, request: RouteRequ
     summary = dict(features[0]["properties"])
     if request.onward:
         arrival = departure + timedelta(hours=summary["duration_h"])
-        onward, onward_nm, onward_h = _onward_feature(request, arrival, vessel)
+        onward, onward_nm, _onward_h = _onward_feature(request, arrival, vessel)
         onward["properties"].update(common)
         features.append(onward)
         summary["total_distance_nm"] = round(summary["distance_nm"] + onward_nm, 1)
         summary["total_eta"] = onward["properties"]["eta"]
         summary["final_destination"] = request.onward["to"]
+    return _document(request, day, inputs, synthetic, run_id, features, summary=summary, warnings=route.warnings)
+
+
+def _document(request: RouteRequest, day: date, inputs: list[dict], synthetic: bool, run_id: str,
+              features: list[dict], **details) -> dict:
+    """The FeatureCollection, with what it is about in its ``arcticroute`` member."""
     return {
         "type": "FeatureCollection",
         "features": features,
         "arcticroute": {
-            "scenario": request.name,
-            "description": request.description,
-            "from": request.origin.__dict__,
-            "to": request.destination.__dict__,
-            "vessel": vessel.as_dict(),
-            "date": day.isoformat(),
-            "summary": summary,
-            "inputs": inputs,
-            "run_id": run_id,
-            "synthetic": synthetic,
-            "warnings": route.warnings,
+            "scenario": request.name, "description": request.description,
+            "from": request.origin.__dict__, "to": request.destination.__dict__,
+            "vessel": request.vessel.as_dict(), "date": day.isoformat(), **details,
+            "inputs": inputs, "run_id": run_id, "synthetic": synthetic,
             **({"notice": DEMO_NOTICE} if synthetic else {}),
         },
     }
@@ -233,20 +232,6 @@ def build_geojson(static: StaticGrid, conditions: Conditions, request: RouteRequ
 
 def route_relpath(name: str, day: date) -> str:
     return f"routes/{name}_{day:%Y%m%d}.geojson"
-
-
-def _no_route_document(request: RouteRequest, day: date, reason: str, inputs: list[dict], synthetic: bool,
-                       run_id: str) -> dict:
-    return {
-        "type": "FeatureCollection",
-        "features": [],
-        "arcticroute": {
-            "scenario": request.name, "description": request.description, "status": "no-route",
-            "reason": reason, "from": request.origin.__dict__, "to": request.destination.__dict__,
-            "vessel": request.vessel.as_dict(), "date": day.isoformat(), "inputs": inputs,
-            "run_id": run_id, "synthetic": synthetic, **({"notice": DEMO_NOTICE} if synthetic else {}),
-        },
-    }
 
 
 def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: tuple[Conditions, list[dict]],
@@ -274,7 +259,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
         route, baseline, _blocked = plan_path(static, conditions, request.vessel, request.origin,
                                               request.destination, risk_weight)
     except NoRouteError as exc:
-        document = _no_route_document(request, day, str(exc), inputs, synthetic, run.run_id)
+        document = _document(request, day, inputs, synthetic, run.run_id, [], status="no-route", reason=str(exc))
         summary, warnings = {"status": "no-route", "reason": str(exc), "synthetic": synthetic}, [str(exc)]
     else:
         for message in route.warnings:
