@@ -3,37 +3,182 @@
 
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
-# Interpreter used to create .venv (Python >= 3.11).
-python := env("PYTHON", "python3")
+# Recipe arguments reach the scripts as separate words, exactly as typed ("$@"): no value a
+# person or the environment supplies is ever pasted into shell text. ($0 is the recipe name.)
+set positional-arguments
+
+# The interpreter that creates .venv comes from $PYTHON (default python3, Python >= 3.11);
+# `setup` reads it as "$PYTHON" inside its script, never through {{...}} interpolation.
 py := ".venv/bin/python"
+
+# Prints what is missing from .venv (run with .venv/bin/python from the repository root, the
+# requirements file as its argument): line 1 a summary, then one pin per line to reinstall;
+# exit 1 if anything is missing. Metadata, a stat per top-level entry and one import: ~0.1 s.
+venv_check := '''
+import os
+import sys
+from importlib import metadata
+from pathlib import Path
+
+try:
+    from packaging.markers import Marker
+    from packaging.version import Version
+except Exception:
+    Marker = Version = None
+
+
+def pins(path, seen):
+    path = Path(path).resolve()
+    if path in seen:
+        return
+    seen.add(path)
+    for line in path.read_text().splitlines():
+        line = line.split(" #")[0].strip()
+        if line.startswith(("-r ", "--requirement ")):
+            yield from pins(path.parent / line.split(None, 1)[1].strip(), seen)
+        elif "==" in line and not line.startswith(("-", "#")):
+            req, _, marker = line.partition(";")
+            if marker.strip() and Marker is not None and not Marker(marker).evaluate():
+                continue
+            name, _, version = req.partition("==")
+            yield name.split("[")[0].strip(), version.strip()
+
+
+def same(installed, pinned):
+    try:
+        return installed == pinned or (Version and Version(installed) == Version(pinned))
+    except Exception:
+        return False
+
+
+def files_present(dist):
+    tops = {f.parts[0] for f in dist.files or () if f.parts and f.parts[0] != ".."}
+    tops = {t for t in tops if not t.endswith((".dist-info", ".egg-info")) and t != "__pycache__"}
+    return all(os.path.lexists(dist.locate_file(t)) for t in tops)
+
+
+def main():
+    missing, wrong, reinstall = [], [], []
+    for name, version in pins(sys.argv[1], set()):
+        try:
+            dist = metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            missing.append(name)
+        else:
+            if not same(dist.version, version):
+                wrong.append(f"{name} {dist.version}, pinned {version}")
+            elif not files_present(dist):
+                missing.append(name)
+            else:
+                continue
+        reinstall.append(f"{name}=={version}")
+    try:
+        import arcticroute
+        here = Path(arcticroute.__file__).resolve().is_relative_to(Path("lib").resolve())
+    except Exception:
+        here = False
+    if not here:
+        missing.append("arcticroute (from ./lib)")
+    return missing, wrong, reinstall
+
+
+try:
+    missing, wrong, reinstall = main()
+except Exception as exc:
+    print(f"the check failed: {exc!r}")
+    sys.exit(1)
+if missing or wrong:
+    parts = [f"missing: {', '.join(missing)}"] if missing else []
+    parts += [f"wrong version: {'; '.join(wrong)}"] if wrong else []
+    print("; ".join(parts))
+    for pin in reinstall:
+        print(pin)
+    sys.exit(1)
+'''
 
 # list the recipes
 default:
-    @just --list --unsorted
+    @{{quote(just_executable())}} --justfile {{quote(justfile())}} --list --unsorted
 
 # create .venv and install the pinned requirements and the project (quick when nothing changed)
 [group('setup')]
+[no-exit-message]
 setup:
     #!/usr/bin/env bash
     set -euo pipefail
-    if ! {{python}} -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-        echo "error: ArcticRoute needs Python >= 3.11; '{{python}}' is $({{python}} --version 2>&1 || echo missing). Set PYTHON=/path/to/python3.11." >&2
+    python="${PYTHON:-python3}"
+    shown() {  # a value as typed, quoted only when it has to be, always on one line
+        if [[ $1 =~ ^[A-Za-z0-9_./+:=@%,-]+$ ]]; then printf '%s' "$1"
+        elif [[ $1 != *[[:cntrl:]]* ]]; then printf "'%s'" "${1//\'/\'\\\'\'}"
+        else printf '%q' "$1"; fi
+    }
+    bad_python() {
+        echo "error: PYTHON=$(shown "$python") is not a Python >= 3.11 interpreter ($1); set PYTHON=/path/to/python3.11" >&2
         exit 2
+    }
+    command -v -- "$python" >/dev/null 2>&1 || bad_python "not found"
+    version=$("$python" -c 'import sys; print("%d.%d.%d" % tuple(sys.version_info[:3]))' 2>/dev/null) \
+        || bad_python "it does not run"
+    [[ $version =~ ^([0-9]+)\.([0-9]+)\.[0-9]+$ ]] || bad_python "it does not answer like Python"
+    major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
+    (( major > 3 || (major == 3 && minor >= 11) )) || bad_python "it is Python $version"
+
+    pip() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"; }
+    install() {
+        pip -r requirements-dev.txt && pip --no-deps -e . && return
+        echo "error: pip could not install the requirements into .venv (its output is above)" >&2
+        exit 1
+    }
+    check() {  # is .venv intact? If not, sets $summary and $reinstall (the pins to reinstall)
+        local out
+        if out=$(.venv/bin/python -c {{quote(venv_check)}} requirements-dev.txt 2>/dev/null); then return 0; fi
+        summary=$(head -n 1 <<<"$out")
+        summary=${summary:-the check did not run}
+        reinstall=()
+        while IFS= read -r pin; do [ -z "$pin" ] || reinstall+=("$pin"); done < <(tail -n +2 <<<"$out")
+        return 1
+    }
+
+    # A .venv whose interpreter is gone, does not run, is too old or has lost pip is rebuilt.
+    if [ -e .venv ] && ! .venv/bin/python -c 'import importlib.util, sys; sys.exit(sys.version_info < (3, 11) or importlib.util.find_spec("pip") is None)' >/dev/null 2>&1; then
+        echo "setup: .venv/bin/python is missing or broken; recreating .venv" >&2
+        rm -rf .venv
     fi
-    [ -x .venv/bin/python ] || {{python}} -m venv .venv
+    if [ ! -e .venv ]; then
+        "$python" -m venv .venv || {
+            rm -rf .venv
+            echo "error: PYTHON=$(shown "$python") could not create .venv (on Debian/Ubuntu: apt install python3-venv)" >&2
+            exit 1
+        }
+    fi
     stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)"
     if [ ! -f "$stamp" ]; then
         echo "setup: installing pinned requirements into .venv (first run takes a few minutes)" >&2
-        .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-        .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
-        rm -f .venv/.installed-*
-        touch "$stamp"
+        install
+    elif check; then
+        exit 0  # installed and intact: nothing to do
     fi
+    if ! check; then
+        # Something the stamp says is installed is gone or replaced (a partly deleted .venv):
+        # pip sees a package whose files were deleted as installed, hence --force-reinstall.
+        echo "setup: .venv is incomplete ($summary); repairing" >&2
+        if [ ${#reinstall[@]} -gt 0 ] && ! pip --force-reinstall --no-deps "${reinstall[@]}"; then
+            echo "error: pip could not reinstall ${reinstall[*]} (its output is above)" >&2
+            exit 1
+        fi
+        install
+        if ! check; then
+            echo "error: .venv is still incomplete after installing ($summary)" >&2
+            exit 1
+        fi
+    fi
+    rm -f .venv/.installed-*
+    touch "$stamp"
 
 # pull -> fuse -> route -> report for the current month on the embedded demo profile (offline)
 [group('pipeline')]
 demo:
-    ARCTICROUTE_PROFILE=demo {{just_executable()}} daily
+    ARCTICROUTE_PROFILE=demo {{quote(just_executable())}} --justfile {{quote(justfile())}} --working-directory "$PWD" daily
 
 # the daily chain for the current month on the configured profile
 [group('pipeline')]
@@ -46,33 +191,37 @@ daily: setup
 # pull the month's layers (ingest.nrt.pull; e.g. `just pull --ym 202609 --what ice --dry-run`)
 [group('pipeline')]
 pull *args: setup
-    {{py}} scripts/ingest_nrt_pull.py {{args}}
+    {{py}} scripts/ingest_nrt_pull.py "$@"
 
 # fuse the layers into daily and monthly risk (risk.fuse)
 [group('pipeline')]
 fuse *args: setup
-    {{py}} scripts/risk_fuse.py {{args}}
+    {{py}} scripts/risk_fuse.py "$@"
 
-# plan routes (route.plan; default every scenario on the newest risk day)
+# plan routes (route.plan; with no arguments every scenario on the newest risk day: --scenario all)
 [group('pipeline')]
-route *args='--scenario all': setup
-    {{py}} scripts/route_plan.py {{args}}
+route *args: setup
+    if [ $# -eq 0 ]; then set -- --scenario all; fi; {{py}} scripts/route_plan.py "$@"
 
 # build the monthly HTML report (report.build)
 [group('pipeline')]
 report *args: setup
-    {{py}} scripts/report_build.py {{args}}
+    {{py}} scripts/report_build.py "$@"
 
-# list the catalog (catalog.show), then check every artifact (catalog.verify)
+# list the catalog and check every artifact (catalog.show --verify; exit 1 on problems)
 [group('ops')]
 catalog *args: setup
-    {{py}} scripts/catalog_show.py {{args}}
-    {{py}} scripts/catalog_verify.py
+    {{py}} scripts/catalog_show.py --verify "$@"
+
+# repair the catalog after a fault: relink canonicals to intact versions, drop orphans, list what a producer must restore (catalog.verify --repair)
+[group('ops')]
+repair *args: setup
+    {{py}} scripts/catalog_verify.py --repair "$@"
 
 # run the test suite (arguments go to pytest, e.g. `just test -k routing -x`)
 [group('dev')]
 test *args: setup
-    {{py}} -m pytest {{args}}
+    {{py}} -m pytest "$@"
 
 # static checks: ruff over all Python, and the generated docs are up to date
 [group('dev')]
@@ -88,4 +237,4 @@ docs: setup
 # benchmarks: route planning against a bare skimage call, side by side (prints ratios)
 [group('dev')]
 bench *args: setup
-    {{py}} bench/route_bench.py {{args}}
+    {{py}} bench/route_bench.py "$@"
