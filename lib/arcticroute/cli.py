@@ -7,9 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from .config import Settings, load_settings
 from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError
+from .redact import redact_known
 from .runs import Run
 from .timeutil import parse_since, parse_ym
 
@@ -38,10 +40,11 @@ class _YearMonth(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
             return value
+        option = param.opts[0] if param is not None and param.opts else "--ym"
         try:
-            return parse_ym(value)
+            return parse_ym(str(value), option=option)
         except BadInputError as exc:
-            self.fail(str(exc), param, ctx)
+            self.fail(f"{exc} ({exc.hint})" if exc.hint else str(exc), param, ctx)
 
 
 class _Since(click.ParamType):
@@ -49,9 +52,9 @@ class _Since(click.ParamType):
 
     def convert(self, value, param, ctx):
         try:
-            return parse_since(value)
+            return parse_since(str(value))
         except BadInputError as exc:
-            self.fail(f"{exc} ({exc.hint})", param, ctx)
+            self.fail(f"{exc} ({exc.hint})" if exc.hint else str(exc), param, ctx)
 
 
 YEAR_MONTH = _YearMonth()
@@ -66,9 +69,10 @@ def ym_option(func):
 
 
 def fail(message: str, hint: str | None, code: int) -> None:
-    click.echo(f"Error: {message}", err=True)
+    """Print ``Error:`` (and ``Hint:``) with every known secret masked, and exit."""
+    click.echo(f"Error: {redact_known(message)}", err=True)
     if hint:
-        click.echo(f"Hint: {hint}", err=True)
+        click.echo(f"Hint: {redact_known(hint)}", err=True)
     sys.exit(code)
 
 
@@ -81,7 +85,23 @@ def call_or_exit(func: Callable, *args, **kwargs):
 
 
 def load_or_exit(config_dir: Path | None, profile: str | None, grid_km: float | None) -> Settings:
-    return call_or_exit(load_settings, config_dir, profile=profile, grid_km=grid_km)
+    """Load the settings or exit 2; print each of their warnings as ``Warning: ...``.
+
+    A value click took from an ``ARCTICROUTE_*`` variable (``envvar=``) is handed back to
+    load_settings as unset, so that it reads the variable itself and names it in messages.
+    """
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        def from_environment(name: str) -> bool:
+            return ctx.get_parameter_source(name) is ParameterSource.ENVIRONMENT
+
+        config_dir = None if from_environment("config_dir") else config_dir
+        profile = None if from_environment("profile") else profile
+        grid_km = None if from_environment("grid_km") else grid_km
+    settings = call_or_exit(load_settings, config_dir, profile=profile, grid_km=grid_km)
+    for warning in settings.warnings:
+        click.echo(f"Warning: {redact_known(warning)}", err=True)
+    return settings
 
 
 def execute(

@@ -1,5 +1,7 @@
 """JSON Schemas for the three config files; every key has a type and a description."""
 
+GRID_KM_CHOICES = (50, 25, 12.5, 6.25)  # EPSG:3413 cell sizes in km that the grid supports
+
 _SOURCE = {
     "type": "object",
     "required": ["kind"],
@@ -28,7 +30,7 @@ ENV_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "resolution_km": {
-                    "enum": [50, 25, 12.5, 6.25],
+                    "enum": list(GRID_KM_CHOICES),
                     "description": "cell size of the EPSG:3413 grid (ARCTICROUTE_GRID_KM)",
                 },
             },

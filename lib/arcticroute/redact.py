@@ -1,22 +1,43 @@
-"""Keep credentials out of logs, run records, meta files and alerts."""
+"""Keep credentials out of logs, run records, meta files, alerts and error messages.
+
+Three layers: URL credentials (``user:pw@`` and token-like query parameters) are masked
+wherever a URL appears; the value of every secret-looking variable (name containing TOKEN,
+SECRET, PASSWORD, PASSWD, KEY, WEBHOOK, CREDENTIAL, ...) is masked wherever it appears; and
+a process-wide registry (``remember_secrets``, filled by ``load_settings`` from the
+environment and ``.env``) lets ``redact_known`` mask them in any text without a Settings.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 MASK = "***"
 _SECRET_NAME = re.compile(
-    r"(pass(word)?|secret|token|api[-_]?key|apikey|auth|credential|signature|sig|session|webhook)",
+    r"(pass(word|wd)?|secret|token|key|auth|credential|signature|sig|session|webhook|cookie|private)",
     re.IGNORECASE,
 )
+# Names that match the pattern above but hold nothing secret (desktop/session plumbing):
+# masking their values ("user", "wayland", socket paths) would garble ordinary messages.
+_NOT_SECRET_NAME = re.compile(
+    r"^(XDG_SESSION_\w*|DESKTOP_SESSION|SESSION_MANAGER|DBUS_SESSION_BUS_ADDRESS|SSH_AUTH_SOCK|"
+    r"XAUTHORITY|GPG_AGENT_INFO|GNOME_KEYRING_\w*|KEYBOARD\w*|\w*_KEYMAP|XKB_\w*)$",
+    re.IGNORECASE,
+)
+_NOT_SECRET_VALUE = {"true", "false", "yes", "none", "null"}
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
 _MIN_SECRET_LEN = 4
 
+_remembered: set[str] = set()
+_registry_lock = threading.Lock()
+
 
 def is_secret_name(name: str) -> bool:
-    return bool(_SECRET_NAME.search(name))
+    return bool(_SECRET_NAME.search(name)) and not _NOT_SECRET_NAME.match(name)
 
 
 def redact_url(url: str) -> str:
@@ -35,17 +56,67 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
+def url_origin(url: str) -> str:
+    """Only ``scheme://host/…``: for URLs whose path itself is a secret (webhooks)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "(unparsable URL)"
+    if not parts.scheme or not host:
+        return "(unparsable URL)"
+    return f"{parts.scheme}://{host}/…"
+
+
+def _variants(value: str) -> set[str]:
+    """The value as written, and as it reads once escaped by repr() or JSON."""
+    forms = {value, repr(value)[1:-1], json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+    return {form for form in forms if len(form) >= _MIN_SECRET_LEN}
+
+
 def secret_values(env: Mapping[str, str]) -> list[str]:
-    """Values of environment variables whose names say they hold secrets."""
-    values = {v for k, v in env.items() if is_secret_name(k) and v and len(v) >= _MIN_SECRET_LEN}
+    """Values of variables whose names say they hold secrets, longest first (with escaped forms)."""
+    values: set[str] = set()
+    for name, value in env.items():
+        if (
+            isinstance(name, str) and isinstance(value, str) and is_secret_name(name)
+            and len(value) >= _MIN_SECRET_LEN and value.strip().lower() not in _NOT_SECRET_VALUE
+        ):
+            values |= _variants(value)
+    return sorted(values, key=len, reverse=True)
+
+
+def remember_secrets(values: Iterable[str]) -> None:
+    """Add values to the process-wide set that ``redact_known`` masks (e.g. from ``.env``)."""
+    with _registry_lock:
+        _remembered.update(v for v in values if isinstance(v, str) and len(v) >= _MIN_SECRET_LEN)
+
+
+def forget_secrets() -> None:
+    """Empty the registry (tests; a long-lived process that reloads its settings)."""
+    with _registry_lock:
+        _remembered.clear()
+
+
+def known_secrets() -> list[str]:
+    """Remembered secrets plus those of the current process environment, longest first."""
+    with _registry_lock:
+        values = set(_remembered)
+    values.update(secret_values(os.environ))
     return sorted(values, key=len, reverse=True)
 
 
 def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Mask known secret values and credentials inside any URLs in free text."""
     for value in secrets:
-        text = text.replace(value, MASK)
+        if value:
+            text = text.replace(value, MASK)
     return _URL.sub(lambda m: redact_url(m.group(0)), text)
+
+
+def redact_known(text: str) -> str:
+    """``redact_text`` with every secret this process knows of (registry + environment)."""
+    return redact_text(str(text), known_secrets())
 
 
 def redact_argv(argv: list[str], secrets: Iterable[str] = ()) -> list[str]:

@@ -11,8 +11,10 @@ from .errors import BadInputError
 
 _DURATION = re.compile(
     r"^(?P<sign>-)?P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$",
+    re.ASCII,
 )
+FIRST_YEAR = 1978  # the first full year of the passive-microwave sea-ice record
 
 
 def utc_now() -> datetime:
@@ -25,19 +27,26 @@ def new_run_id(now: datetime | None = None) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def parse_ym(text: str, now: datetime | None = None) -> tuple[int, int]:
-    """``current`` or ``YYYYMM`` to ``(year, month)``."""
+def parse_ym(text: str, now: datetime | None = None, option: str = "--ym") -> tuple[int, int]:
+    """``current`` or ``YYYYMM`` to ``(year, month)``; at most one month after the current UTC month."""
+    now = now or utc_now()
     value = text.strip().lower()
     if value == "current":
-        now = now or utc_now()
         return now.year, now.month
-    if not re.fullmatch(r"\d{6}", value):
+    if not re.fullmatch(r"[0-9]{6}", value):
         raise BadInputError(
-            f"--ym {text!r} is not a month: expected YYYYMM (e.g. 202611) or 'current'"
+            f"{option} {text!r} is not a month: expected YYYYMM (e.g. 202611) or 'current'"
         )
     year, month = int(value[:4]), int(value[4:])
-    if not 1 <= month <= 12 or year < 1978:
-        raise BadInputError(f"--ym {text!r} is not a month: expected YYYYMM with month 01..12, year >= 1978")
+    if not 1 <= month <= 12 or year < FIRST_YEAR:
+        raise BadInputError(
+            f"{option} {text!r} is not a month: expected YYYYMM with month 01..12, year >= {FIRST_YEAR}"
+        )
+    if year * 12 + month - 1 > now.year * 12 + now.month:  # more than one month ahead
+        raise BadInputError(
+            f"{option} {value} is in the future; the newest month with data is {now:%Y%m}",
+            hint=f"use {option} current, or a month up to next month",
+        )
     return year, month
 
 
@@ -50,14 +59,20 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
     value = text.strip()
     match = _DURATION.fullmatch(value.upper())
     if match and any(match.group(k) for k in ("weeks", "days", "hours", "minutes", "seconds")):
-        span = timedelta(
-            weeks=int(match["weeks"] or 0),
-            days=int(match["days"] or 0),
-            hours=int(match["hours"] or 0),
-            minutes=int(match["minutes"] or 0),
-            seconds=int(match["seconds"] or 0),
-        )
-        return now - span
+        try:
+            span = timedelta(
+                weeks=int(match["weeks"] or 0),
+                days=int(match["days"] or 0),
+                hours=int(match["hours"] or 0),
+                minutes=int(match["minutes"] or 0),
+                seconds=int(match["seconds"] or 0),
+            )
+            return now - span
+        except (OverflowError, ValueError):
+            raise BadInputError(
+                f"--since {text!r} reaches back before the year 1",
+                hint="give a shorter duration (-P30D) or a date (2026-11-20)",
+            ) from None
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -67,7 +82,13 @@ def parse_since(text: str, now: datetime | None = None) -> datetime:
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise BadInputError(
+            f"--since {text!r} is out of range once converted to UTC",
+            hint="examples: 2026-11-20, 2026-11-20T06:00Z, -P1D (one day back), PT12H",
+        ) from None
 
 
 def month_days(year: int, month: int) -> list[date]:
