@@ -238,3 +238,8 @@ docs: setup
 [group('dev')]
 bench *args: setup
     {{py}} bench/route_bench.py "$@"
+
+# benchmark: risk.fuse of a 6.25 km month with verify on read against it switched off (prints ratios)
+[group('dev')]
+bench-verify *args: setup
+    {{py}} bench/verify_bench.py "$@"

@@ -8,7 +8,9 @@ import json
 import click
 
 from arcticroute import catalog
+from arcticroute.artifacts import KINDS
 from arcticroute.cli import common_options, execute, load_or_exit
+from arcticroute.errors import ArcticRouteError
 
 
 def _month(ctx, param, value):
@@ -19,12 +21,14 @@ def _month(ctx, param, value):
 
 @click.command(name="catalog.show")
 @click.option("--prefix", help="Only logical ids starting with this, e.g. ar://env/ice.sic")
-@click.option("--kind", help="Only this kind: env-layer, risk-daily, risk-monthly, route, report, static-grid.")
+@click.option("--kind", type=click.Choice(KINDS), help="Only this kind of artifact.")
 @click.option("--month", callback=_month, metavar="YYYYMM", help="Only artifacts whose time coverage includes this month.")
 @click.option("--tag", help="Only artifacts with this tag (e.g. synthetic).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--verify", "check", is_flag=True,
+              help="Also verify each shown artifact (files, sizes, sha256, links); exit 1 on any problem.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
 @common_options
-def main(prefix, kind, month, tag, as_json, config_dir, profile, grid_km):
+def main(prefix, kind, month, tag, check, as_json, config_dir, profile, grid_km):
     """Show the catalog, rebuilt from the sidecars, and refresh outputs/catalog/index.json."""
     settings = load_or_exit(config_dir, profile, grid_km)
 
@@ -34,25 +38,41 @@ def main(prefix, kind, month, tag, as_json, config_dir, profile, grid_km):
         for problem in problems:
             run.warn(problem)
         shown = [e for e in entries if catalog.matches(e, prefix=prefix, kind=kind, month=month, tag=tag)]
-        run.summary = {"entries": len(entries), "shown": len(shown)}
-        return shown
-
-    def render(shown, run):
-        if as_json:
-            click.echo(json.dumps([e.summary() for e in shown], indent=2))
-            return
-        if not shown:
-            click.echo("no artifacts match")
-            return
-        width = max(len(e.logical_id) for e in shown)
-        click.echo(f"{'LOGICAL ID':{width}}  {'KIND':12}  VER  SYNTH  {'SIZE':>9}  CREATED")
+        rows = []
         for entry in shown:
-            s = entry.summary()
-            click.echo(f"{s['logical_id']:{width}}  {s['kind']:12}  {s['newest_version']:>3}  "
-                       f"{'yes' if s['synthetic'] else 'no':5}  {s['size_bytes']:>9}  {s['created_at']}")
-        click.echo(f"{len(shown)} artifacts")
+            row = entry.summary()
+            if check:
+                row["problems"] = [p.message for p in catalog.verify_entry(settings.roots, entry)]
+            rows.append(row)
+        run.summary = {"entries": len(entries), "shown": len(shown)}
+        _render(rows, as_json, check)
+        failed = [r for r in rows if r.get("problems")]
+        if check and (failed or problems):
+            raise ArcticRouteError(
+                f"{len(failed)} of {len(rows)} artifacts shown fail verification"
+                + (f", {len(problems)} sidecars unreadable" if problems else ""),
+                hint="run catalog.verify --repair (just repair), then the producing commands it lists (just daily)",
+            )
+        return rows
 
-    execute(settings, "catalog.show", "catalog", body, render)
+    execute(settings, "catalog.show", "catalog", body, lambda rows, run: None)
+
+
+def _render(rows: list[dict], as_json: bool, check: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no artifacts match")
+        return
+    width = max(len(r["logical_id"]) for r in rows)
+    status = "  CHECK" if check else ""
+    click.echo(f"{'LOGICAL ID':{width}}  {'KIND':12}  VER  SYNTH  {'SIZE':>9}  CREATED{' ' * 14}{status}")
+    for row in rows:
+        verdict = ("  ok" if not row["problems"] else "  FAIL: " + "; ".join(row["problems"])) if check else ""
+        click.echo(f"{row['logical_id']:{width}}  {row['kind']:12}  {row['newest_version']:>3}  "
+                   f"{'yes' if row['synthetic'] else 'no':5}  {row['size_bytes']:>9}  {row['created_at']}{verdict}")
+    click.echo(f"{len(rows)} artifacts")
 
 
 if __name__ == "__main__":

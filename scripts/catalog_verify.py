@@ -3,40 +3,75 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from arcticroute import catalog
+from arcticroute import catalog, repair
 from arcticroute.cli import common_options, execute, load_or_exit
 from arcticroute.errors import ArcticRouteError
+from arcticroute.runs import FAMILIES
 
 
 @click.command(name="catalog.verify")
 @click.option("--prefix", help="Only logical ids starting with this.")
+@click.option("--repair", "do_repair", is_flag=True,
+              help="First repair what faults left: relink canonicals to their newest intact version, quarantine "
+                   "corrupt versions, drop orphans and temporary files, move a 0.1.0 tree to the current layout; "
+                   "then list what only a producer can restore.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of lines.")
 @common_options
-def main(prefix, config_dir, profile, grid_km):
-    """Verify existence, size and sha256 of each version and the canonical links; exit 1 on any problem."""
+def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
+    """Verify existence, size and sha256 of each version and the canonical links; exit 1 on any problem.
+
+    With --repair (just repair), every command family's lock is taken first, so no run writes
+    meanwhile; after it, `just daily` restores what it lists.
+    """
     settings = load_or_exit(config_dir, profile, grid_km)
 
     def body(run):
+        outcome = {}
+        if do_repair:
+            report = repair.repair(settings.roots)
+            catalog.write_index(settings.roots, settings.outputs_root)
+            outcome["repair"] = report.as_dict()
+            for action in report.actions:
+                run.log.info("repair: %s", action)
         entries, unreadable = catalog.build_index(settings.roots)
         entries = [e for e in entries if catalog.matches(e, prefix=prefix)]
         problems = [str(p) for p in catalog.verify(settings.roots, entries)] + unreadable
-        versions = sum(len(e.versions) for e in entries)
-        run.summary = {"logical_ids": len(entries), "versions": versions, "problems": len(problems)}
-        for problem in problems:
-            click.echo(f"FAIL {problem}")
+        outcome.update(ok=not problems, logical_ids=len(entries), versions=sum(len(e.versions) for e in entries),
+                       problems=problems, leftovers=repair.leftovers(settings.roots))
+        run.summary = {k: outcome[k] for k in ("ok", "logical_ids", "versions")} | {"problems": len(problems)}
+        _show(outcome, as_json)
         if problems:
             raise ArcticRouteError(
                 f"{len(problems)} problem(s) in {len(entries)} logical ids: " + "; ".join(problems[:5])
                 + (" …" if len(problems) > 5 else ""),
-                hint="re-run the producing command to write a fresh version (e.g. just pull / just fuse)",
+                hint="run catalog.verify --repair (just repair), then the producing commands it lists (just daily)",
             )
-        return run.summary
+        return outcome
 
-    def render(summary, run):
-        click.echo(f"ok: {summary['logical_ids']} logical ids, {summary['versions']} versions verified")
+    def render(outcome, run):
+        if not as_json:
+            click.echo(f"ok: {outcome['logical_ids']} logical ids, {outcome['versions']} versions verified")
 
-    execute(settings, "catalog.verify", "catalog", body, render)
+    also = tuple(f for f in FAMILIES if f != "catalog") if do_repair else ()
+    execute(settings, "catalog.verify", "catalog", body, render, also_lock=also)
+
+
+def _show(outcome: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(outcome, indent=2))
+        return
+    for action in outcome.get("repair", {}).get("actions", []):
+        click.echo(f"REPAIRED {action}")
+    for item in outcome.get("repair", {}).get("to_restore", []):
+        click.echo(f"RESTORE {item['logical_id']}: run {item['command']}")
+    for problem in outcome["problems"]:
+        click.echo(f"FAIL {problem}")
+    for leftover in outcome["leftovers"]:
+        click.echo(f"WARN {leftover} (catalog.verify --repair removes it)")
 
 
 if __name__ == "__main__":

@@ -25,26 +25,28 @@ def _layers(ctx, param, value):
 @click.option("--since", type=SINCE, default=None,
               help="Only days from this moment: ISO 8601 (2026-11-20) or a duration back from now (-P1D).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--force", is_flag=True, help="Fetch every published day again, even when already pulled and intact.")
 @common_options
-def main(ym, what, since, dry_run, config_dir, profile, grid_km):
+def main(ym, what, since, dry_run, force, config_dir, profile, grid_km):
     """Pull sea ice, waves, incidents and AIS traffic for the days of a month.
 
-    Days already pulled from an unchanged source are skipped; days not yet published
-    are reported, not failed. Writes data_processed/env/<layer>/YYYY/MM/*.nc with sidecars.
+    Days already pulled from an unchanged source are skipped, unless their current version
+    is missing or fails verification (then they are fetched again); days not yet published
+    are reported, not failed. Writes data_processed/env/<layer>/<grid>/YYYY/MM/*.nc with sidecars.
     """
     settings = load_or_exit(config_dir, profile, grid_km)
     days = ingest.select_days(*ym, since)
     today = utc_now().date()
 
     if dry_run:
-        plan, _sources = call_or_exit(ingest.build_plan, settings, what, days, today)
+        plan, _sources = call_or_exit(ingest.build_plan, settings, what, days, today, force)
         for item in plan:
             click.echo(f"{item.action:8} {item.layer:12} {item.day}  {item.reason}")
         click.echo(_plan_summary(plan) + " (dry run: nothing written)")
         return
 
     def body(run):
-        plan, sources = ingest.build_plan(settings, what, days, today)
+        plan, sources = ingest.build_plan(settings, what, days, today, force)
         run.log.info("plan: %s", _plan_summary(plan))
         counts = ingest.execute_pull(settings, plan, sources, run)
         run.summary = counts
@@ -58,7 +60,7 @@ def main(ym, what, since, dry_run, config_dir, profile, grid_km):
             f"run {run.run_id})"
         )
 
-    execute(settings, "ingest.nrt.pull", "pull", body, render)
+    execute(settings, "ingest.nrt.pull", "pull", body, render, writes=True)
 
 
 def _plan_summary(plan) -> str:

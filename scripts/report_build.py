@@ -12,17 +12,18 @@ from arcticroute.planner import DEMO_NOTICE
 
 @click.command(name="report.build")
 @ym_option
+@click.option("--force", is_flag=True, help="Build the report again even when its inputs are unchanged.")
 @common_options
-def main(ym, config_dir, profile, grid_km):
+def main(ym, force, config_dir, profile, grid_km):
     """Build one self-contained HTML report for a month (map, routes, freshness, provenance, runs).
 
     Needs the month's risk summary (risk.fuse). A report whose inputs are unchanged is not
-    written again. Writes reports/<YYYYMM>/report_<YYYYMM>.html with its sidecar.
+    written again. Writes reports/<grid>/<YYYYMM>/report_<YYYYMM>.html with its sidecar.
     """
     settings = load_or_exit(config_dir, profile, grid_km)
 
     def body(run):
-        result = report.build_report(settings, *ym, run)
+        result = report.build_report(settings, *ym, run, force=force)
         run.summary = {"outcome": result.outcome, "path": str(result.path), "version": result.meta["version"]}
         return result
 
@@ -33,7 +34,7 @@ def main(ym, config_dir, profile, grid_km):
         if result.meta.get("synthetic"):
             click.echo(f"NOTE: made from synthetic data: {DEMO_NOTICE}")
 
-    execute(settings, "report.build", "report", body, render)
+    execute(settings, "report.build", "report", body, render, writes=True)
 
 
 if __name__ == "__main__":

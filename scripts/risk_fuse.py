@@ -13,27 +13,30 @@ from arcticroute.cli import common_options, execute, load_or_exit, ym_option
 @ym_option
 @click.option("--method", type=click.Choice(risk.METHODS), default=None,
               help="How hazards combine; default from config/runtime.yaml (risk.method).")
+@click.option("--force", is_flag=True, help="Fuse every day again, even when its inputs are unchanged.")
 @common_options
-def main(ym, method, config_dir, profile, grid_km):
+def main(ym, method, force, config_dir, profile, grid_km):
     """Fuse sea ice, waves, traffic and incidents into a 0..1 risk layer per day.
 
-    Only days with sea-ice input are fused; days whose inputs are unchanged are skipped.
-    Writes data_processed/risk/YYYY/MM/risk_YYYYMMDD.nc and risk_YYYYMM.nc.
+    Only days with sea-ice input are fused; days whose inputs are unchanged and whose risk
+    layer is intact are skipped. Inputs are verified against their sidecars as they are read:
+    a day with a missing or corrupt input is not fused and the run exits 1 naming it.
+    Writes data_processed/risk/<grid>/YYYY/MM/risk_YYYYMMDD.nc and risk_YYYYMM.nc.
     """
     settings = load_or_exit(config_dir, profile, grid_km)
 
     def body(run):
-        counts = risk.fuse_month(settings, *ym, method, run)
+        counts = risk.fuse_month(settings, *ym, method, run, force=force)
         run.summary = counts
         return counts
 
     def render(counts, run):
         click.echo(
             f"risk {ym[0]:04d}-{ym[1]:02d}: {counts['written']} days written, {counts['unchanged']} unchanged, "
-            f"{counts['no-inputs']} without inputs; monthly summary {counts['monthly']} (run {run.run_id})"
+            f"{counts['no-inputs']} without inputs, {counts['refused']} refused; monthly summary {counts['monthly']} (run {run.run_id})"
         )
 
-    execute(settings, "risk.fuse", "fuse", body, render)
+    execute(settings, "risk.fuse", "fuse", body, render, writes=True)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,17 @@ import click
 
 from arcticroute import planner
 from arcticroute.cli import call_or_exit, common_options, execute, load_or_exit
-from arcticroute.errors import NoRouteError
+from arcticroute.errors import BadInputError, NoRouteError
+from arcticroute.timeutil import parse_day
+
+
+def _day(ctx, param, value):
+    if value == "latest":
+        return value
+    try:
+        return parse_day(value)
+    except BadInputError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command(name="route.plan")
@@ -17,9 +27,10 @@ from arcticroute.errors import NoRouteError
 @click.option("--to", "destination", metavar="LAT,LON", help="Ad-hoc end, decimal degrees.")
 @click.option("--vessel", help="Vessel profile from config/scenarios.yaml for --from/--to.")
 @click.option("--date", "day", default="latest", show_default=True, metavar="latest|YYYY-MM-DD",
-              help="Day whose ice, waves and risk the route is planned on.")
+              callback=_day, help="Day whose ice, waves and risk the route is planned on.")
+@click.option("--force", is_flag=True, help="Plan again even when the inputs are unchanged.")
 @common_options
-def main(scenarios, origin, destination, vessel, day, config_dir, profile, grid_km):
+def main(scenarios, origin, destination, vessel, day, force, config_dir, profile, grid_km):
     """Plan minimum-cost routes within each vessel's ice and wave limits.
 
     Writes outputs/routes/<scenario>_<YYYYMMDD>.geojson (RFC 7946, lon/lat) holding the
@@ -39,13 +50,14 @@ def main(scenarios, origin, destination, vessel, day, config_dir, profile, grid_
     else:
         requests = call_or_exit(planner.scenario_requests, settings, list(scenarios))
     plan_all = list(scenarios) == ["all"]
-    target_day = call_or_exit(planner.resolve_day, settings, day)
+    target = {}
 
     def body(run):
         results = []
+        target_day = target["day"] = planner.resolve_day(settings, day)
         loaded = planner.load_conditions(settings, target_day)
         for request in requests:
-            outcome, summary = planner.plan_request(settings, request, target_day, loaded, run)
+            outcome, summary = planner.plan_request(settings, request, target_day, loaded, run, force=force)
             results.append((request, outcome, summary))
             if outcome == "no-route":
                 run.warn(summary["reason"])
@@ -57,6 +69,7 @@ def main(scenarios, origin, destination, vessel, day, config_dir, profile, grid_
         return results
 
     def render(results, run):
+        target_day = target["day"]
         for request, outcome, summary in results:
             if outcome == "no-route":
                 click.echo(f"{request.name}: NO ROUTE on {target_day}: {summary['reason']}")
@@ -66,11 +79,12 @@ def main(scenarios, origin, destination, vessel, day, config_dir, profile, grid_
             click.echo(f"{request.name}: {summary['distance_nm']:.0f} nm ({summary['distance_ratio']:.2f}x great circle), "
                        f"ETA {summary['eta']}, max ice {summary['max_sic']:.2f}, mean risk {summary['mean_risk']:.3f}"
                        f"{extra} [{outcome}]")
-        click.echo(f"routes for {target_day} in {settings.outputs_root / 'routes'} (run {run.run_id})")
+        click.echo(f"routes for {target_day} in {settings.outputs_root / 'routes' / settings.grid.name} "
+                   f"(run {run.run_id})")
         if any(summary.get("synthetic") for _request, _outcome, summary in results):
             click.echo(f"NOTE: planned on synthetic data: {planner.DEMO_NOTICE}")
 
-    execute(settings, "route.plan", "route", body, render)
+    execute(settings, "route.plan", "route", body, render, writes=True)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import pytest
 
 from arcticroute import artifacts
 from arcticroute.artifacts import ArtifactSpec, artifact_meta_schema, current_meta, write_artifact
+from arcticroute.errors import DiskFullError
 
 RUN_ID = "20261128T120000Z-abcdef"
 
@@ -109,9 +110,10 @@ def tiny_filesystem(tmp_path):
 def test_a_full_disk_leaves_the_previous_version_and_no_partial_file(tiny_filesystem):
     tree = {"data": tiny_filesystem / "data"}
     _write(tree, b"small and fine")
-    with pytest.raises(OSError) as info:
+    with pytest.raises(DiskFullError, match=r"no space left on the device \(ENOSPC\)") as info:
         _write(tree, os.urandom(1024 * 1024))
-    assert info.value.errno == errno.ENOSPC
+    assert isinstance(info.value.__cause__, OSError) and info.value.__cause__.errno == errno.ENOSPC
+    assert "just gc" in info.value.hint
     folder = tree["data"] / "env/ice.sic/2026/09"
     assert sorted(p.name for p in folder.iterdir()) == [
         "ice_sic_20260901.nc", "ice_sic_20260901.nc.meta.json",

@@ -30,7 +30,7 @@ def test_generated_docs_are_up_to_date():
 @pytest.mark.skipif(shutil.which("just") is None, reason="just is not installed (CI installs it)")
 def test_just_lists_every_pipeline_recipe_with_a_comment():
     listing = subprocess.run(["just", "--list"], cwd=REPO, capture_output=True, text=True, check=True).stdout
-    for recipe in ("setup", "demo", "daily", "pull", "fuse", "route", "report", "catalog", "test", "lint", "bench", "docs"):
+    for recipe in ("setup", "demo", "daily", "pull", "fuse", "route", "report", "catalog", "repair", "test", "lint", "bench", "docs"):
         line = next(line for line in listing.splitlines() if line.strip().startswith(recipe))
         assert "#" in line, f"recipe {recipe} has no comment"
 

@@ -75,6 +75,7 @@ def recorder(tmp_path, env):
     ("repair", ["scripts/catalog_verify.py", "--repair"]),
     ("test", ["-m", "pytest"]),
     ("bench", ["bench/route_bench.py"]),
+    ("bench-verify", ["bench/verify_bench.py"]),
 ])
 def test_every_argument_reaches_the_script_as_one_word(recorder, tmp_path, recipe, prefix):
     marker = tmp_path / "MARKER"
@@ -214,3 +215,9 @@ def test_check_wants_arcticroute_from_this_checkout(venv_check, tmp_path):
     reqs.write_text("")
     assert check(venv_check, reqs, cwd=tmp_path) == (1, "missing: arcticroute (from ./lib)", [])
     assert check(venv_check, reqs) == (0, "", [])
+
+
+def test_just_catalog_json_is_one_json_document(env):
+    result = just("catalog", "--json", cwd=REPO, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []

@@ -44,7 +44,7 @@ def test_catalog_verify_passes_and_show_filters(summer_month):
 
 
 def test_late_summer_routes_avoid_land_and_carry_their_story(summer_month):
-    for path in (summer_month.outputs / "routes").glob("*_20260930.geojson"):
+    for path in (summer_month.outputs / "routes" / "3413-25km").glob("*_20260930.geojson"):
         document = json.loads(path.read_text())
         info = document["arcticroute"]
         assert info["synthetic"] is True and info["notice"] == "demo data — not for navigation"
@@ -56,7 +56,7 @@ def test_late_summer_routes_avoid_land_and_carry_their_story(summer_month):
             for part in ([feature["geometry"]["coordinates"]] if feature["geometry"]["type"] == "LineString"
                          else feature["geometry"]["coordinates"]):
                 assert all(-180 <= lon <= 180 and -90 <= lat <= 90 for lon, lat in part)
-    summary = json.loads((summer_month.outputs / "routes" / "murmansk_bering_20260930.geojson").read_text())[
+    summary = json.loads((summer_month.outputs / "routes" / "3413-25km" / "murmansk_bering_20260930.geojson").read_text())[
         "arcticroute"]["summary"]
     assert 1.0 <= summary["distance_ratio"] <= 1.6
     assert summary["vessel"] == "pc5_cargo" and summary["max_sic"] <= 0.7
@@ -78,8 +78,14 @@ def test_dry_run_prints_the_plan_and_writes_nothing(roots):
 
 
 def test_future_days_are_not_yet_available_not_failures(roots):
-    result = run_command("ingest.nrt.pull", "--ym", "209901", "--what", "ice", "--dry-run")
-    assert result.exit_code == 0 and "31 not-yet" in result.stdout
+    from arcticroute.timeutil import month_days, utc_now
+
+    today = utc_now().date()
+    year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
+    result = run_command("ingest.nrt.pull", "--ym", f"{year:04d}{month:02d}", "--what", "ice", "--dry-run")
+    assert result.exit_code == 0 and f"{len(month_days(year, month))} not-yet" in result.stdout
+    far = run_command("ingest.nrt.pull", "--ym", "209901", "--what", "ice", "--dry-run")
+    assert far.exit_code == 2 and "is in the future" in far.stderr
 
 
 def test_winter_route_for_an_open_water_ship_exits_1_naming_the_ice_limit(roots):
@@ -89,7 +95,7 @@ def test_winter_route_for_an_open_water_ship_exits_1_naming_the_ice_limit(roots)
     assert result.exit_code == 1
     assert "sea-ice concentration above the vessel's limit max_sic=0.15" in result.stderr
     assert "Traceback" not in result.output
-    document = json.loads((roots.outputs / "routes" / "murmansk_bering_open_water_20260131.geojson").read_text())
+    document = json.loads((roots.outputs / "routes" / "3413-25km" / "murmansk_bering_open_water_20260131.geojson").read_text())
     assert document["features"] == [] and document["arcticroute"]["status"] == "no-route"
     assert list((roots.outputs / "alerts").glob("*_error_route.plan.json"))
     every = run_command("route.plan", "--scenario", "all", "--date", "2026-01-31")
@@ -150,11 +156,11 @@ def test_a_concurrent_run_exits_75_and_touches_nothing(roots):
 def test_corrupting_or_deleting_a_file_fails_verify_naming_the_logical_id(roots):
     assert run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30", "--what", "ice,wave").exit_code == 0
     assert run_command("catalog.verify").exit_code == 0
-    ice = roots.data / "env/ice.sic/2026/09/ice_sic_20260930_adv_v1.nc"
+    ice = roots.data / "env/ice.sic/3413-25km/2026/09/ice_sic_20260930_adv_v1.nc"
     with open(ice, "r+b") as handle:
         handle.seek(200)
         handle.write(b"\x00garbage\x00")
-    wave = roots.data / "env/wave.hs/2026/09/wave_hs_20260930_adv_v1.nc"
+    wave = roots.data / "env/wave.hs/3413-25km/2026/09/wave_hs_20260930_adv_v1.nc"
     os.remove(wave)
     result = run_command("catalog.verify")
     assert result.exit_code == 1
@@ -177,7 +183,7 @@ def test_the_chain_runs_on_the_native_6_25_km_grid(roots):
                         ("route.plan", "--scenario", "murmansk_bering")):
         result = run_command(name, *args, env=env)
         assert result.exit_code == 0, result.output
-    path = roots.outputs / "routes" / "murmansk_bering_20260930.geojson"
+    path = roots.outputs / "routes" / "3413-6.25km" / "murmansk_bering_20260930.geojson"
     document = json.loads(path.read_text())
     meta = json.loads((path.parent / (path.name + ".meta.json")).read_text())
     assert meta["grid"]["name"] == "3413-6.25km" and meta["grid"]["shape"] == [1792, 1216]
@@ -207,12 +213,12 @@ def test_plan_decisions_are_pure_and_give_reasons():
     assert future.action == "not-yet"
 
 
-def test_mixing_grids_is_refused_with_a_hint(roots):
+def test_a_grid_without_data_says_so_with_a_hint(roots):
     assert run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30").exit_code == 0
     assert run_command("risk.fuse", "--ym", "202609").exit_code == 0
     result = run_command("route.plan", "--scenario", "murmansk_bering", "--grid-km", "12.5")
     assert result.exit_code == 1
-    assert "inputs on another grid than this run's 3413-12.5km" in result.stderr and "--grid-km" in result.stderr
+    assert "no daily risk layer exists yet on grid 3413-12.5km" in result.stderr and "risk.fuse" in result.stderr
     assert "Traceback" not in result.output
 
 

@@ -19,7 +19,7 @@ from arcticroute.config import load_settings
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 YM = "202609"
-REPORT_RELPATH = f"{YM}/report_{YM}.html"
+REPORT_RELPATH = f"3413-25km/{YM}/report_{YM}.html"
 EMPTY_YM = "202601"
 
 
@@ -122,9 +122,9 @@ def test_report_lists_every_scenario_and_section(page, month):
 def test_sidecar_validates_and_cites_every_input(sidecar, month):
     jsonschema.validate(sidecar, artifact_meta_schema())
     assert sidecar["synthetic"] is True
-    assert sidecar["logical_id"] == f"ar://report/monthly@{YM}"
+    assert sidecar["logical_id"] == f"ar://report/monthly@{YM}?grid=3413-25km"
     assert sidecar["kind"] == "report"
-    assert sidecar["path"] == f"{YM}/report_{YM}_adv_v1.html"
+    assert sidecar["path"] == f"3413-25km/{YM}/report_{YM}_adv_v1.html"
     assert sidecar["time_coverage"] == {"start": "2026-09-01T00:00:00Z", "end": "2026-09-30T23:59:59Z"}
     cited = {i["logical_id"] for i in sidecar["inputs"]}
     grid = month["settings"].grid.name

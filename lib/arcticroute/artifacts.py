@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import atomic
+from .errors import DiskFullError
+from .integrity import is_intact
 from .provenance import producer
 from .timeutil import iso_utc, utc_now
 
 SCHEMA_VERSION = 1
+KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report")
 META_SUFFIX = ".meta.json"
 _VERSION_RE = re.compile(r"^(?P<stem>.+)_adv_v(?P<version>\d+)$")
 
@@ -68,6 +71,16 @@ def existing_versions(canonical: Path) -> dict[int, Path]:
     return versions
 
 
+def next_version(canonical: Path) -> int:
+    """One above every version on disk, counting sidecars whose file is gone: numbers are never reused."""
+    used = set(existing_versions(canonical))
+    for sidecar in canonical.parent.glob(f"{canonical.stem}_adv_v*{canonical.suffix}{META_SUFFIX}"):
+        parsed = parse_version(Path(sidecar.name[: -len(META_SUFFIX)]))
+        if parsed and parsed[0] == canonical.stem:
+            used.add(parsed[1])
+    return max(used, default=0) + 1
+
+
 def read_meta(meta_file: Path) -> dict:
     return json.loads(meta_file.read_text(encoding="utf-8"))
 
@@ -85,7 +98,7 @@ def current_meta(roots: dict[str, Path], root: str, relpath: str) -> dict | None
     return read_meta(meta_file)
 
 
-def _point_canonical(canonical: Path, target: Path, link: str) -> None:
+def point_canonical(canonical: Path, target: Path, link: str) -> None:
     """Swap ``canonical`` to ``target`` atomically, as a relative symbolic link or a copy."""
     if link == "copy":
         with atomic.atomic_path(canonical) as tmp_copy:
@@ -110,23 +123,49 @@ def write_artifact(
 ) -> dict:
     """Write a new version through ``write(tmp_path)``, its sidecar, and swap the canonical link.
 
-    If the bytes equal the current version's, the new copy is discarded and the current
-    sidecar is returned: unchanged content never makes a new version.
+    If the bytes equal the current version's and that version is intact, the new copy is
+    discarded and the current sidecar is returned: unchanged content never makes a new version.
     """
     canonical = roots[spec.root] / spec.relpath
+    try:
+        return _write_version(roots, spec, canonical, write, run_id, command)
+    except (OSError, RuntimeError) as exc:
+        if atomic.is_disk_full(exc, canonical.parent if canonical.parent.exists() else roots[spec.root]):
+            raise DiskFullError(
+                f"no space left on the device (ENOSPC) writing {spec.logical_id} in {canonical.parent}; "
+                "the previous version is kept and no partial file was left",
+                hint="free space on that filesystem, or run the cache GC (just gc), then run the command again",
+            ) from exc
+        raise
+
+
+def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: str, command: str) -> dict:
     canonical.parent.mkdir(parents=True, exist_ok=True)
-    version = max(existing_versions(canonical), default=0) + 1
+    version = next_version(canonical)
     target = version_path(canonical, version)
     with atomic.atomic_path(target) as tmp:
         write(tmp)
-    sha = atomic.sha256_file(target)
+    try:
+        sha = atomic.sha256_file(target)
+        previous = current_meta(roots, spec.root, spec.relpath)
+        if previous and previous.get("sha256") == sha and is_intact(roots, previous):
+            target.unlink()
+            return previous
+        meta = _sidecar(roots, spec, canonical, target, version, sha, run_id, command)
+        atomic.write_json(meta_path_for(target), meta)
+        point_canonical(canonical, target, meta["link"])
+    except BaseException:
+        # not linked yet: a version without its sidecar would be an orphan, so the previous stands
+        for leftover in (meta_path_for(target), target):
+            leftover.unlink(missing_ok=True)
+        raise
+    point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
+    return meta
 
-    previous = current_meta(roots, spec.root, spec.relpath)
-    if previous and previous.get("sha256") == sha and (roots[spec.root] / previous["path"]).is_file():
-        target.unlink()
-        return previous
 
-    meta = {
+def _sidecar(roots, spec: ArtifactSpec, canonical: Path, target: Path, version: int, sha: str,
+             run_id: str, command: str) -> dict:
+    return {
         "schema_version": SCHEMA_VERSION,
         "logical_id": spec.logical_id,
         "version": version,
@@ -148,10 +187,6 @@ def write_artifact(
         "params": spec.params,
         "warnings": list(spec.warnings),
     }
-    atomic.write_json(meta_path_for(target), meta)
-    _point_canonical(canonical, target, meta["link"])
-    _point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
-    return meta
 
 
 def _link_mode(canonical: Path) -> str:

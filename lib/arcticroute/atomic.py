@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 TMP_PREFIX = ".tmp-"
+_NEARLY_FULL_BYTES = 1 << 20
+_run_tag = "x"
+
+
+def set_run_tag(run_id: str) -> None:
+    """Put the run id into temporary names, so the next run can remove those of a dead one."""
+    global _run_tag
+    _run_tag = run_id
+
+
+def tmp_prefix_for(run_id: str) -> str:
+    return f"{TMP_PREFIX}{run_id}-"
 
 
 def _fsync_file(path: Path) -> None:
@@ -30,7 +44,7 @@ def _fsync_dir(folder: Path) -> None:
 
 def temp_path_for(path: Path) -> Path:
     """A unique hidden name beside ``path``; cache GC skips names with this prefix."""
-    return path.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{path.name}")
+    return path.with_name(f"{tmp_prefix_for(_run_tag)}{uuid.uuid4().hex[:8]}-{path.name}")
 
 
 @contextmanager
@@ -50,6 +64,16 @@ def atomic_path(path: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def is_disk_full(exc: BaseException, folder: Path) -> bool:
+    """ENOSPC, or an error from a library that hides it (netCDF/HDF5) on a nearly full disk."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    try:
+        return shutil.disk_usage(folder).free < _NEARLY_FULL_BYTES
+    except OSError:
+        return False
 
 
 def write_bytes(path: Path, data: bytes) -> None:

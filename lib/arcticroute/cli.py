@@ -11,6 +11,7 @@ from click.core import ParameterSource
 
 from .config import Settings, load_settings
 from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError
+from .layout import refuse_legacy
 from .redact import redact_known
 from .runs import Run
 from .timeutil import parse_since, parse_ym
@@ -110,15 +111,26 @@ def execute(
     family: str,
     body: Callable[[Run], object],
     render: Callable[[object, Run], None],
+    *,
+    writes: bool = False,
+    also_lock: tuple[str, ...] = (),
 ) -> None:
-    """Run ``body`` inside a Run (lock, log, record, alert) and exit with the contract's code."""
+    """Run ``body`` inside a Run (lock, log, record, alert) and exit with the contract's code.
+
+    ``writes``: the command writes artifacts, so it refuses a data tree of the old layout.
+    """
+    run = None
     try:
-        with Run(settings, command, family=family) as run:
+        with Run(settings, command, family=family, also_lock=also_lock) as run:
+            if writes:
+                refuse_legacy(settings.roots)
             result = body(run)
             render(result, run)
     except ArcticRouteError as exc:
         fail(str(exc), exc.hint, exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the Run already logged the traceback to the file
-        fail(f"unexpected {type(exc).__name__}: {exc}",
-               f"details in {settings.outputs_root / 'logs' / (command + '.log')}", EXIT_FAILURE)
+        error = (run.error if run is not None and run.error
+                 else {"type": type(exc).__name__, "message": str(exc), "hint": None})
+        message = error["message"] if error["type"] == "DiskFullError" else f"unexpected {error['type']}: {error['message']}"
+        fail(message, error["hint"] or f"details in {settings.outputs_root / 'logs' / (command + '.log')}", EXIT_FAILURE)
     sys.exit(run.exit_code)

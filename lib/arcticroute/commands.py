@@ -24,7 +24,7 @@ COMMANDS = [
     CommandInfo("route.plan", "route_plan.py", "just route"),
     CommandInfo("report.build", "report_build.py", "just report"),
     CommandInfo("catalog.show", "catalog_show.py", "just catalog"),
-    CommandInfo("catalog.verify", "catalog_verify.py", "just catalog"),
+    CommandInfo("catalog.verify", "catalog_verify.py", "just repair"),
 ]
 
 

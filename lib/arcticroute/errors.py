@@ -44,3 +44,7 @@ class NotYetAvailableError(ArcticRouteError):
 
 class DataValidationError(ArcticRouteError):
     """A fetched or stored file does not look as its source promises."""
+
+
+class DiskFullError(ArcticRouteError):
+    """No space left on the device while writing: the previous version is kept."""

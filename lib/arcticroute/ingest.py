@@ -15,6 +15,7 @@ import numpy as np
 from .artifacts import ArtifactSpec, current_meta, write_artifact
 from .config import Settings
 from .errors import ConfigError, DataValidationError, NotYetAvailableError
+from .integrity import is_intact
 from .layers import (
     LAYERS,
     grid_dataset,
@@ -25,7 +26,7 @@ from .layers import (
 )
 from .redact import redact_url
 from .sources import Source, build_sources
-from .static import StaticGrid, load_static
+from .static import StaticGrid, ensure_static, load_static
 from .timeutil import month_days
 
 VALID_RANGES = {"ice.sic": (0.0, 1.0), "wave.hs": (0.0, 30.0), "ais.density": (0.0, 1e6)}
@@ -46,8 +47,14 @@ def plan_pull(
     identities: dict[tuple[str, date], dict],
     existing: dict[tuple[str, date], dict | None],
     grid_name: str,
+    damaged: frozenset[tuple[str, date]] = frozenset(),
+    force: bool = False,
 ) -> list[PlanItem]:
-    """Decide per (layer, day): fetch, skip (already pulled, unchanged) or not yet available."""
+    """Decide per (layer, day): fetch, skip (already pulled, unchanged) or not yet available.
+
+    ``damaged`` holds the items whose current version's file is missing or fails verification:
+    they are fetched again. ``force`` fetches every published day regardless.
+    """
     items = []
     for day in days:
         for layer in layers:
@@ -57,6 +64,10 @@ def plan_pull(
             meta = existing.get((layer, day))
             if meta is None:
                 items.append(PlanItem(layer, day, "fetch", "new"))
+            elif force:
+                items.append(PlanItem(layer, day, "fetch", "forced"))
+            elif (layer, day) in damaged:
+                items.append(PlanItem(layer, day, "fetch", "current version missing or corrupt"))
             elif (meta.get("grid") or {}).get("name") != grid_name:
                 items.append(PlanItem(layer, day, "fetch", "grid changed"))
             elif meta.get("params", {}).get("source_identity") != identities[(layer, day)]:
@@ -73,7 +84,8 @@ def select_days(year: int, month: int, since: datetime | None) -> list[date]:
     return days
 
 
-def build_plan(settings: Settings, layers: list[str], days: list[date], today: date) -> tuple[list[PlanItem], dict[str, Source]]:
+def build_plan(settings: Settings, layers: list[str], days: list[date], today: date,
+               force: bool = False) -> tuple[list[PlanItem], dict[str, Source]]:
     if not settings.sources:
         raise ConfigError(
             f"profile {settings.profile!r} has no data sources configured (config/env.yaml: profiles.{settings.profile}.sources); "
@@ -83,10 +95,12 @@ def build_plan(settings: Settings, layers: list[str], days: list[date], today: d
     sources = build_sources(settings.profile, settings.sources, layers)
     roots = settings.roots
     identities = {(layer, d): sources[layer].identity(d) for layer in layers for d in days}
+    grid_name = settings.grid.name
     existing = {
-        (layer, d): current_meta(roots, "data", layer_relpath(layer, d)) for layer in layers for d in days
+        (layer, d): current_meta(roots, "data", layer_relpath(layer, d, grid_name)) for layer in layers for d in days
     }
-    return plan_pull(layers, days, today, identities, existing, settings.grid.name), sources
+    damaged = frozenset(key for key, meta in existing.items() if meta is not None and not is_intact(roots, meta))
+    return plan_pull(layers, days, today, identities, existing, grid_name, damaged, force), sources
 
 
 def _validate(layer: str, variables: dict) -> None:
@@ -125,9 +139,10 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
     todo = [item for item in plan if item.action == "fetch"]
     counts = {"written": 0, "unchanged": 0, "skipped": sum(i.action == "skip" for i in plan),
               "not_yet": sum(i.action == "not-yet" for i in plan)}
-    if not todo:
-        return counts
     roots = settings.roots
+    if not todo:
+        ensure_static(roots, settings.grid, run)  # the one producer that restores the grid's static layers
+        return counts
     static = load_static(roots, settings.grid, run=run)
     for number, item in enumerate(todo, start=1):
         source = sources[item.layer]
@@ -142,7 +157,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
         spec = ArtifactSpec(
             logical_id=layer_logical_id(item.layer, item.day, settings.grid),
             root="data",
-            relpath=layer_relpath(item.layer, item.day),
+            relpath=layer_relpath(item.layer, item.day, settings.grid.name),
             kind="env-layer",
             synthetic=source.synthetic,
             time_coverage={"start": f"{item.day.isoformat()}T00:00:00Z", "end": f"{item.day.isoformat()}T23:59:59Z"},
@@ -158,7 +173,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
         before = current_meta(roots, "data", spec.relpath)
         meta = write_artifact(roots, spec, lambda p, ds=dataset: write_netcdf(ds, p),
                               run_id=run.run_id, command=run.command)
-        if before is not None and before.get("sha256") == meta["sha256"]:
+        if before is not None and before.get("version") == meta["version"]:
             counts["unchanged"] += 1
         else:
             counts["written"] += 1

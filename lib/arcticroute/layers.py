@@ -11,6 +11,7 @@ import xarray as xr
 
 from .errors import ArcticRouteError
 from .grid import CRS_EPSG, Grid
+from .integrity import check_unchanged, verified_path
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,9 @@ def resolve_layers(what: str) -> list[str]:
     return [layer for layer in LAYERS if layer in wanted]
 
 
-def layer_relpath(layer: str, day: date) -> str:
-    return f"env/{layer}/{day:%Y}/{day:%m}/{layer.replace('.', '_')}_{day:%Y%m%d}.nc"
+def layer_relpath(layer: str, day: date, grid_name: str) -> str:
+    """Where a day's layer lives; the grid is a folder level, so grids coexist."""
+    return f"env/{layer}/{grid_name}/{day:%Y}/{day:%m}/{layer.replace('.', '_')}_{day:%Y%m%d}.nc"
 
 
 def layer_logical_id(layer: str, day: date, grid: Grid) -> str:
@@ -102,14 +104,18 @@ def write_netcdf(dataset: xr.Dataset, path: Path) -> None:
     dataset.to_netcdf(path, engine="netcdf4", encoding=encoding)
 
 
-def read_grid_variable(path: Path, variable: str) -> np.ndarray:
-    with xr.open_dataset(path, engine="netcdf4") as ds:
-        return ds[variable].values
+def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Variables of the artifact version a sidecar describes, verified against the sidecar."""
+    path, identity = verified_path(roots, meta)
+    with xr.open_dataset(path, engine="netcdf4", cache=False) as ds:
+        values = {name: ds[name].values for name in variables}
+    check_unchanged(meta, path, identity)
+    return values
 
 
 def read_artifact(roots: dict[str, Path], meta: dict, variable: str) -> np.ndarray:
-    """A variable of the artifact version a sidecar describes."""
-    return read_grid_variable(roots[meta["root"]] / meta["path"], variable)
+    """A variable of the artifact version a sidecar describes, verified against the sidecar."""
+    return read_variables(roots, meta, (variable,))[variable]
 
 
 def require_grid(metas: list[dict], grid: Grid) -> None:

@@ -13,7 +13,8 @@ import numpy as np
 from . import geometry
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
-from .errors import ArcticRouteError, BadInputError, NoRouteError
+from .errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
+from .integrity import is_intact
 from .layers import layer_relpath, read_artifact, require_grid
 from .risk import daily_relpath
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
@@ -57,6 +58,14 @@ def scenario_requests(settings: Settings, names: list[str]) -> list[RouteRequest
     if unknown:
         raise BadInputError(f"unknown scenario {', '.join(map(repr, unknown))}; expected one of "
                             f"{', '.join(sorted(scenarios))} or 'all' (config/scenarios.yaml: scenarios)")
+    for name in names:
+        for end in ("from", "to"):
+            place = scenarios[name][end]
+            try:
+                settings.grid.index_of(place["lat"], place["lon"])
+            except BadInputError as exc:
+                raise ConfigError(f"{settings.config_dir / 'scenarios.yaml'}: key scenarios.{name}.{end}: {exc}",
+                                  hint=exc.hint) from None
     return [
         RouteRequest(
             name=name,
@@ -86,15 +95,20 @@ def adhoc_request(settings: Settings, origin: Place, destination: Place, vessel_
     vessel = vessel_named(settings, vessel_name)
     key = f"{origin.lat:.4f},{origin.lon:.4f}-{destination.lat:.4f},{destination.lon:.4f}-{vessel.name}"
     name = f"adhoc_{hashlib.sha256(key.encode()).hexdigest()[:8]}"
-    settings.grid.index_of(origin.lat, origin.lon)  # outside the grid is bad input, before any run
-    settings.grid.index_of(destination.lat, destination.lon)
+    # outside the grid or both ends in one cell is bad input, found before any run
+    if settings.grid.index_of(origin.lat, origin.lon) == settings.grid.index_of(destination.lat, destination.lon):
+        raise BadInputError(
+            f"--from {origin.lat:g},{origin.lon:g} and --to {destination.lat:g},{destination.lon:g} fall in the same "
+            f"cell of grid {settings.grid.name}: there is no route to plan",
+            hint="give end points at least one grid cell apart, or a finer grid (--grid-km 6.25)",
+        )
     return RouteRequest(name=name, origin=origin, destination=destination, vessel=vessel,
                         description=f"{origin.name} to {destination.name}")
 
 
 def risk_days(settings: Settings) -> list[date]:
-    """Days with a daily risk layer, oldest first."""
-    folder = settings.data_root / "risk"
+    """Days with a daily risk layer on this run's grid, oldest first."""
+    folder = settings.data_root / "risk" / settings.grid.name
     days = []
     if folder.is_dir():
         for path in folder.glob("*/*/risk_*.nc"):
@@ -104,22 +118,28 @@ def risk_days(settings: Settings) -> list[date]:
     return sorted(days)
 
 
-def resolve_day(settings: Settings, text: str) -> date:
+def resolve_day(settings: Settings, wanted: str | date) -> date:
+    """``latest`` or a day, which must have a daily risk layer on this run's grid."""
     days = risk_days(settings)
-    if text == "latest":
+    if wanted == "latest":
         if not days:
-            raise ArcticRouteError("no daily risk layer exists yet", hint="run risk.fuse (just fuse) first")
+            raise ArcticRouteError(f"no daily risk layer exists yet on grid {settings.grid.name}",
+                                   hint="run risk.fuse (just fuse) first")
         return days[-1]
-    day = parse_day(text)
+    day = parse_day(wanted) if isinstance(wanted, str) else wanted
     if day not in days:
-        raise ArcticRouteError(f"no daily risk layer for {day}",
-                               hint=f"run risk.fuse for {day:%Y%m}; newest available: {days[-1] if days else 'none'}")
+        raise ArcticRouteError(f"no daily risk layer for {day} on grid {settings.grid.name}",
+                               hint=f"run ingest.nrt.pull --ym {day:%Y%m} and risk.fuse --ym {day:%Y%m}; "
+                                    f"newest available: {days[-1] if days else 'none'}")
     return day
 
 
 def load_conditions(settings: Settings, day: date) -> tuple[Conditions, list[dict]]:
+    """The day's sea ice, waves and risk, each verified against its sidecar."""
     roots = settings.roots
-    wanted = {"risk": daily_relpath(day), "ice.sic": layer_relpath("ice.sic", day), "wave.hs": layer_relpath("wave.hs", day)}
+    grid_name = settings.grid.name
+    wanted = {"risk": daily_relpath(day, grid_name), "ice.sic": layer_relpath("ice.sic", day, grid_name),
+              "wave.hs": layer_relpath("wave.hs", day, grid_name)}
     metas = {}
     for name, relpath in wanted.items():
         meta = current_meta(roots, "data", relpath)
@@ -230,12 +250,12 @@ def _document(request: RouteRequest, day: date, inputs: list[dict], synthetic: b
     }
 
 
-def route_relpath(name: str, day: date) -> str:
-    return f"routes/{name}_{day:%Y%m%d}.geojson"
+def route_relpath(name: str, day: date, grid_name: str) -> str:
+    return f"routes/{grid_name}/{name}_{day:%Y%m%d}.geojson"
 
 
 def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: tuple[Conditions, list[dict]],
-                 run) -> tuple[str, dict]:
+                 run, *, force: bool = False) -> tuple[str, dict]:
     """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged" or "no-route".
 
     A day on which no path satisfies the vessel's limits is written too (an empty
@@ -248,9 +268,10 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "request": request.as_dict(), "risk_weight": risk_weight,
                                         "planner": PLANNER_VERSION},
                                        sort_keys=True, default=str).encode()).hexdigest()
-    relpath = route_relpath(request.name, day)
+    relpath = route_relpath(request.name, day, settings.grid.name)
     previous = current_meta(roots, "outputs", relpath)
-    if previous and previous.get("params", {}).get("inputs_digest") == digest:
+    if (not force and previous and previous.get("params", {}).get("inputs_digest") == digest
+            and is_intact(roots, previous)):
         summary = previous["params"].get("summary", {})
         return ("no-route" if summary.get("status") == "no-route" else "unchanged"), summary
     static = load_static(roots, settings.grid, run=run)
@@ -281,7 +302,8 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
         params={"request": request.as_dict(), "risk_weight": risk_weight, "inputs_digest": digest, "summary": summary},
         warnings=warnings,
     )
-    text = json.dumps(document, indent=1)
+    check_route_document(document)
+    text = json.dumps(document, indent=1, allow_nan=False)
     meta = write_artifact(roots, spec, lambda p: p.write_text(text, encoding="utf-8"), run_id=run.run_id, command=run.command)
     run.artifact(meta)
     return ("no-route" if summary["status"] == "no-route" else "written"), summary
@@ -289,3 +311,37 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
                  "total_distance_nm", "total_eta", "final_destination")
+
+
+def check_route_document(document: dict) -> None:
+    """Refuse to write a route document that is not valid RFC 7946 with finite numbers.
+
+    A route feature needs a LineString of at least two distinct positions (or a
+    MultiLineString of such lines), each ``[lon, lat]`` within range; a no-route document
+    has no features and says why.
+    """
+    def bad(why: str) -> ArcticRouteError:
+        return ArcticRouteError(f"route document for {document.get('arcticroute', {}).get('scenario')} is invalid: "
+                                f"{why}; nothing was written", hint="report this as a bug with the command line used")
+
+    if document.get("type") != "FeatureCollection" or not isinstance(document.get("features"), list):
+        raise bad("not a FeatureCollection")
+    if not document["features"]:
+        if document.get("arcticroute", {}).get("status") != "no-route":
+            raise bad("no features and no no-route status")
+        return
+    for feature in document["features"]:
+        geometry_ = feature.get("geometry") or {}
+        kind, coordinates = geometry_.get("type"), geometry_.get("coordinates")
+        lines = [coordinates] if kind == "LineString" else coordinates if kind == "MultiLineString" else None
+        if not lines:
+            raise bad(f"{feature.get('properties', {}).get('role')} has no line geometry")
+        for line in lines:
+            if len(line) < 2 or len({tuple(p) for p in line}) < 2:
+                raise bad(f"{feature.get('properties', {}).get('role')} has a line with fewer than two positions")
+            for lon, lat in line:
+                if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+                    raise bad(f"position {lon},{lat} is not a finite lon/lat")
+        for key, value in feature.get("properties", {}).items():
+            if isinstance(value, float) and not np.isfinite(value):
+                raise bad(f"property {key} is {value}")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
+from .integrity import is_intact
 from .layers import read_artifact
 from .provenance import git_sha
 from .report_html import PageInfo, render_html
@@ -62,23 +63,23 @@ def map_png(settings: Settings, inputs: ReportInputs) -> bytes:
 
 
 
-def build_report(settings: Settings, year: int, month: int, run) -> ReportResult:
+def build_report(settings: Settings, year: int, month: int, run, *, force: bool = False) -> ReportResult:
     """Write the month's report unless its inputs are unchanged since the current version."""
     roots = settings.roots
     inputs = gather_inputs(settings, year, month)
     metas = inputs.metas()
     digest = inputs_digest(metas)
-    relpath = report_relpath(year, month)
+    relpath = report_relpath(year, month, settings.grid.name)
     canonical = roots["reports"] / relpath
     previous = current_meta(roots, "reports", relpath)
-    if (previous and previous.get("params", {}).get("inputs_digest") == digest
-            and (roots["reports"] / previous["path"]).is_file()):
+    if (not force and previous and previous.get("params", {}).get("inputs_digest") == digest
+            and is_intact(roots, previous)):
         return ReportResult("unchanged", canonical, previous)
 
     info = PageInfo(settings.grid.name, settings.profile, utc_now(), run.run_id, git_sha())
     page = render_html(inputs, info, map_png(settings, inputs), last_runs(settings.outputs_root, RUN_LIMIT))
     spec = ArtifactSpec(
-        logical_id=report_logical_id(year, month),
+        logical_id=report_logical_id(year, month, settings.grid.name),
         root="reports",
         relpath=relpath,
         kind=KIND,

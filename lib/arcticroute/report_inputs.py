@@ -17,6 +17,7 @@ from pathlib import Path
 from .artifacts import current_meta
 from .config import Settings
 from .errors import ArcticRouteError
+from .integrity import read_bytes
 from .layers import LAYERS, layer_relpath
 from .risk import daily_relpath, monthly_relpath
 from .static import static_relpath
@@ -67,12 +68,12 @@ class ReportInputs:
 LAYOUT_VERSION = 2
 
 
-def report_relpath(year: int, month: int) -> str:
-    return f"{year:04d}{month:02d}/report_{year:04d}{month:02d}.html"
+def report_relpath(year: int, month: int, grid_name: str) -> str:
+    return f"{grid_name}/{year:04d}{month:02d}/report_{year:04d}{month:02d}.html"
 
 
-def report_logical_id(year: int, month: int) -> str:
-    return f"ar://report/monthly@{year:04d}{month:02d}"
+def report_logical_id(year: int, month: int, grid_name: str) -> str:
+    return f"ar://report/monthly@{year:04d}{month:02d}?grid={grid_name}"
 
 
 def month_coverage(year: int, month: int) -> dict:
@@ -80,8 +81,8 @@ def month_coverage(year: int, month: int) -> dict:
     return {"start": f"{days[0]}T00:00:00Z", "end": f"{days[-1]}T23:59:59Z"}
 
 
-def daily_layer_relpath(layer: str, day: date) -> str:
-    return daily_relpath(day) if layer == "risk" else layer_relpath(layer, day)
+def daily_layer_relpath(layer: str, day: date, grid_name: str) -> str:
+    return daily_relpath(day, grid_name) if layer == "risk" else layer_relpath(layer, day, grid_name)
 
 
 def meta_day(meta: dict) -> date:
@@ -90,19 +91,19 @@ def meta_day(meta: dict) -> date:
 
 # -- gathering ------------------------------------------------------------------------------------
 
-def newest_in_month(roots: dict[str, Path], layer: str, year: int, month: int) -> dict | None:
+def newest_in_month(roots: dict[str, Path], layer: str, year: int, month: int, grid_name: str) -> dict | None:
     """Sidecar of the newest day of ``layer`` in the month, or None if the month has none."""
     for day in reversed(month_days(year, month)):
-        meta = current_meta(roots, "data", daily_layer_relpath(layer, day))
+        meta = current_meta(roots, "data", daily_layer_relpath(layer, day, grid_name))
         if meta is not None:
             return meta
     return None
 
 
-def newest_route_files(outputs_root: Path, year: int, month: int) -> dict[str, tuple[date, str]]:
+def newest_route_files(outputs_root: Path, year: int, month: int, grid_name: str) -> dict[str, tuple[date, str]]:
     """Scenario name to ``(day, relpath)`` of its newest canonical route file in the month."""
     newest: dict[str, tuple[date, str]] = {}
-    folder = outputs_root / "routes"
+    folder = outputs_root / "routes" / grid_name
     if not folder.is_dir():
         return newest
     for path in folder.glob(f"*_{year:04d}{month:02d}[0-9][0-9].geojson"):
@@ -111,18 +112,18 @@ def newest_route_files(outputs_root: Path, year: int, month: int) -> dict[str, t
             continue
         day = datetime.strptime(match["day"], "%Y%m%d").date()
         if match["scenario"] not in newest or day > newest[match["scenario"]][0]:
-            newest[match["scenario"]] = (day, f"routes/{path.name}")
+            newest[match["scenario"]] = (day, f"routes/{grid_name}/{path.name}")
     return newest
 
 
-def load_routes(roots: dict[str, Path], year: int, month: int) -> list[RouteDoc]:
-    """The newest route document of every scenario in the month, by scenario name."""
+def load_routes(roots: dict[str, Path], year: int, month: int, grid_name: str) -> list[RouteDoc]:
+    """The newest route document of every scenario in the month, by scenario name, verified."""
     docs = []
-    for scenario, (day, relpath) in sorted(newest_route_files(roots["outputs"], year, month).items()):
+    for scenario, (day, relpath) in sorted(newest_route_files(roots["outputs"], year, month, grid_name).items()):
         meta = current_meta(roots, "outputs", relpath)
         if meta is None:
             continue  # a canonical file without a sidecar is not an artifact
-        document = json.loads((roots["outputs"] / meta["path"]).read_text(encoding="utf-8"))
+        document = json.loads(read_bytes(roots, meta).decode("utf-8"))
         docs.append(RouteDoc(scenario, day, meta, document))
     return docs
 
@@ -131,11 +132,11 @@ def gather_inputs(settings: Settings, year: int, month: int) -> ReportInputs:
     """Find the month's inputs; ArcticRouteError when the month has no risk summary or grid."""
     roots, grid = settings.roots, settings.grid
     ym = f"{year:04d}{month:02d}"
-    monthly = current_meta(roots, "data", monthly_relpath(year, month))
+    monthly = current_meta(roots, "data", monthly_relpath(year, month, grid.name))
     if monthly is None:
         raise ArcticRouteError(
-            f"no monthly risk layer for {year:04d}-{month:02d} "
-            f"({roots['data'] / monthly_relpath(year, month)}); nothing to report, no file written",
+            f"no monthly risk layer for {year:04d}-{month:02d} on grid {grid.name} "
+            f"({roots['data'] / monthly_relpath(year, month, grid.name)}); nothing to report, no file written",
             hint=f"run ingest.nrt.pull --ym {ym} and risk.fuse --ym {ym} first (just pull, just fuse)",
         )
     found_grid = (monthly.get("grid") or {}).get("name")
@@ -148,8 +149,8 @@ def gather_inputs(settings: Settings, year: int, month: int) -> ReportInputs:
     if static is None:
         raise ArcticRouteError(f"static layers for grid {grid.name} are missing",
                                hint=f"run ingest.nrt.pull --ym {ym} (it builds them)")
-    latest = {layer: newest_in_month(roots, layer, year, month) for layer in DAILY_LAYERS}
-    return ReportInputs(year, month, monthly, latest, load_routes(roots, year, month), static)
+    latest = {layer: newest_in_month(roots, layer, year, month, grid.name) for layer in DAILY_LAYERS}
+    return ReportInputs(year, month, monthly, latest, load_routes(roots, year, month, grid.name), static)
 
 
 def inputs_digest(metas: list[dict]) -> str:

@@ -13,8 +13,6 @@ import json
 import warnings
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 from scipy.ndimage import gaussian_filter
@@ -22,11 +20,11 @@ from scipy.ndimage import gaussian_filter
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
 from .errors import ConfigError
+from .integrity import IntegrityError, is_intact
 from .layers import (
     grid_dataset,
     layer_relpath,
     read_artifact,
-    read_grid_variable,
     require_grid,
     write_netcdf,
 )
@@ -62,12 +60,12 @@ class RiskParams:
         return dict(self.__dict__)
 
 
-def daily_relpath(day: date) -> str:
-    return f"risk/{day:%Y}/{day:%m}/risk_{day:%Y%m%d}.nc"
+def daily_relpath(day: date, grid_name: str) -> str:
+    return f"risk/{grid_name}/{day:%Y}/{day:%m}/risk_{day:%Y%m%d}.nc"
 
 
-def monthly_relpath(year: int, month: int) -> str:
-    return f"risk/{year:04d}/{month:02d}/risk_{year:04d}{month:02d}.nc"
+def monthly_relpath(year: int, month: int, grid_name: str) -> str:
+    return f"risk/{grid_name}/{year:04d}/{month:02d}/risk_{year:04d}{month:02d}.nc"
 
 
 def daily_logical_id(day: date, grid_name: str) -> str:
@@ -116,35 +114,41 @@ def incident_hazard(counts: np.ndarray, sigma_km: float, resolution_m: float) ->
     return (1.0 - np.exp(-density / peak)).astype(np.float32)
 
 
-@lru_cache(maxsize=512)
-def _incident_cells(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Flat indices and counts of the cells with incidents (a version's file never changes).
+_INCIDENT_CELLS: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _incident_cells(roots, meta: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices and counts of the cells with incidents, by logical id and sha256.
 
     Each day's incidents feed the risk of the next ``incident_window_days`` days; keeping
-    the few non-zero cells avoids reading every file that many times.
+    the few non-zero cells of each verified version avoids reading every file that many times.
     """
-    count = read_grid_variable(path, "count").ravel()
-    cells = np.flatnonzero(count)
-    return cells, count[cells]
+    key = (meta["logical_id"], meta["sha256"])
+    if key not in _INCIDENT_CELLS:
+        count = read_artifact(roots, meta, "count").ravel()
+        cells = np.flatnonzero(count)
+        _INCIDENT_CELLS[key] = (cells, count[cells])
+    return _INCIDENT_CELLS[key]
 
 
 def _incident_counts(roots, metas: list[dict], shape: tuple[int, int]) -> np.ndarray:
     counts = np.zeros(shape[0] * shape[1], dtype=np.float64)
     for meta in metas:
-        cells, values = _incident_cells(roots[meta["root"]] / meta["path"])
+        cells, values = _incident_cells(roots, meta)
         np.add.at(counts, cells, values)
     return counts.reshape(shape)
 
 
-def _day_inputs(roots, day: date, window_days: int) -> dict[str, list[dict]]:
+def _day_inputs(roots, day: date, window_days: int, grid_name: str) -> dict[str, list[dict]]:
     """Current sidecars of the inputs of one day's risk (incidents over a window)."""
     found: dict[str, list[dict]] = {}
     for hazard, layer in (("ice", "ice.sic"), ("wave", "wave.hs"), ("traffic", "ais.density")):
-        meta = current_meta(roots, "data", layer_relpath(layer, day))
+        meta = current_meta(roots, "data", layer_relpath(layer, day, grid_name))
         if meta is not None:
             found[hazard] = [meta]
     window = [day - timedelta(days=n) for n in range(window_days)]
-    incidents = [m for d in window if (m := current_meta(roots, "data", layer_relpath("incidents", d)))]
+    incidents = [m for d in window
+                 if (m := current_meta(roots, "data", layer_relpath("incidents", d, grid_name)))]
     if incidents:
         found["incidents"] = incidents
     return found
@@ -156,18 +160,25 @@ def _digest(inputs: list[dict], params: dict, grid_name: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def fuse_day(settings: Settings, day: date, params: RiskParams, run) -> str:
-    """Write the day's risk layer if its inputs changed; returns "written", "unchanged" or "no-inputs"."""
+def _up_to_date(roots, previous: dict | None, digest: str, force: bool) -> bool:
+    """The current version was made from the same inputs and its file is intact."""
+    return (not force and previous is not None and previous.get("params", {}).get("inputs_digest") == digest
+            and is_intact(roots, previous))
+
+
+def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: bool = False) -> str:
+    """Write the day's risk layer if its inputs changed or its current version is missing or
+    corrupt; returns "written", "unchanged" or "no-inputs"."""
     roots = settings.roots
-    found = _day_inputs(roots, day, params.incident_window_days)
+    grid_name = settings.grid.name
+    found = _day_inputs(roots, day, params.incident_window_days, grid_name)
     if "ice" not in found:
         return "no-inputs"
     metas = [m for group in found.values() for m in group]
     require_grid(metas, settings.grid)
     inputs = [input_ref(m) for m in metas]
-    digest = _digest(inputs, params.as_dict(), settings.grid.name)
-    previous = current_meta(roots, "data", daily_relpath(day))
-    if previous and previous.get("params", {}).get("inputs_digest") == digest:
+    digest = _digest(inputs, params.as_dict(), grid_name)
+    if _up_to_date(roots, current_meta(roots, "data", daily_relpath(day, grid_name)), digest, force):
         return "unchanged"
 
     static = load_static(roots, settings.grid, run=run)
@@ -196,7 +207,7 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run) -> str:
     spec = ArtifactSpec(
         logical_id=daily_logical_id(day, settings.grid.name),
         root="data",
-        relpath=daily_relpath(day),
+        relpath=daily_relpath(day, grid_name),
         kind="risk-daily",
         synthetic=synthetic,
         time_coverage={"start": f"{day}T00:00:00Z", "end": f"{day}T23:59:59Z"},
@@ -211,17 +222,17 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run) -> str:
     return "written"
 
 
-def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, run) -> str:
+def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, run, *, force: bool = False) -> str:
     """Monthly mean and maximum of the daily risk layers; "written", "unchanged" or "no-inputs"."""
     roots = settings.roots
-    metas = [m for d in month_days(year, month) if (m := current_meta(roots, "data", daily_relpath(d)))]
+    grid_name = settings.grid.name
+    metas = [m for d in month_days(year, month) if (m := current_meta(roots, "data", daily_relpath(d, grid_name)))]
     if not metas:
         return "no-inputs"
     require_grid(metas, settings.grid)
     inputs = [input_ref(m) for m in metas]
-    digest = _digest(inputs, params.as_dict(), settings.grid.name)
-    previous = current_meta(roots, "data", monthly_relpath(year, month))
-    if previous and previous.get("params", {}).get("inputs_digest") == digest:
+    digest = _digest(inputs, params.as_dict(), grid_name)
+    if _up_to_date(roots, current_meta(roots, "data", monthly_relpath(year, month, grid_name)), digest, force):
         return "unchanged"
     stack = np.stack([read_artifact(roots, m, "risk") for m in metas])
     with warnings.catch_warnings():
@@ -237,7 +248,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     spec = ArtifactSpec(
         logical_id=monthly_logical_id(year, month, settings.grid.name),
         root="data",
-        relpath=monthly_relpath(year, month),
+        relpath=monthly_relpath(year, month, grid_name),
         kind="risk-monthly",
         synthetic=synthetic,
         time_coverage={"start": f"{days[0]}T00:00:00Z", "end": f"{days[-1]}T23:59:59Z"},
@@ -251,13 +262,30 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     return "written"
 
 
-def fuse_month(settings: Settings, year: int, month: int, method: str | None, run) -> dict:
+def fuse_month(settings: Settings, year: int, month: int, method: str | None, run, *, force: bool = False) -> dict:
+    """Fuse every day of the month, then its summary. A day whose inputs fail verification is
+    refused (nothing derived from them is written) and the others go on; the run then fails
+    naming each refused input and the command that restores it."""
     params = RiskParams.from_runtime(settings.runtime, method)
-    counts = {"written": 0, "unchanged": 0, "no-inputs": 0}
+    counts = {"written": 0, "unchanged": 0, "no-inputs": 0, "refused": 0}
+    refused: list[IntegrityError] = []
     for day in month_days(year, month):
-        outcome = fuse_day(settings, day, params, run)
+        try:
+            outcome = fuse_day(settings, day, params, run, force=force)
+        except IntegrityError as exc:
+            refused.append(exc)
+            counts["refused"] += 1
+            run.log.error("risk %s not fused: %s", day, exc)
+            continue
         counts[outcome] += 1
         if outcome == "written":
             run.log.info("risk %s written", day)
-    counts["monthly"] = fuse_monthly(settings, year, month, params, run)
+    counts["monthly"] = fuse_monthly(settings, year, month, params, run, force=force)
+    if refused:
+        run.summary = counts
+        raise IntegrityError(
+            f"{len(refused)} day(s) not fused because an input failed verification: "
+            + "; ".join(str(exc) for exc in refused[:3]) + (" …" if len(refused) > 3 else ""),
+            hint=refused[0].hint,
+        )
     return counts

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
-from .errors import NoRouteError
+from .errors import BadInputError, NoRouteError
 from .geometry import GEOD
 from .static import StaticGrid
 
@@ -146,6 +146,12 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
     start, warn_start = snap_to_sea(static, grid.index_of(origin.lat, origin.lon), origin)
     end, warn_end = snap_to_sea(static, grid.index_of(destination.lat, destination.lon), destination)
     warnings += [w for w in (warn_start, warn_end) if w]
+    if start == end:
+        raise BadInputError(
+            f"{origin.name} and {destination.name} fall in the same sea cell {start} of grid {grid.name}: "
+            "there is no route to plan; nothing was written",
+            hint="choose end points at least one grid cell apart, or a finer grid (--grid-km 6.25)",
+        )
     blocked = blocked_masks(static, conditions, vessel)
     route = least_cost_path(cost_surface(static, conditions, vessel, risk_weight, blocked), start, end)
     if route is None:

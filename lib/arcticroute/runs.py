@@ -8,21 +8,26 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
+import os
+import socket
 import sys
 import time
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from . import atomic
+from . import atomic, integrity
 from .alerts import write_alert
 from .catalog import write_index
 from .config import Settings
 from .errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, ArcticRouteError, LockHeldError
+from .interrupted import clean_after, current_marker, mark_running
 from .redact import redact_argv, redact_text, secret_values
 from .timeutil import iso_utc, new_run_id, utc_now
 
 LOGGER_NAME = "arcticroute"
+# Every command family; a repair holds all their locks so that no writer is active meanwhile.
+FAMILIES = ("pull", "fuse", "route", "report", "catalog")
 
 
 class _RedactingFilter(logging.Filter):
@@ -47,21 +52,24 @@ class _BriefFormatter(logging.Formatter):
 class Run:
     """Context manager for one command run; see module doc."""
 
-    def __init__(self, settings: Settings, command: str, *, family: str, argv: list[str] | None = None):
+    def __init__(self, settings: Settings, command: str, *, family: str, argv: list[str] | None = None,
+                 also_lock: tuple[str, ...] = ()):
         self.settings = settings
         self.command = command
         self.family = family
+        self.also_lock = also_lock  # other families whose runs must not overlap this one (repair)
         self.secrets = secret_values(settings.env)
         self.argv = redact_argv(list(argv if argv is not None else sys.argv), self.secrets)
         self.run_id = new_run_id()
         self.started = utc_now()
         self.artifacts: list[dict] = []
-        self.warnings: list[str] = []
+        self.warnings: list[str] = list(getattr(settings, "warnings", ()))
         self.summary: dict = {}
         self.log = logging.getLogger(f"{LOGGER_NAME}.{command}")
         self._handlers: list[logging.Handler] = []
-        self._lock: FileLock | None = None
+        self._locks: list[FileLock] = []
         self.exit_code = EXIT_OK
+        self.error: dict | None = None
         self.record_path = settings.outputs_root / "runs" / f"{self.run_id}.json"
 
     # -- reporting helpers used by library code -------------------------------------------
@@ -75,47 +83,92 @@ class Run:
     # -- lifecycle ------------------------------------------------------------------------
     def __enter__(self) -> Run:
         self._setup_logging()
-        lock_path = self.settings.outputs_root / "locks" / f"{self.family}.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = FileLock(lock_path, timeout=0)
         try:
-            self._lock.acquire()
-        except Timeout:
-            self._lock = None
+            for family in (self.family, *self.also_lock):
+                self._acquire(family)
+            self._recover_interrupted()
+            atomic.set_run_tag(self.run_id)
+            integrity.load_cache(self.settings.outputs_root)
+            mark_running(self._marker, self.run_id, self.record_path)
+            self._write_record("running", None)
+        except BaseException:
+            self._release()
             self._teardown_logging()
-            raise LockHeldError(
-                f"another {self.family} run is in progress (lock {lock_path}); this run did nothing",
-                hint="wait for it to finish; timers treat this exit code (75) as success",
-            ) from None
+            raise
         self.log.info("run %s started: %s", self.run_id, " ".join(self.argv))
         return self
+
+    @property
+    def _marker(self) -> Path:
+        return current_marker(self.settings.outputs_root, self.family)
+
+    def _acquire(self, family: str) -> None:
+        lock_path = self.settings.outputs_root / "locks" / f"{family}.lock"
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(lock_path, timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise LockHeldError(
+                f"another {family} run is in progress (lock {lock_path}); this run did nothing",
+                hint="wait for it to finish; timers treat this exit code (75) as success",
+            ) from None
+        self._locks.append(lock)
+
+    def _release(self) -> None:
+        for lock in reversed(self._locks):
+            lock.release()
+        self._locks.clear()
+
+    def _recover_interrupted(self) -> None:
+        """A marker left by a run of this family means that run died: say so and clean up after it."""
+        for family in (self.family, *self.also_lock):
+            outcome = clean_after(current_marker(self.settings.outputs_root, family), self.settings.roots)
+            if outcome:
+                self.warn(outcome)
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         error = None
         status = "ok"
         if exc is not None:
-            if isinstance(exc, ArcticRouteError):
-                self.exit_code = exc.exit_code
-                error = {"type": type(exc).__name__, "message": str(exc), "hint": exc.hint}
-                status = "bad-input" if exc.exit_code == 2 else "failed"
-            else:
-                self.exit_code = EXIT_FAILURE
-                error = {"type": type(exc).__name__, "message": str(exc), "hint": None}
-                status = "failed"
-                self.log.exception("unexpected error")
+            status, error = self._classify(exc)
+            self.error = error
             self.log.error("run %s %s: %s", self.run_id, status, error["message"])
         try:
             if self.artifacts:
                 self._refresh_catalog_index()
-            self._write_record(status, error)
+            integrity.save_cache(self.settings.outputs_root)
+            self._finish_record(status, error)
             if status == "failed":
                 self._alert(error)
+            self._marker.unlink(missing_ok=True)
         finally:
             self.log.info("run %s finished: %s (exit %s)", self.run_id, status, self.exit_code)
-            if self._lock is not None:
-                self._lock.release()
+            atomic.set_run_tag("x")
+            self._release()
             self._teardown_logging()
         return False
+
+    def _classify(self, exc: BaseException) -> tuple[str, dict]:
+        """Status and error of a run that raised; a full disk is named as such, whatever hid it."""
+        if isinstance(exc, ArcticRouteError):
+            self.exit_code = exc.exit_code
+            status = "bad-input" if exc.exit_code == 2 else "failed"
+            return status, {"type": type(exc).__name__, "message": str(exc), "hint": exc.hint}
+        self.exit_code = EXIT_FAILURE
+        self.log.exception("unexpected error")
+        if isinstance(exc, OSError) and atomic.is_disk_full(exc, self.settings.outputs_root):
+            return "failed", {"type": "DiskFullError",
+                              "message": f"no space left on the device (ENOSPC): {exc}",
+                              "hint": "free space on that filesystem, or run the cache GC (just gc), then run again"}
+        return "failed", {"type": type(exc).__name__, "message": str(exc), "hint": None}
+
+    def _finish_record(self, status: str, error: dict | None) -> None:
+        """Complete the run record; if even that fails (a full disk), say so on stderr and in the log."""
+        try:
+            self._write_record(status, error)
+        except OSError as exc:
+            self.log.error("run record %s not completed (%s); the run's outcome is in this log", self.record_path, exc)
 
     def _refresh_catalog_index(self) -> None:
         """The index is derived from the sidecars: failing to refresh it costs no data."""
@@ -125,17 +178,20 @@ class Run:
             self.warn(f"catalog index not refreshed ({exc}); run catalog.show to rebuild it")
 
     def _write_record(self, status: str, error: dict | None) -> None:
-        ended = utc_now()
+        ended = None if status == "running" else utc_now()
         record = {
             "schema_version": 1,
             "run_id": self.run_id,
             "command": self.command,
+            "family": self.family,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
             "argv": self.argv,
             "profile": self.settings.profile,
             "synthetic": self.settings.synthetic,
             "start": iso_utc(self.started),
-            "end": iso_utc(ended),
-            "duration_s": round((ended - self.started).total_seconds(), 3),
+            "end": iso_utc(ended) if ended else None,
+            "duration_s": round((ended - self.started).total_seconds(), 3) if ended else None,
             "status": status,
             "exit_code": self.exit_code,
             "artifacts": self.artifacts,
@@ -147,7 +203,16 @@ class Run:
         atomic.write_text(self.record_path, text + "\n")
 
     def _alert(self, error: dict) -> None:
-        path = write_alert(
+        """Write the alert file (and post it); failing to alert never hides the run's own error."""
+        try:
+            path = self._write_alert(error)
+        except OSError as exc:
+            self.log.error("alert not written (%s); the error is in the run record and this log", exc)
+            return
+        self.log.info("alert written: %s", path)
+
+    def _write_alert(self, error: dict) -> Path:
+        return write_alert(
             self.settings.outputs_root,
             severity="error",
             command=self.command,
@@ -159,7 +224,6 @@ class Run:
             secrets=self.secrets,
             timeout_s=float(self.settings.runtime["alerts"]["webhook_timeout_s"]),
         )
-        self.log.info("alert written: %s", path)
 
     def _setup_logging(self) -> None:
         cfg = self.settings.runtime["logs"]

@@ -97,42 +97,55 @@ _CACHE: dict[tuple, StaticGrid] = {}
 
 
 def load_static(roots: dict, grid: Grid, *, run=None) -> StaticGrid:
-    """The grid's static layers, built and stored as an artifact the first time they are needed."""
-    import xarray as xr
-
-    from .artifacts import ArtifactSpec, current_meta, write_artifact
+    """The grid's static layers, verified on read; built and stored as an artifact the first
+    time they are needed, and again when the current version is missing or corrupt."""
+    from .artifacts import current_meta
+    from .integrity import is_intact
+    from .layers import read_variables
 
     meta = current_meta(roots, "data", static_relpath(grid))
-    if meta is None:
+    if meta is not None and (meta["sha256"], grid) in _CACHE:
+        return _CACHE[(meta["sha256"], grid)]
+    if not is_intact(roots, meta):
         if run is None:
-            raise ArcticRouteError(f"static layers for grid {grid.name} are missing",
-                                   hint="run ingest.nrt.pull on this grid first (it builds them)")
-        run.log.info("building static layers (land mask, lat/lon, scale) for grid %s", grid.name)
-        static = StaticGrid.compute(grid)
-        spec = ArtifactSpec(
-            logical_id=static_logical_id(grid),
-            root="data",
-            relpath=static_relpath(grid),
-            kind=STATIC_KIND,
-            synthetic=False,
-            time_coverage={"start": None, "end": None},
-            grid=grid.describe(),
-            tags=["static", "land"],
-            inputs=[_land_mask_source()],
-            params={"land_rule": "centre, edge midpoints and corners probed with a 0.01 deg margin"},
-        )
-        meta = write_artifact(roots, spec, lambda p: _write_static(static, p), run_id=run.run_id, command=run.command)
-        run.artifact(meta)
-        _CACHE[(meta["sha256"], grid)] = static
-        return static
-    key = (meta["sha256"], grid)
-    if key not in _CACHE:
-        with xr.open_dataset(roots["data"] / meta["path"], engine="netcdf4") as ds:
-            _CACHE[key] = StaticGrid(
-                grid=grid,
-                lon=ds["lon"].values,
-                lat=ds["lat"].values,
-                land=ds["land"].values.astype(bool),
-                scale=ds["scale"].values,
-            )
-    return _CACHE[key]
+            state = "missing" if meta is None else "corrupt (its file fails verification)"
+            raise ArcticRouteError(f"static layers for grid {grid.name} are {state}",
+                                   hint="run ingest.nrt.pull on this grid (it builds them again)")
+        return _build_static(roots, grid, run)
+    values = read_variables(roots, meta, ("lon", "lat", "land", "scale"))
+    static = StaticGrid(grid=grid, lon=values["lon"], lat=values["lat"], land=values["land"].astype(bool),
+                        scale=values["scale"])
+    _CACHE[(meta["sha256"], grid)] = static
+    return static
+
+
+def ensure_static(roots: dict, grid: Grid, run) -> None:
+    """Build the static layers again if their current version is missing or corrupt."""
+    from .artifacts import current_meta
+    from .integrity import is_intact
+
+    if not is_intact(roots, current_meta(roots, "data", static_relpath(grid))):
+        _build_static(roots, grid, run)
+
+
+def _build_static(roots: dict, grid: Grid, run) -> StaticGrid:
+    from .artifacts import ArtifactSpec, write_artifact
+
+    run.log.info("building static layers (land mask, lat/lon, scale) for grid %s", grid.name)
+    static = StaticGrid.compute(grid)
+    spec = ArtifactSpec(
+        logical_id=static_logical_id(grid),
+        root="data",
+        relpath=static_relpath(grid),
+        kind=STATIC_KIND,
+        synthetic=False,
+        time_coverage={"start": None, "end": None},
+        grid=grid.describe(),
+        tags=["static", "land"],
+        inputs=[_land_mask_source()],
+        params={"land_rule": "centre, edge midpoints and corners probed with a 0.01 deg margin"},
+    )
+    meta = write_artifact(roots, spec, lambda p: _write_static(static, p), run_id=run.run_id, command=run.command)
+    run.artifact(meta)
+    _CACHE[(meta["sha256"], grid)] = static
+    return static
