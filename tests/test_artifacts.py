@@ -1,7 +1,6 @@
 import errno
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -10,6 +9,8 @@ import pytest
 from arcticroute import artifacts
 from arcticroute.artifacts import ArtifactSpec, artifact_meta_schema, current_meta, write_artifact
 from arcticroute.errors import DiskFullError
+
+from .conftest import tmpfs
 
 RUN_ID = "20261128T120000Z-abcdef"
 
@@ -96,15 +97,9 @@ def test_version_names_parse_back():
 
 @pytest.fixture
 def tiny_filesystem(tmp_path):
-    """A real 256 KiB tmpfs (needs root), so a write runs out of space for real."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or 'needs root'}")
-    yield mount_point
-    subprocess.run(["umount", str(mount_point)], check=True)
+    """A real 256 KiB tmpfs."""
+    with tmpfs(tmp_path / "tiny", "256k") as mount_point:
+        yield mount_point
 
 
 def test_a_full_disk_leaves_the_previous_version_and_no_partial_file(tiny_filesystem):

@@ -14,7 +14,7 @@ from arcticroute import integrity
 from arcticroute.errors import ArcticRouteError
 from arcticroute.planner import check_route_document
 
-from .conftest import build_month, make_roots, run_command
+from .conftest import build_month, make_roots, run_command, tmpfs
 
 GRID = "3413-25km"
 DAY = "20260930"
@@ -338,14 +338,8 @@ def test_catalog_show_refuses_an_unknown_kind_and_prints_one_json_document(chain
 
 @pytest.fixture
 def small_disk(tmp_path):
-    mount_point = tmp_path / "small"
-    mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or 'needs root'}")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=True)
+    with tmpfs(tmp_path / "small", "8m") as mount_point:
+        yield mount_point
 
 
 def test_a_full_disk_during_fuse_says_enospc_and_keeps_the_data_verifiable(chain, small_disk):
