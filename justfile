@@ -234,6 +234,16 @@ lint: setup
 docs: setup
     {{py}} scripts/docs_gen.py
 
+# health verdict as JSON with a hint per warning (health.check; exit 1 on fail, --strict on warn too)
+[group('ops')]
+health *args: setup
+    {{py}} scripts/health_check.py "$@"
+
+# the UI and its /api/health, /api/runs, /api/catalog endpoints on one port (serve; default 127.0.0.1:8501)
+[group('ops')]
+serve *args: setup
+    {{py}} scripts/serve.py "$@"
+
 # benchmarks: route planning against a bare skimage call, side by side (prints ratios)
 [group('dev')]
 bench *args: setup

@@ -90,11 +90,12 @@ def summer_month(tmp_path_factory) -> Roots:
 
 
 @contextmanager
-def tmpfs(mount_point: Path, size: str) -> Iterator[Path]:
+def tmpfs(mount_point: Path, size: str, options: str = "") -> Iterator[Path]:
     """A real tmpfs of ``size`` (needs root; the test is skipped otherwise), so writes run out
-    of space for real."""
+    of space for real; ``options`` such as ``ro`` are added to the mount options."""
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", ",".join(filter(None, [f"size={size}", options])),
+                              "tmpfs", str(mount_point)],
                              capture_output=True, text=True)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip() or 'needs root'}")

@@ -85,8 +85,8 @@ def call_or_exit(func: Callable, *args, **kwargs):
         fail(str(exc), exc.hint, exc.exit_code)
 
 
-def load_or_exit(config_dir: Path | None, profile: str | None, grid_km: float | None) -> Settings:
-    """Load the settings or exit 2; print each of their warnings as ``Warning: ...``.
+def settings_from_options(config_dir: Path | None, profile: str | None, grid_km: float | None) -> Settings:
+    """Load the settings (ConfigError on a bad value); print each of their warnings as ``Warning: ...``.
 
     A value click took from an ``ARCTICROUTE_*`` variable (``envvar=``) is handed back to
     load_settings as unset, so that it reads the variable itself and names it in messages.
@@ -99,10 +99,15 @@ def load_or_exit(config_dir: Path | None, profile: str | None, grid_km: float | 
         config_dir = None if from_environment("config_dir") else config_dir
         profile = None if from_environment("profile") else profile
         grid_km = None if from_environment("grid_km") else grid_km
-    settings = call_or_exit(load_settings, config_dir, profile=profile, grid_km=grid_km)
+    settings = load_settings(config_dir, profile=profile, grid_km=grid_km)
     for warning in settings.warnings:
         click.echo(f"Warning: {redact_known(warning)}", err=True)
     return settings
+
+
+def load_or_exit(config_dir: Path | None, profile: str | None, grid_km: float | None) -> Settings:
+    """``settings_from_options``, exiting 2 with the message on a bad value."""
+    return call_or_exit(settings_from_options, config_dir, profile, grid_km)
 
 
 def execute(

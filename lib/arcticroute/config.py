@@ -47,6 +47,18 @@ DEFAULTS = {
             "incident_sigma_km": 100.0,
         },
         "route": {"risk_weight": 2.0},
+        "health": {
+            "disk_warn_fraction": 0.8,
+            "disk_fail_fraction": 0.95,
+            "freshness_max_hours": {"ice.sic": 48, "wave.hs": 48, "ais.density": 72, "incidents": 168, "risk": 48},
+            "scheduled_commands": ["ingest.nrt.pull", "risk.fuse", "route.plan", "report.build"],
+            "last_run_max_hours": 36,
+            "runs_scanned": 500,
+            "sample_verify": 5,
+            "logs_max_mb": 200,
+            "timers": ["daily", "gc"],
+            "cache_seconds": 15,
+        },
     },
     "scenarios.yaml": {},
 }

@@ -101,6 +101,30 @@ RUNTIME_SCHEMA = {
                 "risk_weight": {"type": "number", "minimum": 0, "description": "extra cost per unit risk, in units of distance"},
             },
         },
+        "health": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "what health.check calls warn and fail",
+            "properties": {
+                "disk_warn_fraction": {**_FRACTION, "description": "disk use that warns when no gc.watermark_disk is set"},
+                "disk_fail_fraction": {**_FRACTION, "description": "disk use that fails the health check"},
+                "freshness_max_hours": {
+                    "type": "object",
+                    "propertyNames": {"enum": ["ice.sic", "wave.hs", "ais.density", "incidents", "risk"]},
+                    "additionalProperties": _POSITIVE,
+                    "description": "age of a layer's newest data (hours) above which it warns",
+                },
+                "scheduled_commands": {"type": "array", "items": {"type": "string"},
+                                       "description": "commands whose last run must have succeeded recently"},
+                "last_run_max_hours": {**_POSITIVE, "description": "a scheduled command's last run older than this warns"},
+                "runs_scanned": {"type": "integer", "minimum": 1, "description": "newest run records read"},
+                "sample_verify": {"type": "integer", "minimum": 0, "description": "newest artifacts verified per check"},
+                "logs_max_mb": {**_POSITIVE, "description": "log folder size above which it warns"},
+                "timers": {"type": "array", "items": {"type": "string"},
+                           "description": "timer names checked with systemd (arcticroute-<name>.timer) or Task Scheduler"},
+                "cache_seconds": {"type": "number", "minimum": 0, "description": "how long /api/health reuses a result"},
+            },
+        },
     },
 }
 

@@ -11,6 +11,7 @@ class ArcticRouteError(Exception):
 
     exit_code = EXIT_FAILURE
     severity = "error"
+    alert = True  # the Run writes an alert file when it fails with this error
 
     def __init__(self, message: str, hint: str | None = None):
         super().__init__(message)
@@ -48,3 +49,9 @@ class DataValidationError(ArcticRouteError):
 
 class DiskFullError(ArcticRouteError):
     """No space left on the device while writing: the previous version is kept."""
+
+
+class HealthFailedError(ArcticRouteError):
+    """health.check found a failure (or, with --strict, a warning); it alerts on transitions itself."""
+
+    alert = False

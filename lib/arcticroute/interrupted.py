@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from pathlib import Path
+
+import psutil
 
 from . import atomic
 from .timeutil import iso_utc, utc_now
@@ -75,3 +78,14 @@ def _mark_interrupted(record_path: Path) -> None:
                   error={"type": "Interrupted", "hint": None,
                          "message": f"the process died before the run finished; noticed at {iso_utc(utc_now())}"})
     atomic.write_json(record_path, record)
+
+
+def effective_status(record: dict) -> str:
+    """A record's status, with a ``running`` one whose process is gone shown as ``interrupted``
+    (the next run of its family will mark it so on disk)."""
+    status = record.get("status", "unknown")
+    if status != "running":
+        return status
+    if record.get("host") == socket.gethostname() and record.get("pid") and not psutil.pid_exists(int(record["pid"])):
+        return "interrupted"
+    return status

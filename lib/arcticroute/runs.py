@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import logging
-import logging.handlers
 import os
 import socket
 import sys
 import time
 from pathlib import Path
 
+from concurrent_log_handler import ConcurrentRotatingFileHandler
 from filelock import FileLock, Timeout
 
 from . import atomic, integrity
@@ -21,7 +21,7 @@ from .alerts import write_alert
 from .catalog import write_index
 from .config import Settings
 from .errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, ArcticRouteError, LockHeldError
-from .interrupted import clean_after, current_marker, mark_running
+from .interrupted import clean_after, current_marker, effective_status, mark_running
 from .redact import redact_argv, redact_text, secret_values
 from .timeutil import iso_utc, new_run_id, utc_now
 
@@ -47,6 +47,14 @@ class _BriefFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         brief = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None})
         return super().format(brief)
+
+
+def shared_log_handler(path: Path, cfg: dict, locks_dir: Path) -> logging.Handler:
+    """A rotating log handler several processes may write at once (the commands, the UI):
+    each line is written and each rotation done under a lock, so no line is lost or mixed."""
+    locks_dir.mkdir(parents=True, exist_ok=True)
+    return ConcurrentRotatingFileHandler(str(path), maxBytes=int(cfg["max_bytes"]), backupCount=int(cfg["backups"]),
+                                         encoding="utf-8", lock_file_directory=str(locks_dir))
 
 
 class Run:
@@ -139,7 +147,7 @@ class Run:
                 self._refresh_catalog_index()
             integrity.save_cache(self.settings.outputs_root)
             self._finish_record(status, error)
-            if status == "failed":
+            if status == "failed" and getattr(exc, "alert", True):
                 self._alert(error)
             self._marker.unlink(missing_ok=True)
         finally:
@@ -234,10 +242,8 @@ class Run:
             datefmt="%Y-%m-%dT%H:%M:%SZ",
         )
         formatter.converter = time.gmtime
-        file_handler = logging.handlers.RotatingFileHandler(
-            logs_dir / f"{self.command}.log", maxBytes=int(cfg["max_bytes"]),
-            backupCount=int(cfg["backups"]), encoding="utf-8",
-        )
+        file_handler = shared_log_handler(logs_dir / f"{self.command}.log", cfg,
+                                          self.settings.outputs_root / "locks")
         stream_handler = logging.StreamHandler(sys.stderr)
         stream_handler.setFormatter(_BriefFormatter("%(levelname)s %(message)s"))
         file_handler.setFormatter(formatter)
@@ -258,7 +264,8 @@ class Run:
 
 
 def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
-    """Newest run records first (run ids sort by start time)."""
+    """Newest run records first (run ids sort by start time); a ``running`` record whose process
+    is gone is shown as ``interrupted``."""
 
     folder = outputs_root / "runs"
     if not folder.is_dir():
@@ -266,7 +273,9 @@ def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
     records = []
     for path in sorted(folder.glob("*.json"), reverse=True)[:limit]:
         try:
-            records.append(json.loads(path.read_text(encoding="utf-8")))
+            record = json.loads(path.read_text(encoding="utf-8"))
+            record["status"] = effective_status(record)
+            records.append(record)
         except (OSError, ValueError) as exc:
             logging.getLogger(LOGGER_NAME).warning("unreadable run record %s: %s", path, exc)
     return records

@@ -1,0 +1,121 @@
+"""The JSON endpoints the UI's server adds (``/api/health``, ``/api/runs``, ``/api/catalog``).
+
+Each endpoint is a function from query parameters to ``Reply`` (HTTP status, body, headers),
+free of any web framework, so the tests and the ASGI wrapper (``apps/asgi.py``) share it.
+Settings are read when first needed and again after a failure; heavy health checks are
+reused for ``health.cache_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from . import health
+from .catalog import write_index
+from .config import Settings, load_settings
+from .errors import ArcticRouteError
+from .redact import redact_known
+from .runs import last_runs
+
+NO_STORE = {"Cache-Control": "no-store"}
+MAX_LIMIT = 1000
+
+
+@dataclass
+class Reply:
+    status: int
+    body: dict | list
+    headers: dict = field(default_factory=lambda: dict(NO_STORE))
+    media_type: str = "application/json"
+
+    def text(self) -> str:
+        return json.dumps(self.body, indent=1, default=str)
+
+
+def _error(status: int, message: str, hint: str | None = None) -> Reply:
+    return Reply(status, {"error": redact_known(message), "hint": redact_known(hint) if hint else None})
+
+
+def _limit(query: Mapping[str, str], default: int) -> int:
+    raw = query.get("limit", str(default))
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValueError(f"limit={raw!r} is not a whole number from 1 to {MAX_LIMIT}")
+    return int(raw)
+
+
+class Endpoints:
+    """The endpoints over one configuration (the server's environment)."""
+
+    def __init__(self, settings_loader=load_settings):
+        self._load = settings_loader
+        self._settings: Settings | None = None
+        self._lock = threading.Lock()
+        self._health: health.HealthCache | None = None
+
+    def settings(self) -> Settings:
+        with self._lock:
+            if self._settings is None:
+                self._settings = self._load()
+            return self._settings
+
+    def _health_result(self) -> dict:
+        try:
+            settings = self.settings()
+        except ArcticRouteError:
+            return health.health_check()  # reports the config failure as config:valid
+        if self._health is None:
+            def compute() -> dict:
+                result = health.health_check(settings=settings)
+                health.record_transition(settings, result)
+                return result
+
+            self._health = health.HealthCache(compute, float(settings.runtime["health"]["cache_seconds"]))
+        return self._health.get()
+
+    def health(self, query: Mapping[str, str]) -> Reply:
+        result = self._health_result()
+        headers = {"Cache-Control": "no-cache, max-age=0"}
+        return Reply(health.http_status(result), result, headers, health.MEDIA_TYPE)
+
+    def runs(self, query: Mapping[str, str]) -> Reply:
+        try:
+            limit = _limit(query, 50)
+            settings = self.settings()
+        except ValueError as exc:
+            return _error(400, str(exc), "e.g. /api/runs?limit=20")
+        except ArcticRouteError as exc:
+            return _error(503, str(exc), exc.hint)
+        command = query.get("command")
+        records = last_runs(settings.outputs_root, limit=limit if not command else MAX_LIMIT)
+        if command:
+            records = [r for r in records if r.get("command") == command][:limit]
+        return Reply(200, {"runs": records, "count": len(records)})
+
+    def catalog(self, query: Mapping[str, str]) -> Reply:
+        try:
+            limit = _limit(query, 200)
+            settings = self.settings()
+        except ValueError as exc:
+            return _error(400, str(exc), "e.g. /api/catalog?prefix=ar://env/ice.sic&limit=50")
+        except ArcticRouteError as exc:
+            return _error(503, str(exc), exc.hint)
+        index = read_index(settings)
+        prefix, kind = query.get("prefix"), query.get("kind")
+        shown = [e for e in index["entries"] if (not prefix or e["logical_id"].startswith(prefix))
+                 and (not kind or e.get("kind") == kind)]
+        newest = sorted(shown, key=lambda e: e.get("created_at") or "", reverse=True)[:limit]
+        return Reply(200, {"entries": newest, "count": len(newest), "total": len(shown),
+                           "generated_at": index.get("generated_at"), "problems": index.get("problems", [])})
+
+
+def read_index(settings: Settings) -> dict:
+    """The catalog index the runs keep up to date; rebuilt from the sidecars when absent or unreadable."""
+    path = settings.outputs_root / "catalog" / "index.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        write_index(settings.roots, settings.outputs_root)
+        return json.loads(path.read_text(encoding="utf-8"))
