@@ -12,10 +12,12 @@ set positional-arguments
 py := ".venv/bin/python"
 
 # Prints what is missing from .venv (run with .venv/bin/python from the repository root, the
-# requirements file as its argument): line 1 a summary, then one pin per line to reinstall;
-# exit 1 if anything is missing. Metadata, a stat per top-level entry and one import: ~0.1 s.
+# requirements file as its argument): line 1 a summary, then one requirement line per package to
+# reinstall (its pin and the lock's hashes); exit 1 if anything is missing. Metadata, a stat per
+# top-level entry and one import: ~0.1 s.
 venv_check := '''
 import os
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -27,21 +29,34 @@ except Exception:
     Marker = Version = None
 
 
+def logical_lines(path):
+    """The file's lines as pip reads them: comments dropped, "\\" continuations joined."""
+    joined = ""
+    for raw in path.read_text().splitlines():
+        line = re.sub(r"(^|\s)#.*", "", raw).rstrip()
+        if line.endswith("\\"):
+            joined += line[:-1] + " "
+            continue
+        yield (joined + line).strip()
+        joined = ""
+    yield joined.strip()
+
+
 def pins(path, seen):
     path = Path(path).resolve()
     if path in seen:
         return
     seen.add(path)
-    for line in path.read_text().splitlines():
-        line = line.split(" #")[0].strip()
+    for line in logical_lines(path):
         if line.startswith(("-r ", "--requirement ")):
             yield from pins(path.parent / line.split(None, 1)[1].strip(), seen)
-        elif "==" in line and not line.startswith(("-", "#")):
-            req, _, marker = line.partition(";")
+        elif "==" in line and not line.startswith("-"):
+            req, _, marker = line.split(" --")[0].partition(";")
             if marker.strip() and Marker is not None and not Marker(marker).evaluate():
                 continue
             name, _, version = req.partition("==")
-            yield name.split("[")[0].strip(), version.strip()
+            hashes = "".join(f" --hash={h}" for h in re.findall(r"--hash[=\s]\s*(\S+)", line))
+            yield name.split("[")[0].strip(), version.strip(), hashes
 
 
 def same(installed, pinned):
@@ -59,7 +74,7 @@ def files_present(dist):
 
 def main():
     missing, wrong, reinstall = [], [], []
-    for name, version in pins(sys.argv[1], set()):
+    for name, version, hashes in pins(sys.argv[1], set()):
         try:
             dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
@@ -71,7 +86,7 @@ def main():
                 missing.append(name)
             else:
                 continue
-        reinstall.append(f"{name}=={version}")
+        reinstall.append(f"{name}=={version}{hashes}")
     try:
         import arcticroute
         here = Path(arcticroute.__file__).resolve().is_relative_to(Path("lib").resolve())
@@ -96,48 +111,27 @@ if missing or wrong:
     sys.exit(1)
 '''
 
-# list the recipes
-default:
-    @{{quote(just_executable())}} --justfile {{quote(justfile())}} --list --unsorted
-
-# create .venv and install the pinned requirements and the project (quick when nothing changed)
-[group('setup')]
-[no-exit-message]
-setup:
-    #!/usr/bin/env bash
-    set -euo pipefail
-    python="${PYTHON:-python3}"
-    shown() {  # a value as typed, quoted only when it has to be, always on one line
-        if [[ $1 =~ ^[A-Za-z0-9_./+:=@%,-]+$ ]]; then printf '%s' "$1"
-        elif [[ $1 != *[[:cntrl:]]* ]]; then printf "'%s'" "${1//\'/\'\\\'\'}"
-        else printf '%q' "$1"; fi
-    }
-    bad_python() {
-        echo "error: PYTHON=$(shown "$python") is not a Python >= 3.11 interpreter ($1); set PYTHON=/path/to/python3.11" >&2
-        exit 2
-    }
+# Shell functions that `setup` and `lock` share (pasted into their scripts as written here, never
+# with an outside value in them): check $PYTHON, create or rebuild .venv, get the pinned uv.
+venv_lib := '''
+python="${PYTHON:-python3}"
+shown() {  # a value as typed, quoted only when it has to be, always on one line
+    if [[ $1 =~ ^[A-Za-z0-9_./+:=@%,-]+$ ]]; then printf '%s' "$1"
+    elif [[ $1 != *[[:cntrl:]]* ]]; then printf "'%s'" "${1//\'/\'\\\'\'}"
+    else printf '%q' "$1"; fi
+}
+bad_python() {
+    echo "error: PYTHON=$(shown "$python") is not a Python >= 3.11 interpreter ($1); set PYTHON=/path/to/python3.11" >&2
+    exit 2
+}
+make_venv() {  # check $PYTHON, then create .venv or rebuild a broken one
+    local version major minor
     command -v -- "$python" >/dev/null 2>&1 || bad_python "not found"
     version=$("$python" -c 'import sys; print("%d.%d.%d" % tuple(sys.version_info[:3]))' 2>/dev/null) \
         || bad_python "it does not run"
     [[ $version =~ ^([0-9]+)\.([0-9]+)\.[0-9]+$ ]] || bad_python "it does not answer like Python"
     major=${BASH_REMATCH[1]} minor=${BASH_REMATCH[2]}
     (( major > 3 || (major == 3 && minor >= 11) )) || bad_python "it is Python $version"
-
-    pip() { .venv/bin/python -m pip install --quiet --disable-pip-version-check "$@"; }
-    install() {
-        pip -r requirements-dev.txt && pip --no-deps -e . && return
-        echo "error: pip could not install the requirements into .venv (its output is above)" >&2
-        exit 1
-    }
-    check() {  # is .venv intact? If not, sets $summary and $reinstall (the pins to reinstall)
-        local out
-        if out=$(.venv/bin/python -c {{quote(venv_check)}} requirements-dev.txt 2>/dev/null); then return 0; fi
-        summary=$(head -n 1 <<<"$out")
-        summary=${summary:-the check did not run}
-        reinstall=()
-        while IFS= read -r pin; do [ -z "$pin" ] || reinstall+=("$pin"); done < <(tail -n +2 <<<"$out")
-        return 1
-    }
 
     # A .venv whose interpreter is gone, does not run, is too old or has lost pip is rebuilt.
     if [ -e .venv ] && ! .venv/bin/python -c 'import importlib.util, sys; sys.exit(sys.version_info < (3, 11) or importlib.util.find_spec("pip") is None)' >/dev/null 2>&1; then
@@ -151,20 +145,105 @@ setup:
             exit 1
         }
     fi
-    stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt pyproject.toml | sha256sum | cut -c1-16)"
+}
+
+# uv, at the version and hashes requirements-uv.txt locks, installed by pip into .venv/tools (beside
+# the environment it installs into, not in it). get_uv returns 1 with the reason in $why if it cannot.
+uv=.venv/tools/bin/uv
+uv_ready() {
+    local want have
+    want=$(sed -n 's/^uv==\([0-9][^ ;\\]*\).*/\1/p' requirements-uv.txt 2>/dev/null | head -n 1)
+    [ -n "$want" ] && [ -x "$uv" ] && have=$("$uv" --version 2>/dev/null) || return 1
+    [[ $have == "uv $want" || $have == "uv $want "* ]]
+}
+get_uv() {
+    local log
+    uv_ready && return 0
+    rm -rf .venv/tools
+    log=$(mktemp)
+    if .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+            --target .venv/tools -r requirements-uv.txt >"$log" 2>&1 && uv_ready; then
+        rm -f "$log"
+        return 0
+    fi
+    why=$({ grep -m 1 -E '^(ERROR|error)' "$log" || tail -n 1 "$log"; } | sed 's/^ERROR: //' | cut -c1-200)
+    why=${why:-$uv does not run}
+    rm -rf .venv/tools "$log"
+    return 1
+}
+'''
+
+# list the recipes
+default:
+    @{{quote(just_executable())}} --justfile {{quote(justfile())}} --list --unsorted
+
+# create .venv and install the hash-locked requirements and the project, with uv (pip if uv cannot be had; quick when nothing changed)
+[group('setup')]
+[no-exit-message]
+setup:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    {{venv_lib}}
+    make_venv
+
+    installer=""
+    choose() {  # uv when it can be had, else pip with a one-line notice; once per run
+        [ -z "$installer" ] || return 0
+        if get_uv; then installer=uv; return 0; fi
+        installer=pip
+        echo "setup: uv could not be installed ($why); installing with pip instead, which is slower" >&2
+    }
+    add() {  # add [--reinstall] ARGS: `pip install ARGS` into .venv with the chosen installer
+        local again=()
+        choose
+        if [ "$1" = --reinstall ]; then
+            shift
+            if [ $installer = uv ]; then again=(--reinstall); else again=(--force-reinstall); fi
+        fi
+        if [ $installer = uv ]; then
+            "$uv" pip install --quiet --python .venv/bin/python "${again[@]}" "$@"
+        else
+            .venv/bin/python -m pip install --quiet --disable-pip-version-check "${again[@]}" "$@"
+        fi
+    }
+    install() {
+        # Every locked package must match one of its hashes. `-e .` has none, so the project comes
+        # in a second call, built by the locked setuptools already in .venv (no build isolation).
+        add --require-hashes -r requirements-dev.txt && add --no-deps --no-build-isolation -e . && return
+        echo "error: $installer could not install the requirements into .venv (its output is above)" >&2
+        exit 1
+    }
+    check() {  # is .venv intact? If not, sets $summary and $reinstall (the lock lines to reinstall)
+        local out
+        if out=$(.venv/bin/python -c {{quote(venv_check)}} requirements-dev.txt 2>/dev/null); then return 0; fi
+        summary=$(head -n 1 <<<"$out")
+        summary=${summary:-the check did not run}
+        reinstall=()
+        while IFS= read -r pin; do [ -z "$pin" ] || reinstall+=("$pin"); done < <(tail -n +2 <<<"$out")
+        return 1
+    }
+
+    stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt requirements-uv.txt pyproject.toml | sha256sum | cut -c1-16)"
     if [ ! -f "$stamp" ]; then
-        echo "setup: installing pinned requirements into .venv (first run takes a few minutes)" >&2
+        choose
+        echo "setup: installing the hash-locked requirements into .venv with $installer" >&2
         install
     elif check; then
         exit 0  # installed and intact: nothing to do
     fi
     if ! check; then
-        # Something the stamp says is installed is gone or replaced (a partly deleted .venv):
-        # pip sees a package whose files were deleted as installed, hence --force-reinstall.
+        # Something the stamp says is installed is gone or replaced (a partly deleted .venv): an
+        # installer sees a package whose files were deleted as installed, hence the reinstall.
         echo "setup: .venv is incomplete ($summary); repairing" >&2
-        if [ ${#reinstall[@]} -gt 0 ] && ! pip --force-reinstall --no-deps "${reinstall[@]}"; then
-            echo "error: pip could not reinstall ${reinstall[*]} (its output is above)" >&2
-            exit 1
+        if [ ${#reinstall[@]} -gt 0 ]; then
+            pins=$(mktemp)
+            printf '%s\n' "${reinstall[@]}" >"$pins"
+            if ! add --reinstall --require-hashes --no-deps -r "$pins"; then
+                rm -f "$pins"
+                echo "error: $installer could not reinstall ${reinstall[*]%% *} (its output is above)" >&2
+                exit 1
+            fi
+            rm -f "$pins"
         fi
         install
         if ! check; then
@@ -174,6 +253,23 @@ setup:
     fi
     rm -f .venv/.installed-*
     touch "$stamp"
+
+# re-lock requirements*.txt (pins and hashes) from requirements*.in with uv, keeping every pin that still fits (`just lock --upgrade-package NAME` moves one)
+[group('setup')]
+[no-exit-message]
+lock *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    {{venv_lib}}
+    make_venv
+    get_uv || { echo "error: just lock needs uv, which could not be installed ($why)" >&2; exit 1; }
+    # For every platform, from the oldest Python pyproject.toml allows; files uploaded after this
+    # moment are ignored, so compiling again with the command in a lock's header gives it back.
+    now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+    for name in requirements requirements-dev requirements-uv; do  # requirements-dev.in reads requirements.txt
+        "$uv" pip compile --universal --python-version 3.11 --generate-hashes --exclude-newer "$now" \
+            "$name.in" -o "$name.txt" "$@" >/dev/null
+    done
 
 # pull -> fuse -> route -> report for the current month on the embedded demo profile (offline)
 [group('pipeline')]
