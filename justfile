@@ -322,7 +322,7 @@ test *args: setup
 # static checks: ruff over all Python, and the generated docs are up to date
 [group('dev')]
 lint: setup
-    {{py}} -m ruff check lib scripts tests bench
+    {{py}} -m ruff check lib scripts tests bench apps
     {{py}} scripts/docs_gen.py --check
 
 # regenerate docs/cli.md and docs/artifact-meta.schema.json from the code

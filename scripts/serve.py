@@ -17,7 +17,8 @@ APP = Path(__file__).resolve().parents[1] / "apps" / "asgi.py"
 def server_argv(port: int, address: str) -> list[str]:
     """The command line of the server process (Streamlit runs the ASGI app through uvicorn)."""
     return [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+            "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "minimal"]
 
 
 @click.command(name="serve")

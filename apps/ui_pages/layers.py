@@ -1,0 +1,39 @@
+"""Layers: sea ice, waves, AIS density or risk of a chosen day, with a colour bar and land."""
+
+from __future__ import annotations
+
+import streamlit as st
+from common import EMPTY_HINT, settings_or_stop, show_error, synthetic_banner
+from maps import layer_figure
+
+from arcticroute import views
+from arcticroute.errors import ArcticRouteError
+
+settings = settings_or_stop()
+st.title("Layers")
+layer = st.radio("Layer", list(views.VIEW_LAYERS), horizontal=True,
+                 format_func=lambda name: views.VIEW_LAYERS[name][1])
+days = views.layer_days(settings, layer)
+if not days:
+    st.info(EMPTY_HINT)
+    st.stop()
+day = st.select_slider("Day", options=days, value=days[-1]) if len(days) > 1 else days[0]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _view(layer: str, day, sha256: str, data_root: str, _settings) -> views.LayerView:
+    """Cached by the artifact's sha256: a new version is read again, the same one never."""
+    return views.layer_view(_settings, layer, day)
+
+
+meta = views.layer_meta(settings, layer, day)
+try:
+    views.check_intact(settings, meta)
+    view = _view(layer, day, meta["sha256"], str(settings.data_root), settings)
+except ArcticRouteError as exc:
+    show_error(exc)
+    st.stop()
+synthetic_banner(view.synthetic)
+st.plotly_chart(layer_figure(view), width="stretch")
+st.caption(f"{meta['logical_id']} version {meta['version']}, sha256 {meta['sha256'][:12]}…, "
+           f"shown every {views.stride_for(settings.grid.shape)}th cell of {settings.grid.shape[1]}×{settings.grid.shape[0]}")

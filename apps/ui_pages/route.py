@@ -1,0 +1,78 @@
+"""Route: pick a scenario or enter end points, vessel and date; plan in the page (route.plan's
+own code, written as an artifact); the route and its baseline over the ice or risk layer."""
+
+from __future__ import annotations
+
+import streamlit as st
+from common import EMPTY_HINT, settings_or_stop, show_error, synthetic_banner
+from maps import layer_figure
+
+from arcticroute import planner, views
+from arcticroute.errors import ArcticRouteError
+
+settings = settings_or_stop()
+st.title("Route")
+days = planner.risk_days(settings)
+if not days:
+    st.info(EMPTY_HINT)
+    st.stop()
+
+scenarios = settings.scenarios.get("scenarios", {})
+vessels = sorted(settings.scenarios.get("vessels", {}))
+with st.form("plan"):
+    mode = st.radio("Route", ["Scenario", "Ad-hoc end points"], horizontal=True)
+    left, right = st.columns(2)
+    scenario = left.selectbox("Scenario", sorted(scenarios), help="from config/scenarios.yaml")
+    day = right.select_slider("Date (days with a risk layer)", options=days, value=days[-1])
+    origin = left.text_input("From (LAT,LON)", "70.5,30.0")
+    destination = right.text_input("To (LAT,LON)", "75.0,60.0")
+    vessel = left.selectbox("Vessel (ad-hoc)", vessels)
+    background = right.radio("Layer under the route", ["ice.sic", "risk"], horizontal=True)
+    submitted = st.form_submit_button("Plan route", type="primary")
+
+try:
+    if mode == "Scenario":
+        (request,) = planner.scenario_requests(settings, [scenario])
+    else:
+        request = planner.adhoc_request(settings, planner.parse_position(origin, "From"),
+                                        planner.parse_position(destination, "To"), vessel)
+except ArcticRouteError as exc:
+    show_error(exc)
+    st.stop()
+
+if submitted:
+    with st.spinner(f"planning {request.name} on {day} …"):
+        try:
+            outcome, summary, run_id = views.plan_route(settings, request, day)
+        except ArcticRouteError as exc:
+            show_error(exc)
+            st.stop()
+    st.caption(f"{outcome} (run {run_id})")
+
+found = views.route_document(settings, request.name, day)
+if found is None:
+    st.info(f"No route planned yet for {request.name} on {day}: press **Plan route**.")
+    st.stop()
+document, meta, data = found
+synthetic_banner(bool(meta.get("synthetic")))
+info = document["arcticroute"]
+if info.get("status") == "no-route":
+    st.error(f"NO ROUTE for {request.name} on {day}: {info.get('reason')}")
+    st.stop()
+for warning in info.get("warnings", []):
+    st.warning(warning)
+
+lines = {role: xy for role in ("route", "baseline", "onward") if (xy := views.route_lines_km(document, role))}
+try:
+    view = views.layer_view(settings, background, day)
+except ArcticRouteError as exc:
+    show_error(exc)
+    st.stop()
+st.plotly_chart(layer_figure(view, lines), width="stretch")
+st.subheader(f"{request.name}: {info.get('vessel', {}).get('name')} ({info.get('vessel', {}).get('ice_class')})")
+st.dataframe(views.route_stats(document), hide_index=True, width="stretch")
+if "total_distance_nm" in info.get("summary", {}):
+    st.write(f"With the onward leg to {info['summary']['final_destination']}: "
+             f"{info['summary']['total_distance_nm']} nm, ETA {info['summary']['total_eta']}.")
+st.download_button("Download GeoJSON", data, file_name=f"{request.name}_{day:%Y%m%d}.geojson",
+                   mime="application/geo+json")

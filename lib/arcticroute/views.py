@@ -1,0 +1,229 @@
+"""What the UI pages show, gathered through the library's verified readers.
+
+The Streamlit pages (``apps/``) only lay these out; everything here is plain Python, so it is
+tested without a browser. A corrupt artifact surfaces as ``IntegrityError`` (with the repair
+command in its hint) and is never drawn.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+
+from .artifacts import current_meta
+from .catalog import Entry, build_index, verify_entry
+from .config import Settings
+from .integrity import read_bytes, verified_path
+from .layers import LAYERS, layer_relpath, read_artifact
+from .planner import route_relpath
+from .risk import daily_relpath
+from .static import load_static
+
+DISPLAY_CELLS = 600  # at most this many cells along a side on screen
+VIEW_LAYERS = {
+    "ice.sic": ("sic", "sea-ice concentration", "fraction", (0.0, 1.0)),
+    "wave.hs": ("hs", "significant wave height", "m", (0.0, 10.0)),
+    "ais.density": ("density", "AIS traffic density", "vessel-hours per cell per day", None),
+    "risk": ("risk", "fused risk", "0..1", (0.0, 1.0)),
+}
+_DAY = re.compile(r"_(\d{8})\.(nc|geojson)$")
+
+
+def relpath_for(layer: str, day: date, grid_name: str) -> str:
+    return daily_relpath(day, grid_name) if layer == "risk" else layer_relpath(layer, day, grid_name)
+
+
+def layer_days(settings: Settings, layer: str) -> list[date]:
+    """Days that have a canonical file of ``layer`` on this run's grid, oldest first."""
+    grid = settings.grid.name
+    folder = settings.data_root / ("risk" if layer == "risk" else f"env/{layer}") / grid
+    days = set()
+    for path in folder.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/*.nc") if folder.is_dir() else []:
+        match = _DAY.search(path.name)
+        if match and "_adv_v" not in path.name:
+            days.add(datetime.strptime(match[1], "%Y%m%d").date())
+    return sorted(days)
+
+
+def stride_for(shape: tuple[int, int], limit: int = DISPLAY_CELLS) -> int:
+    return max(1, int(np.ceil(max(shape) / limit)))
+
+
+@dataclass(frozen=True)
+class LayerView:
+    """A layer of one day, downsampled for display, in EPSG:3413 kilometres."""
+
+    layer: str
+    day: date
+    values: np.ndarray  # NaN on land
+    land: np.ndarray
+    x_km: np.ndarray
+    y_km: np.ndarray
+    meta: dict
+    title: str
+    unit: str
+    value_range: tuple[float, float] | None
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.meta.get("synthetic"))
+
+
+def layer_meta(settings: Settings, layer: str, day: date) -> dict | None:
+    return current_meta(settings.roots, "data", relpath_for(layer, day, settings.grid.name))
+
+
+def check_intact(settings: Settings, meta: dict) -> None:
+    """IntegrityError unless the version's file matches its sidecar (cheap: the sha256 cache);
+    for views cached by sha256, so a file corrupted since is never drawn from the cache."""
+    verified_path(settings.roots, meta)
+
+
+def layer_view(settings: Settings, layer: str, day: date) -> LayerView:
+    """The layer's verified values, every ``stride``-th cell; raises IntegrityError if corrupt."""
+    variable, title, unit, value_range = VIEW_LAYERS[layer]
+    meta = layer_meta(settings, layer, day)
+    if meta is None:
+        raise LookupError(f"no {layer} layer for {day} on grid {settings.grid.name}")
+    values = read_artifact(settings.roots, meta, variable).astype(np.float32)
+    static = load_static(settings.roots, settings.grid)
+    step = stride_for(values.shape)
+    land = static.land[::step, ::step]
+    shown = values[::step, ::step].copy()
+    shown[land] = np.nan
+    grid = settings.grid
+    return LayerView(layer, day, shown, land, grid.x[::step] / 1000.0, grid.y[::step] / 1000.0, meta,
+                     f"{title} {day}", unit, value_range)
+
+
+def route_days(settings: Settings) -> list[date]:
+    folder = settings.outputs_root / "routes" / settings.grid.name
+    days = {datetime.strptime(m[1], "%Y%m%d").date() for p in folder.glob("*.geojson") if (m := _DAY.search(p.name))
+            and "_adv_v" not in p.name} if folder.is_dir() else set()
+    return sorted(days)
+
+
+def route_document(settings: Settings, name: str, day: date) -> tuple[dict, dict, bytes] | None:
+    """The route document (verified), its sidecar and its bytes, or None when there is none."""
+    meta = current_meta(settings.roots, "outputs", route_relpath(name, day, settings.grid.name))
+    if meta is None:
+        return None
+    data = read_bytes(settings.roots, meta)
+    return json.loads(data.decode("utf-8")), meta, data
+
+
+def route_lines_km(document: dict, role: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The feature of ``role`` as EPSG:3413 kilometres (one polyline; NaN between parts)."""
+    from .grid import to_xy
+
+    feature = next((f for f in document.get("features", []) if f.get("properties", {}).get("role") == role), None)
+    if feature is None:
+        return None
+    geometry = feature["geometry"]
+    parts = [geometry["coordinates"]] if geometry["type"] == "LineString" else geometry["coordinates"]
+    xs, ys = [], []
+    for part in parts:
+        lon, lat = np.asarray(part, dtype=float).T
+        x, y = to_xy(lon, lat)
+        xs += [*np.asarray(x) / 1000.0, np.nan]
+        ys += [*np.asarray(y) / 1000.0, np.nan]
+    return np.asarray(xs), np.asarray(ys)
+
+
+STAT_KEYS = (("distance_nm", "distance (nm)"), ("duration_h", "duration (h)"), ("eta", "ETA (UTC)"),
+             ("max_sic", "max sea ice"), ("max_hs_m", "max wave (m)"), ("mean_risk", "mean risk"),
+             ("distance_ratio", "× great circle"))
+
+
+def route_stats(document: dict) -> list[dict]:
+    """One row per statistic, the route and the baseline side by side."""
+    props = {f["properties"]["role"]: f["properties"] for f in document.get("features", [])}
+
+    def text(role: str, key: str) -> str:
+        value = props.get(role, {}).get(key)
+        return "—" if value is None else str(value)
+
+    return [{"": label, "route": text("route", key), "baseline": text("baseline", key)} for key, label in STAT_KEYS]
+
+
+# -- catalog ------------------------------------------------------------------------------------
+
+def catalog_entries(settings: Settings) -> tuple[list[Entry], list[str]]:
+    return build_index(settings.roots)
+
+
+def catalog_rows(entries: list[Entry], search: str = "") -> list[dict]:
+    needle = search.strip().lower()
+    rows = []
+    for entry in entries:
+        newest = entry.newest
+        source = next((i.get("source_url") for i in newest.get("inputs", []) if i.get("source_url")), None)
+        row = {"logical_id": entry.logical_id, "kind": newest.get("kind"), "version": newest.get("version"),
+               "date": (newest.get("time_coverage") or {}).get("start"), "size_bytes": newest.get("size_bytes"),
+               "synthetic": newest.get("synthetic"), "source": source or newest.get("params", {}).get("source_kind"),
+               "created_at": newest.get("created_at")}
+        if not needle or any(needle in str(v).lower() for v in row.values()):
+            rows.append(row)
+    return rows
+
+
+def versions_rows(entry: Entry) -> list[dict]:
+    return [{"version": m.get("version"), "created_at": m.get("created_at"), "size_bytes": m.get("size_bytes"),
+             "sha256": (m.get("sha256") or "")[:16], "run_id": m.get("run_id"), "path": m.get("path")}
+            for m in reversed(entry.versions)]
+
+
+def lineage_rows(entry: Entry) -> list[dict]:
+    return [{"input": i.get("logical_id"), "sha256": (i.get("sha256") or "")[:16], "source_url": i.get("source_url")}
+            for i in entry.newest.get("inputs", [])]
+
+
+def verify(settings: Settings, entry: Entry) -> list[str]:
+    return [p.message for p in verify_entry(settings.roots, entry)]
+
+
+# -- logs ---------------------------------------------------------------------------------------
+
+def log_commands(settings: Settings) -> list[str]:
+    folder = settings.outputs_root / "logs"
+    return sorted(p.name[: -len(".log")] for p in folder.glob("*.log")) if folder.is_dir() else []
+
+
+def log_tail(settings: Settings, command: str, lines: int = 200) -> str:
+    """The last ``lines`` lines of a command's log (logs are already redacted when written)."""
+    path: Path = settings.outputs_root / "logs" / f"{command}.log"
+    if not path.is_file():
+        return ""
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        size = handle.tell()
+        handle.seek(max(0, size - 256 * lines))
+        text = handle.read().decode("utf-8", errors="replace")
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def has_data(settings: Settings) -> bool:
+    return any(layer_days(settings, layer) for layer in LAYERS)
+
+
+# -- planning in the page -------------------------------------------------------------------------
+
+def plan_route(settings: Settings, request, day: date) -> tuple[str, dict, str]:
+    """Plan and write one route exactly as ``route.plan`` does (lock, run record, artifact);
+    returns (outcome, summary, run id). Errors (a held lock, a refused input) propagate."""
+    from . import planner
+    from .layout import refuse_legacy
+    from .runs import Run
+
+    with Run(settings, "route.plan", family="route",
+             argv=["ui", "route.plan", "--scenario", request.name, "--date", day.isoformat()]) as run:
+        refuse_legacy(settings.roots)
+        loaded = planner.load_conditions(settings, day)
+        outcome, summary = planner.plan_request(settings, request, day, loaded, run)
+        run.summary = {request.name: {"outcome": outcome, **summary}}
+    return outcome, summary, run.run_id

@@ -1,0 +1,82 @@
+"""The UI in a real browser: Debian's chromium driven by Playwright opens every page of a running
+server, plans a route, and keeps a screenshot of each page under outputs/screenshots/."""
+
+import os
+
+import pytest
+
+from .browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_until_finished
+from .conftest import REPO, build_month, make_roots, run_command
+
+SHOTS = REPO / "outputs" / "screenshots"
+PAGES = ["overview", "route", "layers", "catalog", "logs"]
+
+
+def _missing() -> str | None:
+    if CHROMIUM is None:
+        return "Debian's chromium is not installed (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed"
+    return None
+
+
+if _missing() and os.environ.get("CI") == "true":
+    raise RuntimeError(f"CI must run the browser tests: {_missing()}")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(_missing() is not None, reason=str(_missing()))]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    made = make_roots(tmp_path_factory.mktemp("browser"))
+    build_month(made, "202609", "2026-09-29")
+    assert run_command("report.build", "--ym", "202609", env=made.env).exit_code == 0
+    proc, base = start_server(made.env)
+    yield base
+    stop_server(proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_renders_without_an_error(served, browser, name):
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    page.goto(f"{served}/{name}")
+    wait_until_finished(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    if name != "logs":
+        assert "DEMO DATA — NOT FOR NAVIGATION" in page.inner_text('[data-testid="stMain"]')
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.close()
+
+
+def test_planning_a_route_in_the_browser(served, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 2000})
+    page.goto(f"{served}/route")
+    wait_until_finished(page)
+    page.get_by_text("Ad-hoc end points").click()
+    page.get_by_label("From (LAT,LON)").fill("71.0,40.0")
+    page.get_by_label("To (LAT,LON)").fill("76.5,65.0")
+    page.get_by_role("button", name="Plan route").click()
+    try:
+        page.wait_for_selector("text=(run ", timeout=90_000)
+    finally:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "route_planned.png"), full_page=True)
+    wait_until_finished(page)
+    main = page.inner_text('[data-testid="stMain"]')
+    assert "written" in main and page.locator('[data-testid="stPlotlyChart"]').count() == 1
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(SHOTS / "route_planned.png"), full_page=True)
+    page.close()
