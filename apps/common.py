@@ -7,6 +7,7 @@ import streamlit as st
 from arcticroute.config import Settings, load_settings
 from arcticroute.errors import ArcticRouteError
 from arcticroute.planner import DEMO_NOTICE
+from arcticroute.views import LayerView, layer_view
 
 EMPTY_HINT = "No data yet. Run `just demo` (synthetic demo data, offline) or `just pull` then `just fuse`."
 
@@ -30,3 +31,11 @@ def synthetic_banner(synthetic: bool) -> None:
     if synthetic:
         st.warning(f"**DEMO DATA — NOT FOR NAVIGATION.** What this page shows is synthetic ({DEMO_NOTICE}).",
                    icon="⚠️")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_layer_view(layer: str, day, sha256: str, data_root: str, _settings: Settings) -> LayerView:
+    """A layer's display view, cached by the artifact's sha256: a new version is read again, the
+    same one never. Callers check the file first (``views.check_intact``), so a file corrupted
+    since is refused rather than drawn from the cache."""
+    return layer_view(_settings, layer, day)

@@ -4,7 +4,8 @@
 Two servers (25 km and 6.25 km demo data, the `murmansk_bering` route planned on the newest
 day) run side by side. Each round opens, in a fresh browser page, the Route page (map with the
 ice layer under the route, stats, download) and the Logs page (no map: the floor of a
-Streamlit page on the same server), the cases taking turns. Printed: medians, the ratio of
+Streamlit page on the same server), the cases taking turns, in one browser context (one user's
+browser: after the warm-up round the app's JavaScript comes from its cache). Printed: medians, the ratio of
 Route to Logs, and the target (Route page at 6.25 km under 3 s).
 """
 
@@ -36,9 +37,9 @@ def _prepare(base: Path, km: str) -> dict:
     return env
 
 
-def _open(browser, url: str):
+def _open(context, url: str):
     def call():
-        page = browser.new_page(viewport={"width": 1400, "height": 1400})
+        page = context.new_page()
         page.goto(url)
         wait_until_finished(page)
         if "/route" in url:
@@ -63,10 +64,12 @@ def main(repeat):
                 servers[km] = start_server(_prepare(Path(tmp) / km, km))
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                # one browser context, as one user's browser: the app's scripts are cached after the warm-up
+                context = browser.new_context(viewport={"width": 1400, "height": 1400})
                 cases = {}
                 for km, (_proc, base) in servers.items():
-                    cases[f"Logs page, {km} km"] = _open(browser, f"{base}/logs")
-                    cases[f"Route page, {km} km"] = _open(browser, f"{base}/route")
+                    cases[f"Logs page, {km} km"] = _open(context, f"{base}/logs")
+                    cases[f"Route page, {km} km"] = _open(context, f"{base}/route")
                 start = time.perf_counter()
                 times = interleaved(cases, repeat=repeat, warmup=1, label="ui ")
                 browser.close()

@@ -114,4 +114,4 @@ def test_catalog_search_and_verify_button(demo_roots, monkeypatch):
 
 
 def test_large_grids_are_downsampled_for_display():
-    assert views.stride_for((1792, 1216)) == 3 and views.stride_for((448, 304)) == 1
+    assert views.stride_for((1792, 1216)) == 4 and views.stride_for((448, 304)) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
-from common import EMPTY_HINT, settings_or_stop, show_error, synthetic_banner
+from common import EMPTY_HINT, cached_layer_view, settings_or_stop, show_error, synthetic_banner
 from maps import layer_figure
 
 from arcticroute import views
@@ -20,16 +20,10 @@ if not days:
 day = st.select_slider("Day", options=days, value=days[-1]) if len(days) > 1 else days[0]
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def _view(layer: str, day, sha256: str, data_root: str, _settings) -> views.LayerView:
-    """Cached by the artifact's sha256: a new version is read again, the same one never."""
-    return views.layer_view(_settings, layer, day)
-
-
 meta = views.layer_meta(settings, layer, day)
 try:
     views.check_intact(settings, meta)
-    view = _view(layer, day, meta["sha256"], str(settings.data_root), settings)
+    view = cached_layer_view(layer, day, meta["sha256"], str(settings.data_root), settings)
 except ArcticRouteError as exc:
     show_error(exc)
     st.stop()

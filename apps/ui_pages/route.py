@@ -4,7 +4,7 @@ own code, written as an artifact); the route and its baseline over the ice or ri
 from __future__ import annotations
 
 import streamlit as st
-from common import EMPTY_HINT, settings_or_stop, show_error, synthetic_banner
+from common import EMPTY_HINT, cached_layer_view, settings_or_stop, show_error, synthetic_banner
 from maps import layer_figure
 
 from arcticroute import planner, views
@@ -64,7 +64,9 @@ for warning in info.get("warnings", []):
 
 lines = {role: xy for role in ("route", "baseline", "onward") if (xy := views.route_lines_km(document, role))}
 try:
-    view = views.layer_view(settings, background, day)
+    layer_meta = views.layer_meta(settings, background, day)
+    views.check_intact(settings, layer_meta)
+    view = cached_layer_view(background, day, layer_meta["sha256"], str(settings.data_root), settings)
 except ArcticRouteError as exc:
     show_error(exc)
     st.stop()

@@ -24,7 +24,7 @@ from .planner import route_relpath
 from .risk import daily_relpath
 from .static import load_static
 
-DISPLAY_CELLS = 600  # at most this many cells along a side on screen
+DISPLAY_CELLS = 450  # at most this many cells along a side on screen
 VIEW_LAYERS = {
     "ice.sic": ("sic", "sea-ice concentration", "fraction", (0.0, 1.0)),
     "wave.hs": ("hs", "significant wave height", "m", (0.0, 10.0)),
