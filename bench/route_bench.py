@@ -53,7 +53,7 @@ from arcticroute.errors import BadInputError  # noqa: E402
 from arcticroute.grid import Grid  # noqa: E402
 from arcticroute.static import StaticGrid  # noqa: E402
 
-# A late-summer day: the ice is near its minimum, so the pc5_cargo vessel (max_sic 0.7)
+# A late-summer day: the ice is near its minimum, so the pc5_cargo vessel (PC5, POLARIS limits)
 # has a passage along the Northern Sea Route and the route crosses most of the grid.
 DAY = datetime.date(2026, 9, 15)
 SCENARIO = "murmansk_bering"  # Murmansk (69.10, 33.60) -> Bering Strait (65.90, -169.20), pc5_cargo
@@ -84,7 +84,7 @@ def scenario_settings() -> dict:
     }
 
 
-def synthetic_risk(static: StaticGrid, sic, hs, risk_cfg: dict) -> np.ndarray:
+def synthetic_risk(static: StaticGrid, sic, hs, stage, risk_cfg: dict) -> np.ndarray:
     """The day's risk as risk.fuse builds it from the synthetic layers.
 
     Incidents are those of the day itself (risk.fuse takes a 30-day window, which changes
@@ -97,7 +97,8 @@ def synthetic_risk(static: StaticGrid, sic, hs, risk_cfg: dict) -> np.ndarray:
     params = RiskParams.from_runtime({"risk": risk_cfg}, None)
     ais = fields.ais_density(static, DAY, sic)
     counts = incident_count(static.grid, fields.incidents(static, DAY, sic, hs, ais))
-    hazards = normalised_hazards(params, static.grid.resolution_m, sic=sic, hs=hs, ais=ais, incident_counts=counts)
+    hazards = normalised_hazards(params, static.grid.resolution_m, sic=sic, hs=hs, ais=ais, incident_counts=counts,
+                                 stage=stage)
     risk = hazards_to_risk(hazards, params).astype(np.float32)
     risk[static.land] = np.nan
     return risk
@@ -115,9 +116,10 @@ def prepare(km: float, path: Path) -> dict:
     static = StaticGrid.compute(Grid.from_km(km))
     sic = fields.sea_ice_concentration(static, DAY)
     hs = fields.wave_height(static, DAY, sic)
-    risk = synthetic_risk(static, sic, hs, settings["risk"])
+    stage = fields.ice_stage(static, DAY, sic)
+    risk = synthetic_risk(static, sic, hs, stage, settings["risk"])
     np.savez(path, resolution_m=static.grid.resolution_m, lon=static.lon, lat=static.lat,
-             land=static.land, scale=static.scale, sic=sic, hs=hs, risk=risk)
+             land=static.land, scale=static.scale, sic=sic, hs=hs, risk=risk, stage=stage)
     return {"shape": list(static.grid.shape)}
 
 
@@ -140,14 +142,18 @@ class Case:
             return route_through_array(self.cost, self.start, self.end, fully_connected=True,
                                        geometric=True)
 
+        def fresh():  # new Conditions each call, so the per-cell ice regime is computed in the timing
+            c = self.conditions
+            return routing.Conditions(sic=c.sic, hs=c.hs, risk=c.risk, stage=c.stage)
+
         def core():
-            blocked = routing.blocked_masks(self.static, self.conditions, self.vessel)
-            cost = routing.cost_surface(self.static, self.conditions, self.vessel, self.risk_weight,
-                                        blocked)
+            conditions = fresh()
+            blocked = routing.blocked_masks(self.static, conditions, self.vessel)
+            cost = routing.cost_surface(self.static, conditions, self.vessel, self.risk_weight, blocked)
             return routing.least_cost_path(cost, self.start, self.end)
 
         def plan():
-            return routing.plan_path(self.static, self.conditions, self.vessel, self.origin,
+            return routing.plan_path(self.static, fresh(), self.vessel, self.origin,
                                      self.destination, self.risk_weight)
 
         return {BARE: bare, CORE: core, PLAN: plan}
@@ -159,7 +165,7 @@ def load_case(path: Path) -> Case:
         grid = Grid(float(saved["resolution_m"]))
         static = StaticGrid(grid=grid, lon=saved["lon"], lat=saved["lat"], land=saved["land"],
                             scale=saved["scale"])
-        conditions = routing.Conditions(sic=saved["sic"], hs=saved["hs"], risk=saved["risk"])
+        conditions = routing.Conditions(sic=saved["sic"], hs=saved["hs"], risk=saved["risk"], stage=saved["stage"])
     vessel = routing.Vessel.from_config(settings["vessel_name"], settings["vessel"])
     origin, destination = (routing.Place(p["name"], float(p["lat"]), float(p["lon"]))
                            for p in (settings["origin"], settings["destination"]))
@@ -222,7 +228,7 @@ def bench_resolution(km: float, repeat: int, workdir: Path) -> dict:
             "peak_mb": peaks[name]["peak_bytes"] / MB,
             "peak_method": peaks[name]["method"],
         })
-    return {"resolution_km": km, "cells": cells, "route_cost_m": route_cost, "rows": rows}
+    return {"resolution_km": km, "cells": cells, "route_cost_s": route_cost, "rows": rows}
 
 
 def target_checks(results: list[dict]) -> list[dict]:

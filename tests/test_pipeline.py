@@ -73,7 +73,7 @@ def test_rerunning_the_chain_writes_nothing_new(summer_month):
 def test_dry_run_prints_the_plan_and_writes_nothing(roots):
     result = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-29", "--what", "ice,wave", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "fetch    ice.sic      2026-09-29  new" in result.stdout and "4 fetch" in result.stdout
+    assert "fetch    ice.sic      2026-09-29  new" in result.stdout and "6 fetch" in result.stdout
     assert roots.files() == []
 
 
@@ -82,7 +82,7 @@ def test_future_days_are_not_yet_available_not_failures(roots):
 
     today = utc_now().date()
     year, month = (today.year + 1, 1) if today.month == 12 else (today.year, today.month + 1)
-    result = run_command("ingest.nrt.pull", "--ym", f"{year:04d}{month:02d}", "--what", "ice", "--dry-run")
+    result = run_command("ingest.nrt.pull", "--ym", f"{year:04d}{month:02d}", "--what", "ice.sic", "--dry-run")
     assert result.exit_code == 0 and f"{len(month_days(year, month))} not-yet" in result.stdout
     far = run_command("ingest.nrt.pull", "--ym", "209901", "--what", "ice", "--dry-run")
     assert far.exit_code == 2 and "is in the future" in far.stderr
@@ -93,7 +93,7 @@ def test_winter_route_for_an_open_water_ship_exits_1_naming_the_ice_limit(roots)
         assert run_command(name, *args).exit_code == 0
     result = run_command("route.plan", "--scenario", "murmansk_bering_open_water", "--date", "2026-01-31")
     assert result.exit_code == 1
-    assert "sea-ice concentration above the vessel's limit max_sic=0.15" in result.stderr
+    assert "POLARIS Risk Index Outcome for ice class none" in result.stderr
     assert "Traceback" not in result.output
     document = json.loads((roots.outputs / "routes" / "3413-25km" / "murmansk_bering_open_water_20260131.geojson").read_text())
     assert document["features"] == [] and document["arcticroute"]["status"] == "no-route"
@@ -129,8 +129,20 @@ def test_bad_input_exits_2_with_a_clear_message_and_writes_nothing(roots, name, 
     assert roots.files() == []
 
 
-def test_live_profile_without_sources_refuses_instead_of_faking_data(roots):
-    result = run_command("ingest.nrt.pull", "--profile", "live", "--ym", "202609", "--since", "2026-09-30")
+def test_live_profile_without_sources_refuses_instead_of_faking_data(roots, tmp_path):
+    import shutil
+
+    import yaml
+
+    from .conftest import REPO
+
+    config = tmp_path / "cfg"
+    shutil.copytree(REPO / "config", config)
+    env = yaml.safe_load((config / "env.yaml").read_text())
+    env["profiles"]["live"]["sources"] = {}
+    (config / "env.yaml").write_text(yaml.safe_dump(env))
+    result = run_command("ingest.nrt.pull", "--config-dir", str(config), "--profile", "live", "--ym", "202609",
+                         "--since", "2026-09-30")
     assert result.exit_code == 2
     assert "no data sources configured" in result.stderr and "no synthetic data was substituted" in result.stderr
     assert not roots.data.exists()
@@ -171,7 +183,7 @@ def test_corrupting_or_deleting_a_file_fails_verify_naming_the_logical_id(roots)
 def test_a_second_pull_transfers_nothing(roots):
     first = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30")
     second = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30")
-    assert "pulled 4 new" in first.stdout and "pulled 0 new, 4 already there" in second.stdout
+    assert "pulled 5 new" in first.stdout and "pulled 0 new, 5 already there" in second.stdout
     records = sorted((roots.outputs / "runs").glob("*.json"))
     assert [json.loads(p.read_text())["status"] for p in records] == ["ok", "ok"]
 
@@ -230,7 +242,7 @@ def test_all_zero_risk_weights_are_a_config_error(roots, tmp_path):
     config = tmp_path / "cfg"
     shutil.copytree(REPO / "config", config)
     runtime = (config / "runtime.yaml").read_text()
-    for name in ("ice: 0.5", "wave: 0.25", "traffic: 0.1", "incidents: 0.15"):
+    for name in ("ice: 0.55", "wave: 0.25", "traffic: 0.0", "incidents: 0.2"):
         runtime = runtime.replace(name, name.split(":")[0] + ": 0")
     (config / "runtime.yaml").write_text(runtime)
     pulled = run_command("ingest.nrt.pull", "--config-dir", str(config), "--ym", "202609", "--since", "2026-09-30",

@@ -46,7 +46,7 @@ ENV_SCHEMA = {
                     "synthetic": {"type": "boolean", "description": "true when the profile's data is made up"},
                     "sources": {
                         "type": "object",
-                        "propertyNames": {"enum": ["ice.sic", "wave.hs", "ais.density", "incidents"]},
+                        "propertyNames": {"enum": ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents"]},
                         "additionalProperties": _SOURCE,
                     },
                 },
@@ -110,7 +110,7 @@ RUNTIME_SCHEMA = {
                 "disk_fail_fraction": {**_FRACTION, "description": "disk use that fails the health check"},
                 "freshness_max_hours": {
                     "type": "object",
-                    "propertyNames": {"enum": ["ice.sic", "wave.hs", "ais.density", "incidents", "risk"]},
+                    "propertyNames": {"enum": ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents", "risk"]},
                     "additionalProperties": _POSITIVE,
                     "description": "age of a layer's newest data (hours) above which it warns",
                 },
@@ -141,14 +141,14 @@ SCENARIOS_SCHEMA = {
             "additionalProperties": {
                 "type": "object",
                 "additionalProperties": False,
-                "required": ["ice_class", "max_sic", "max_wave_m", "speed_kn"],
+                "required": ["ice_class", "speed_kn"],
                 "properties": {
                     "description": {"type": "string"},
-                    "ice_class": {"type": "string", "description": "e.g. PC3, Arc7, 1A, none"},
-                    "max_sic": {**_FRACTION, "description": "highest sea-ice concentration the vessel may enter"},
-                    "max_wave_m": {**_POSITIVE, "description": "highest significant wave height it may enter"},
+                    "ice_class": {"type": "string", "description": "PC1..PC7, IA Super, IA, IB, IC, none, or an RS class "
+                                                                   "Arc4..Arc9 / Ice1..Ice3 (POLARIS decides where it may go)"},
+                    "max_sic": {**_FRACTION, "description": "optional extra limit: highest sea-ice concentration entered"},
+                    "max_wave_m": {**_POSITIVE, "description": "optional extra limit: highest significant wave height entered"},
                     "speed_kn": {**_POSITIVE, "description": "open-water service speed"},
-                    "ice_speed_factor": {**_FRACTION, "description": "speed fraction kept in full ice (1 = no slowdown)"},
                 },
             },
         },

@@ -12,6 +12,7 @@ import xarray as xr
 from .errors import ArcticRouteError
 from .grid import CRS_EPSG, Grid
 from .integrity import check_unchanged, verified_path
+from .polaris import STAGES
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,24 @@ class LayerInfo:
 
 LAYERS = {
     "ice.sic": LayerInfo("ice.sic", "sic", "1", "sea-ice concentration (fraction 0..1)"),
+    "ice.type": LayerInfo("ice.type", "stage", "1", "sea-ice stage of development (POLARIS ice type code 0..11)"),
     "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height"),
     "ais.density": LayerInfo("ais.density", "density", "vessel-hours per cell per day", "AIS traffic density"),
     "incidents": LayerInfo("incidents", "count", "incidents per cell per day", "maritime incidents"),
 }
 ALIASES = {"ice": "ice.sic", "wave": "wave.hs", "ais": "ais.density", "incidents": "incidents"}
+# "ice" means sea ice as routing needs it: its concentration and its stage of development.
+ALIAS_EXTRA = {"ice": ("ice.type",)}
+
+
+def _stage_attrs() -> dict:
+    return {"units": "1", "long_name": "sea-ice stage of development (dominant type in the cell)",
+            "flag_values": [code for code, *_ in STAGES],
+            "flag_meanings": " ".join(key for _code, key, *_ in STAGES),
+            "comment": "ice types of IMO MSC.1/Circ.1519 (POLARIS) Table 1.3, WMO sea-ice nomenclature"}
+
+
+STAGE_ATTRS = _stage_attrs()
 
 
 def resolve_layers(what: str) -> list[str]:
@@ -40,7 +54,7 @@ def resolve_layers(what: str) -> list[str]:
         layer = ALIASES.get(token, token)
         if layer not in LAYERS:
             raise ValueError(f"unknown layer {token!r}; expected any of {', '.join(ALIASES)}")
-        wanted.append(layer)
+        wanted += [layer, *ALIAS_EXTRA.get(token, ())]
     if not wanted:
         raise ValueError("no layer given; expected any of " + ", ".join(ALIASES))
     return [layer for layer in LAYERS if layer in wanted]

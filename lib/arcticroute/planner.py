@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from . import geometry
+from . import geometry, polaris, routing
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
 from .errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
@@ -19,11 +19,11 @@ from .layers import layer_relpath, read_artifact, require_grid
 from .risk import daily_relpath
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .static import StaticGrid, load_static
-from .timeutil import iso_utc, parse_day
+from .timeutil import parse_day
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 3
+PLANNER_VERSION = 4  # 4: POLARIS limits, time-based cost, ice type, per-segment explanation
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -135,7 +135,8 @@ def resolve_day(settings: Settings, wanted: str | date) -> date:
 
 
 def load_conditions(settings: Settings, day: date) -> tuple[Conditions, list[dict]]:
-    """The day's sea ice, waves and risk, each verified against its sidecar."""
+    """The day's sea ice (concentration and type), waves and risk, each verified against its
+    sidecar. Without an ice-type layer the ice counts as thick first-year ice (a warning says so)."""
     roots = settings.roots
     grid_name = settings.grid.name
     wanted = {"risk": daily_relpath(day, grid_name), "ice.sic": layer_relpath("ice.sic", day, grid_name),
@@ -147,39 +148,107 @@ def load_conditions(settings: Settings, day: date) -> tuple[Conditions, list[dic
             raise ArcticRouteError(f"{name} layer for {day} is missing; a route needs risk, sea ice and waves",
                                    hint=f"run ingest.nrt.pull and risk.fuse for {day:%Y%m}")
         metas[name] = meta
+    type_meta = current_meta(roots, "data", layer_relpath("ice.type", day, grid_name))
+    if type_meta is not None:
+        metas["ice.type"] = type_meta
     require_grid(list(metas.values()), settings.grid)
 
     conditions = Conditions(sic=read_artifact(roots, metas["ice.sic"], "sic"),
                             hs=read_artifact(roots, metas["wave.hs"], "hs"),
-                            risk=read_artifact(roots, metas["risk"], "risk"))
+                            risk=read_artifact(roots, metas["risk"], "risk"),
+                            stage=read_artifact(roots, type_meta, "stage") if type_meta else None)
+    if type_meta is None:
+        conditions.warnings.append(f"no ice.type layer for {day}: ice of unknown type counted as thick first-year "
+                                   f"ice for POLARIS (run ingest.nrt.pull --what ice.type --ym {day:%Y%m})")
     return conditions, list(metas.values())
 
 
+def minute_utc(moment: datetime) -> str:
+    """``2026-10-14T08:35Z``: times of a voyage are given to the minute."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
 def _path_metrics(static: StaticGrid, conditions: Conditions, path: PathResult, vessel: Vessel,
-                  departure: datetime) -> tuple[dict, np.ndarray, np.ndarray]:
+                  departure: datetime, risk_weight: float) -> tuple[dict, np.ndarray, np.ndarray, dict]:
     rows, cols = path.cells[:, 0], path.cells[:, 1]
     x, y = static.grid.cell_xy(rows, cols)
     lon_c, lat_c = geometry.to_lonlat(x, y)
     seg = geometry.segment_metres(np.asarray(lon_c), np.asarray(lat_c))
+    terms = routing.step_terms(conditions, vessel, risk_weight, rows, cols, seg)
+    hours = float(terms["hours"].sum()) if seg.size else 0.0
+    distance_nm = float(seg.sum() / geometry.METRES_PER_NM)
     sic = np.nan_to_num(conditions.sic[rows, cols], nan=0.0)
     risk = np.nan_to_num(conditions.risk[rows, cols], nan=0.0)
     hs = np.nan_to_num(conditions.hs[rows, cols], nan=0.0)
-    seg_sic = (sic[:-1] + sic[1:]) / 2
-    speed_kn = vessel.speed_kn * (1.0 - (1.0 - vessel.ice_speed_factor) * seg_sic)
-    hours = float(np.sum(seg / geometry.METRES_PER_NM / speed_kn)) if seg.size else 0.0
-    distance_nm = float(seg.sum() / geometry.METRES_PER_NM)
     lon, lat = geometry.path_lonlat(x, y)
+    in_ice = terms["sic"] >= 0.05
     metrics = {
         "distance_nm": round(distance_nm, 1),
         "duration_h": round(hours, 1),
-        "departure": iso_utc(departure),
-        "eta": iso_utc(departure + timedelta(hours=hours)),
+        "departure": minute_utc(departure),
+        "eta": minute_utc(departure + timedelta(hours=hours)),
         "max_sic": round(float(sic.max()), 3),
         "max_hs_m": round(float(hs.max()), 2),
         "mean_risk": round(float(risk.mean()), 4),
+        "min_rio": round(float(terms["rio"].min()), 1) if seg.size else None,
+        "ice_nm": round(float(seg[in_ice].sum() / geometry.METRES_PER_NM), 1),
+        "elevated_risk_nm": round(float(seg[terms["elevated"]].sum() / geometry.METRES_PER_NM), 1),
+        "cost_h": {k: round(float(terms[f"{k}_h"].sum()), 1) for k in ("open", "ice", "wave", "risk")},
         "cells": int(len(rows)),
     }
-    return metrics, lon, lat
+    return metrics, lon, lat, {"terms": terms, "lon": np.asarray(lon_c), "lat": np.asarray(lat_c), "seg": seg}
+
+
+TERM_NAMES = {"open": "transit time", "ice": "ice (speed loss)", "wave": "waves (speed loss)", "risk": "risk penalty"}
+MAX_SEGMENTS = 40
+
+
+def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
+    """The path cut where the ice type, the POLARIS band or the dominant cost term changes,
+    at most ``MAX_SEGMENTS`` (the shortest pieces merged into a neighbour), each explained."""
+    terms, seg = steps["terms"], steps["seg"]
+    if seg.size == 0:
+        return []
+    costs = np.stack([terms[f"{k}_h"] for k in TERM_NAMES])
+    dominant = np.argmax(costs, axis=0)
+    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant])
+    cuts = [0] + [i for i in range(1, seg.size) if (key[:, i] != key[:, i - 1]).any()] + [seg.size]
+    pieces = [[a, b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+    while len(pieces) > MAX_SEGMENTS:
+        lengths = [seg[a:b].sum() for a, b in pieces]
+        i = int(np.argmin(lengths))
+        j = i - 1 if i > 0 else 1
+        lo, hi = min(i, j), max(i, j)
+        pieces[lo] = [pieces[lo][0], pieces[hi][1]]
+        del pieces[hi]
+    cls = vessel.polaris_class
+    out = []
+    for a, b in pieces:
+        length = seg[a:b]
+        nm = float(length.sum() / geometry.METRES_PER_NM)
+        hours = float(terms["hours"][a:b].sum())
+        by_stage = np.bincount(terms["stage"][a:b].astype(int), weights=length, minlength=12)
+        stage = int(np.argmax(by_stage))
+        cost = {k: round(float(terms[f"{k}_h"][a:b].sum()), 2) for k in TERM_NAMES}
+        elevated = bool(terms["elevated"][a:b].any())
+        out.append({
+            "from": [round(float(steps["lon"][a]), 4), round(float(steps["lat"][a]), 4)],
+            "to": [round(float(steps["lon"][b]), 4), round(float(steps["lat"][b]), 4)],
+            "distance_nm": round(nm, 1),
+            "hours": round(hours, 2),
+            "speed_kn": round(nm / hours, 1) if hours > 0 else None,
+            "ice_type": polaris.STAGE_NAMES[stage],
+            "sic_mean": round(float(np.average(terms["sic"][a:b], weights=length)) if length.sum() else 0.0, 2),
+            "sic_max": round(float(terms["sic"][a:b].max()), 2),
+            "rio_min": round(float(terms["rio"][a:b].min()), 1),
+            "polaris": "elevated risk" if elevated else "normal",
+            **({"speed_limit_kn": polaris.elevated_speed_kn(cls)} if elevated else {}),
+            "hs_max_m": round(float(terms["hs"][a:b].max()), 2),
+            "risk_mean": round(float(terms["risk"][a:b].mean()), 3),
+            "cost_h": cost,
+            "dominant": TERM_NAMES[max(cost, key=cost.get)],
+        })
+    return out
 
 
 def _onward_feature(request: RouteRequest, arrival: datetime, vessel: Vessel) -> tuple[dict, float, float]:
@@ -195,7 +264,7 @@ def _onward_feature(request: RouteRequest, arrival: datetime, vessel: Vessel) ->
             "to": request.onward["to"],
             "distance_nm": round(distance_nm, 1),
             "duration_h": round(hours, 1),
-            "eta": iso_utc(arrival + timedelta(hours=hours)),
+            "eta": minute_utc(arrival + timedelta(hours=hours)),
             "note": "beyond the polar grid: fixed great-circle legs between configured waypoints, "
                     "open-water speed, no ice or risk check",
         },
@@ -205,24 +274,26 @@ def _onward_feature(request: RouteRequest, arrival: datetime, vessel: Vessel) ->
 
 def build_geojson(static: StaticGrid, conditions: Conditions, request: RouteRequest, day: date,
                   route: PathResult, baseline: PathResult, inputs: list[dict], synthetic: bool,
-                  run_id: str) -> dict:
+                  run_id: str, risk_weight: float = 0.0) -> dict:
     departure = datetime(day.year, day.month, day.day, tzinfo=UTC)
     vessel = request.vessel
     gc_nm = geometry.great_circle_nm(request.origin.lat, request.origin.lon, request.destination.lat, request.destination.lon)
     common = {"scenario": request.name, "vessel": vessel.name, "ice_class": vessel.ice_class,
+              "polaris_class": vessel.polaris_class,
               "date": day.isoformat(), "synthetic": synthetic, "run_id": run_id}
     if synthetic:
         common["notice"] = DEMO_NOTICE
     features = []
     for role, path in (("route", route), ("baseline", baseline)):
-        metrics, lon, lat = _path_metrics(static, conditions, path, vessel, departure)
+        metrics, lon, lat, steps = _path_metrics(static, conditions, path, vessel, departure, risk_weight)
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
-        description = ("minimum-cost route (distance x risk) within the vessel's hard limits" if role == "route"
-                       else "distance-only baseline within the same hard limits")
+        description = ("minimum-cost route (transit time + risk penalty) within the vessel's hard limits"
+                       if role == "route" else "distance-only baseline within the same hard limits")
+        extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
         features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
-                         "properties": {"role": role, "description": description, **common, **metrics}})
-    summary = dict(features[0]["properties"])
+                         "properties": {"role": role, "description": description, **common, **metrics, **extra}})
+    summary = {k: v for k, v in features[0]["properties"].items() if k != "segments"}
     if request.onward:
         arrival = departure + timedelta(hours=summary["duration_h"])
         onward, onward_nm, _onward_h = _onward_feature(request, arrival, vessel)
@@ -231,7 +302,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions, request: RouteRequ
         summary["total_distance_nm"] = round(summary["distance_nm"] + onward_nm, 1)
         summary["total_eta"] = onward["properties"]["eta"]
         summary["final_destination"] = request.onward["to"]
-    return _document(request, day, inputs, synthetic, run_id, features, summary=summary, warnings=route.warnings)
+    return _document(request, day, inputs, synthetic, run_id, features, summary=summary,
+                     warnings=route.warnings + conditions.warnings)
 
 
 def _document(request: RouteRequest, day: date, inputs: list[dict], synthetic: bool, run_id: str,
@@ -285,10 +357,11 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     else:
         for message in route.warnings:
             run.warn(message)
-        document = build_geojson(static, conditions, request, day, route, baseline, inputs, synthetic, run.run_id)
+        document = build_geojson(static, conditions, request, day, route, baseline, inputs, synthetic, run.run_id,
+                                 risk_weight)
         full = document["arcticroute"]["summary"]
         summary = {"status": "ok", "synthetic": synthetic, **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
-        warnings = list(route.warnings)
+        warnings = list(route.warnings) + list(conditions.warnings)
     spec = ArtifactSpec(
         logical_id=f"ar://route/{request.name}@{day:%Y%m%d}?grid={settings.grid.name}",
         root="outputs",
@@ -310,6 +383,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
 
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
+                 "min_rio", "ice_nm", "elevated_risk_nm",
                  "total_distance_nm", "total_eta", "final_destination")
 
 

@@ -48,8 +48,26 @@ def route_row(document: dict) -> dict:
         "final_destination": summary.get("final_destination"),
         "total_distance_nm": summary.get("total_distance_nm"),
         "total_eta": summary.get("total_eta"),
+        "min_rio": summary.get("min_rio"),
+        "ice_nm": summary.get("ice_nm"),
+        "elevated_risk_nm": summary.get("elevated_risk_nm"),
+        "cost_h": summary.get("cost_h"),
+        "segments": compact_segments(_feature(document, "route")),
     }
 
+
+def compact_segments(feature: dict | None, limit: int = 4) -> list[str]:
+    """The longest stretches of a route, one line each: distance, ice, POLARIS, speed, what cost most."""
+    segments = (feature or {}).get("properties", {}).get("segments") or []
+    longest = sorted(segments, key=lambda g: -g.get("distance_nm", 0))[:limit]
+    lines = []
+    for seg in sorted(longest, key=segments.index):
+        ice = (f"{seg['ice_type']} {round(seg['sic_mean'] * 10):d}/10" if seg.get("sic_mean", 0) >= 0.05
+               else "open water")
+        limit_text = f", limit {seg['speed_limit_kn']:g} kn" if seg.get("speed_limit_kn") else ""
+        lines.append(f"{seg['distance_nm']:,.0f} nm {ice}, RIO ≥ {seg['rio_min']:g} ({seg['polaris']}{limit_text}), "
+                     f"{seg['speed_kn'] or 0:.1f} kn, risk {seg['risk_mean']:.2f}; most cost: {seg['dominant']}")
+    return lines
 
 def freshness_rows(latest: dict[str, dict | None], now: datetime) -> list[dict]:
     """Newest day and its age (days before ``now``) per layer; ``day`` None when the month has none."""
@@ -95,7 +113,8 @@ h1{font-size:1.6em;margin:18px 0 4px}h2{font-size:1.2em;margin:28px 0 8px;border
 .banner strong{font-size:1.25em;text-transform:uppercase;letter-spacing:.03em;display:block}
 .meta{color:#4a5560;font-size:.9em}
 table{border-collapse:collapse;width:100%;font-size:.85em}
-th,td{border:1px solid #d5dae0;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #d5dae0;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere;
+white-space:pre-line}
 th{background:#eef1f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.bad td{background:#fdecea}.mono{font-family:ui-monospace,Consolas,monospace;font-size:.95em}
 figure{margin:0}img{max-width:100%;height:auto}figcaption{color:#4a5560;font-size:.85em}
@@ -176,6 +195,21 @@ def route_table_html(rows: list[dict]) -> str:
     return html_table(headers, cells, classes)
 
 
+def explanation_table_html(rows: list[dict]) -> str:
+    cells = []
+    for row in rows:
+        if row["status"] != "ok":
+            continue
+        cost = row.get("cost_h") or {}
+        total = sum(cost.values()) or 1.0
+        shares = ", ".join(f"{name} {100 * cost.get(key, 0) / total:.0f} %" for key, name in
+                           (("open", "transit"), ("ice", "ice"), ("wave", "waves"), ("risk", "risk")))
+        cells.append([row["scenario"], _num(row.get("ice_nm"), 0), _num(row.get("elevated_risk_nm"), 0),
+                      _num(row.get("min_rio"), 0), shares, "\n".join(row.get("segments") or []) or "—"])
+    return html_table(["scenario", "in ice nm", "POLARIS elevated nm", "lowest RIO", "cost shares",
+                       "longest stretches"], cells)
+
+
 def freshness_table_html(rows: list[dict]) -> str:
     cells = [[row["layer"], row["day"] or "none this month", _num(row["age_days"]), _yes_no(row["synthetic"])]
              for row in rows]
@@ -226,6 +260,11 @@ def render_html(inputs: ReportInputs, info: PageInfo, png: bytes, run_records: l
                 if inputs.routes else "<p>No routes planned this month.</p>",
                 "Newest plan of each scenario in the month. Distances in nautical miles; ETA in UTC; "
                 "ice as concentration 0..1; baseline = shortest path within the same hard limits."),
+        section("Route explanation", explanation_table_html([route_row(r.document) for r in inputs.routes]),
+                "Per route: distance in ice, distance in POLARIS elevated risk (speed limited), the lowest Risk "
+                "Index Outcome met, the share of each cost term (transit time, ice and wave speed loss, risk "
+                "penalty) and the longest stretches; the route document holds every segment.")
+        if inputs.routes else "",
         section("Data freshness", freshness_table_html(freshness_rows(inputs.latest, info.generated_at)),
                 f"Newest day of each layer in {month}; age in days at generation time."),
         section("Provenance", provenance_table_html([provenance_row(m) for m in inputs.metas()]),

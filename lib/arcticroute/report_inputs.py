@@ -65,7 +65,7 @@ class ReportInputs:
 
 
 # Bump when the page or figure changes, so existing reports are rebuilt with the new layout.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3  # 3: route explanation (POLARIS, cost terms)
 
 
 def report_relpath(year: int, month: int, grid_name: str) -> str:

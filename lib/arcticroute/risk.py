@@ -1,9 +1,17 @@
 """risk.fuse: normalise each hazard to 0..1 and combine them into a daily risk layer.
 
-Hazards: sea ice (concentration), waves (Hs over a reference height), traffic (AIS
-density over a reference), incidents (kernel density of the last N days' incidents).
-Methods: ``weighted`` (weights from config/runtime.yaml) and ``max``. The fusion is
-incremental: a day whose inputs and parameters are unchanged is not written again.
+Hazards (each documented in docs/route-model.md, "Risk"):
+
+- ``ice``: ice concentration times the severity of its stage of development (new ice 0.1 ..
+  heavy multi-year ice 1.0, ``ICE_SEVERITY``): older, thicker ice damages hulls and beset ships;
+- ``wave``: significant wave height over a reference height (green water, slamming, icing);
+- ``incidents``: kernel density of the last N days' incidents (where things went wrong lately);
+- ``traffic``: AIS density over a reference. Not a hazard by default (weight 0): busy lanes are
+  where help is near; an operator who counts exposure to collision may give it a weight.
+
+Methods: ``weighted`` (weights from config/runtime.yaml, hazards with weight 0 left out) and
+``max`` (of the hazards with a positive weight). The fusion is incremental: a day whose
+inputs and parameters are unchanged is not written again.
 """
 
 from __future__ import annotations
@@ -76,10 +84,27 @@ def monthly_logical_id(year: int, month: int, grid_name: str) -> str:
     return f"ar://risk/monthly@{year:04d}{month:02d}?grid={grid_name}"
 
 
+# Severity of a full cover of each stage of development (polaris.STAGES codes 0..11), by
+# representative thickness relative to heavy multi-year ice, at least 0.1 for any ice.
+ICE_SEVERITY = np.array([0.0, 0.1, 0.1, 0.1, 0.15, 0.2, 0.25, 0.3, 0.45, 0.6, 0.75, 1.0], dtype=np.float32)
+UNKNOWN_ICE_SEVERITY = 0.45  # thick first-year ice, as POLARIS assumes for ice of unknown type
+
+
+def ice_hazard(sic: np.ndarray, stage: np.ndarray | None) -> np.ndarray:
+    """Concentration times the severity of the ice's stage of development (0..1)."""
+    c = np.clip(np.nan_to_num(sic, nan=0.0), 0, 1)
+    if stage is None:
+        return (c * UNKNOWN_ICE_SEVERITY).astype(np.float32)
+    codes = np.where(np.isfinite(stage) & (stage >= 0) & (stage <= 11), stage, 8).astype(np.int16)
+    return (c * ICE_SEVERITY[codes]).astype(np.float32)
+
+
 def hazards_to_risk(hazards: dict[str, np.ndarray], params: RiskParams) -> np.ndarray:
-    """Combine 0..1 hazard arrays with the chosen method; only the hazards present count."""
+    """Combine 0..1 hazard arrays with the chosen method; only the hazards present with a
+    positive weight count."""
     if params.method == "max":
-        return np.maximum.reduce([hazards[name] for name in hazards])
+        used = [hazards[name] for name in hazards if params.weights.get(name, 0.0) > 0] or list(hazards.values())
+        return np.maximum.reduce(used)
     total = sum(params.weights.get(name, 0.0) for name in hazards)
     if total <= 0:
         raise ConfigError(
@@ -91,11 +116,12 @@ def hazards_to_risk(hazards: dict[str, np.ndarray], params: RiskParams) -> np.nd
 
 
 def normalised_hazards(params: RiskParams, resolution_m: float, *, sic: np.ndarray, hs: np.ndarray | None = None,
-                       ais: np.ndarray | None = None, incident_counts: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Each available hazard on 0..1: ice concentration, Hs over its reference, AIS density per
-    1000 km2 over its reference (so the scale does not depend on the cell size), and the
-    saturating incident density."""
-    hazards = {"ice": np.clip(sic, 0, 1)}
+                       ais: np.ndarray | None = None, incident_counts: np.ndarray | None = None,
+                       stage: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Each available hazard on 0..1: ice concentration times stage severity, Hs over its
+    reference, AIS density per 1000 km2 over its reference (so the scale does not depend on the
+    cell size), and the saturating incident density."""
+    hazards = {"ice": ice_hazard(sic, stage)}
     if hs is not None:
         hazards["wave"] = np.clip(hs / params.wave_reference_m, 0, 1)
     if ais is not None:
@@ -142,7 +168,8 @@ def _incident_counts(roots, metas: list[dict], shape: tuple[int, int]) -> np.nda
 def _day_inputs(roots, day: date, window_days: int, grid_name: str) -> dict[str, list[dict]]:
     """Current sidecars of the inputs of one day's risk (incidents over a window)."""
     found: dict[str, list[dict]] = {}
-    for hazard, layer in (("ice", "ice.sic"), ("wave", "wave.hs"), ("traffic", "ais.density")):
+    for hazard, layer in (("ice", "ice.sic"), ("ice_type", "ice.type"), ("wave", "wave.hs"),
+                          ("traffic", "ais.density")):
         meta = current_meta(roots, "data", layer_relpath(layer, day, grid_name))
         if meta is not None:
             found[hazard] = [meta]
@@ -190,8 +217,11 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: b
         ais=read_artifact(roots, found["traffic"][0], "density") if "traffic" in found else None,
         incident_counts=(_incident_counts(roots, found["incidents"], settings.grid.shape)
                          if "incidents" in found else None),
+        stage=read_artifact(roots, found["ice_type"][0], "stage") if "ice_type" in found else None,
     )
     missing = [f"{name} hazard missing for {day}: risk fused without it" for name in HAZARDS if name not in hazards]
+    if "ice_type" not in found:
+        missing.append(f"ice.type missing for {day}: ice of unknown type counted as thick first-year ice")
     for message in missing:
         run.warn(message)
 

@@ -1,42 +1,63 @@
-"""Minimum-cost routes on the polar grid with ``skimage.graph.MCP_Geometric``.
+"""Minimum-time routes on the polar grid with ``skimage.graph.MCP_Geometric``.
 
-Hard limits (land, sea ice above the vessel's limit, waves above its limit) make a cell
-impassable; the soft cost of a passable cell is its true size in metres (projected size over
-the map scale factor) times ``1 + risk_weight * risk``. MCP_Geometric weighs diagonal steps
-by sqrt(2), so a path's cost is its metric length inflated by the risk along it.
+Hard limits make a cell impassable: land; POLARIS (IMO MSC.1/Circ.1519) — a Risk Index Outcome
+below the vessel's class limit (``polaris``); and, where a vessel profile sets them, sea-ice
+concentration above ``max_sic`` and significant wave height above ``max_wave_m``. The soft cost
+of a passable cell is time: the seconds needed to sail one axial step through it at the speed
+the ice-speed model, the POLARIS speed limit and the wave speed loss leave, plus a risk penalty
+``risk_weight x risk`` times the open-water time of the step. MCP_Geometric weighs diagonal
+steps by sqrt(2), so a path's cost is its transit time plus the penalty along it. With zero risk
+weight, open water and calm seas the cost is the step length over a constant speed: the
+shortest path. The distance-only baseline uses the step length itself, within the same limits.
+See docs/route-model.md.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
+from . import polaris
 from .errors import BadInputError, NoRouteError
 from .geometry import GEOD
 from .static import StaticGrid
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
+KNOT_MS = 1852.0 / 3600.0
+
+# Wave speed loss (docs/route-model.md): a ship keeps 1 - WAVE_LOSS_PER_M2 x Hs^2 of its speed,
+# at least WAVE_MIN_FRACTION (a generic involuntary-plus-voluntary loss; a ship's own curve
+# replaces it where known).
+WAVE_LOSS_PER_M2 = 0.01
+WAVE_MIN_FRACTION = 0.3
 
 
 @dataclass(frozen=True)
 class Vessel:
+    """A vessel profile: its ice class (POLARIS decides where it may go and how fast),
+    open-water speed and, optionally, extra hard limits of its operator."""
+
     name: str
     ice_class: str
-    max_sic: float
-    max_wave_m: float
     speed_kn: float
-    ice_speed_factor: float = 1.0
+    max_sic: float | None = None
+    max_wave_m: float | None = None
     description: str = ""
 
     @classmethod
     def from_config(cls, name: str, cfg: dict) -> Vessel:
         return cls(name=name, **{k: cfg[k] for k in cfg if k in cls.__dataclass_fields__})
 
+    @property
+    def polaris_class(self) -> str:
+        return polaris.polaris_class(self.ice_class)
+
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {**self.__dict__, "polaris_class": self.polaris_class}
 
 
 @dataclass(frozen=True)
@@ -48,11 +69,24 @@ class Place:
 
 @dataclass
 class Conditions:
-    """The day's fields the route is planned on, all shaped like the grid."""
+    """The day's fields the route is planned on, all shaped like the grid. ``stage`` is the
+    ``ice.type`` stage of development (None: unknown, ice counted as thick first-year).
+    ``sic`` and ``stage`` are not to be changed in place once used: the ice regime of each
+    cell is computed from them once and kept."""
 
     sic: np.ndarray
     hs: np.ndarray
     risk: np.ndarray
+    stage: np.ndarray | None = None
+    warnings: list[str] = field(default_factory=list)
+    _regime: tuple | None = field(default=None, init=False, repr=False, compare=False)
+
+    def regime(self) -> np.ndarray:
+        """Index into the regime tables, stage code x 11 + concentration in tenths (computed once)."""
+        key = (id(self.sic), id(self.stage))
+        if self._regime is None or self._regime[0] != key:
+            self._regime = (key, regime_index(self))
+        return self._regime[1]
 
 
 @dataclass
@@ -62,13 +96,62 @@ class PathResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def blocked_masks(static: StaticGrid, conditions: Conditions, vessel: Vessel) -> dict[str, np.ndarray]:
+@lru_cache(maxsize=64)
+def _regime_tables(cls: str, speed_kn: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per regime k = stage * 11 + tenths: POLARIS permitted, speed in ice (kn, ice-speed model
+    capped by the POLARIS limit) and RIO, as flat lookup tables."""
+    stage = np.repeat(np.arange(12), 11).astype(np.int16)
+    c = np.tile(np.arange(11), 12).astype(np.float32) / 10.0
+    operation = polaris.assess(c, stage, cls)
+    speed = speed_kn * polaris.ice_speed_fraction(c, stage, cls)
+    speed = np.minimum(speed, operation.speed_limit_kn).astype(np.float32)
+    return operation.permitted, speed, operation.rio.astype(np.float32)
+
+
+@lru_cache(maxsize=64)
+def _seconds_per_metre(cls: str, speed_kn: float) -> np.ndarray:
+    _permitted, speed, _rio = _regime_tables(cls, speed_kn)
+    return (1.0 / (np.maximum(speed, 1e-3) * KNOT_MS)).astype(np.float32)
+
+
+_STEP: dict[int, tuple[np.ndarray, float, np.ndarray]] = {}
+
+
+def _step_metres_cached(static: StaticGrid) -> np.ndarray:
+    """``step_metres`` as float32, kept per scale array (the static layers do not change)."""
+    key = id(static.scale)
+    hit = _STEP.get(key)
+    if hit is None or hit[0] is not static.scale or hit[1] != static.grid.resolution_m:
+        _STEP.clear()
+        hit = _STEP[key] = (static.scale, static.grid.resolution_m, step_metres(static).astype(np.float32))
+    return hit[2]
+
+
+def regime_index(conditions: Conditions) -> np.ndarray:
+    """Index into the regime tables: stage code x 11 + concentration in tenths."""
+    stage = polaris.stage_or_default(conditions.sic, conditions.stage)
+    return stage * np.int16(11) + polaris.tenths(conditions.sic).astype(np.int16)
+
+
+def wave_speed_fraction(hs: np.ndarray) -> np.ndarray:
+    h = np.fmax(np.asarray(hs, dtype=np.float32), np.float32(0.0))  # NaN (land) counts as calm
+    h *= h
+    h *= np.float32(-WAVE_LOSS_PER_M2)
+    h += np.float32(1.0)
+    return np.maximum(h, np.float32(WAVE_MIN_FRACTION), out=h)
+
+
+def blocked_masks(static: StaticGrid, conditions: Conditions, vessel: Vessel,
+                  regime: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each hard limit as its own boolean mask (True = may not enter)."""
-    return {
-        "land": static.land,
-        "sea ice": np.nan_to_num(conditions.sic, nan=0.0) > vessel.max_sic,
-        "waves": np.nan_to_num(conditions.hs, nan=0.0) > vessel.max_wave_m,
-    }
+    regime = conditions.regime() if regime is None else regime
+    permitted, _speed, _rio = _regime_tables(vessel.polaris_class, float(vessel.speed_kn))
+    masks = {"land": static.land, "ice": ~permitted[regime]}
+    if vessel.max_sic is not None:
+        masks["sea ice"] = np.nan_to_num(conditions.sic, nan=0.0) > vessel.max_sic
+    if vessel.max_wave_m is not None:
+        masks["waves"] = np.nan_to_num(conditions.hs, nan=0.0) > vessel.max_wave_m
+    return masks
 
 
 def step_metres(static: StaticGrid) -> np.ndarray:
@@ -76,17 +159,70 @@ def step_metres(static: StaticGrid) -> np.ndarray:
     return static.grid.resolution_m / static.scale.astype(np.float64)
 
 
+def speed_knots(conditions: Conditions, vessel: Vessel, regime: np.ndarray | None = None) -> np.ndarray:
+    """Speed through each cell: ice-speed model and POLARIS limit, then the wave speed loss."""
+    regime = conditions.regime() if regime is None else regime
+    _permitted, speed, _rio = _regime_tables(vessel.polaris_class, float(vessel.speed_kn))
+    return speed[regime] * wave_speed_fraction(conditions.hs)
+
+
 def cost_surface(static: StaticGrid, conditions: Conditions, vessel: Vessel, risk_weight: float,
-                 blocked: dict[str, np.ndarray] | None = None) -> np.ndarray:
-    """Per-cell cost in metres; -1 marks cells MCP may not enter. ``risk_weight`` 0 gives the
-    distance-only cost of the baseline route."""
+                 blocked: dict[str, np.ndarray] | None = None, *, distance_only: bool = False) -> np.ndarray:
+    """Per-cell cost; -1 marks cells MCP may not enter.
+
+    Time (s per axial step) plus ``risk_weight x risk`` times the open-water time of the step;
+    ``distance_only`` gives the step length in metres (the baseline route's cost).
+    """
     blocked = blocked if blocked is not None else blocked_masks(static, conditions, vessel)
-    cost = step_metres(static)
-    if risk_weight:
-        cost = cost * (1.0 + risk_weight * np.nan_to_num(conditions.risk, nan=0.0))
+    if distance_only:
+        cost = step_metres(static)
+    else:
+        per_metre = _seconds_per_metre(vessel.polaris_class, float(vessel.speed_kn))[conditions.regime()]
+        per_metre /= wave_speed_fraction(conditions.hs)
+        if risk_weight:
+            penalty = np.fmax(np.asarray(conditions.risk, dtype=np.float32), np.float32(0.0))  # NaN -> 0
+            penalty *= np.float32(risk_weight / (vessel.speed_kn * KNOT_MS))
+            per_metre += penalty
+        cost = per_metre.astype(np.float64)
+        cost *= _step_metres_cached(static)
     impassable = np.logical_or.reduce(list(blocked.values()))
     cost[impassable] = -1.0
     return cost
+
+
+def step_terms(conditions: Conditions, vessel: Vessel, risk_weight: float, rows: np.ndarray, cols: np.ndarray,
+               seg_m: np.ndarray) -> dict[str, np.ndarray]:
+    """Per path step (between consecutive cells; each step takes the mean of its two cells):
+    hours, speed and the four cost terms in hours — open-water transit, delay by ice, delay by
+    waves, risk penalty — with the cells' RIO, concentration, stage, wave height and risk."""
+    cond = Conditions(sic=conditions.sic[rows, cols], hs=conditions.hs[rows, cols],
+                      risk=conditions.risk[rows, cols],
+                      stage=None if conditions.stage is None else conditions.stage[rows, cols])
+    regime = regime_index(cond)
+    _permitted, ice_speed, rio = _regime_tables(vessel.polaris_class, float(vessel.speed_kn))
+    ice_kn = ice_speed[regime]
+    kn = ice_kn * wave_speed_fraction(cond.hs)
+    risk = np.nan_to_num(cond.risk, nan=0.0)
+    stage = np.where(polaris.tenths(cond.sic) > 0, polaris.stage_or_default(cond.sic, cond.stage), 0)
+
+    def mid(a):
+        a = np.asarray(a, dtype=np.float64)
+        return (a[:-1] + a[1:]) / 2.0
+
+    def hours_of(knots):  # half of each step in each of its cells
+        return seg_m / 1852.0 * mid(1.0 / np.maximum(knots, 1e-6))
+
+    open_h = seg_m / (vessel.speed_kn * 1852.0)
+    ice_h = hours_of(ice_kn)
+    total_h = hours_of(kn)
+    return {
+        "hours": total_h, "open_h": open_h, "ice_h": ice_h - open_h, "wave_h": total_h - ice_h,
+        "risk_h": risk_weight * mid(risk) * open_h,
+        "rio": np.minimum(rio[regime][:-1], rio[regime][1:]),
+        "sic": mid(np.nan_to_num(cond.sic, nan=0.0)), "hs": mid(np.nan_to_num(cond.hs, nan=0.0)), "risk": mid(risk),
+        "stage": np.maximum(stage[:-1], stage[1:]),
+        "elevated": (np.minimum(rio[regime][:-1], rio[regime][1:]) < 0),
+    }
 
 
 def snap_to_sea(static: StaticGrid, cell: tuple[int, int], place: Place) -> tuple[tuple[int, int], str | None]:
@@ -114,6 +250,19 @@ def least_cost_path(cost: np.ndarray, start: tuple[int, int], end: tuple[int, in
     return PathResult(np.asarray(mcp.traceback(end), dtype=np.int64), total)
 
 
+def _limit_text(name: str, vessel: Vessel) -> str:
+    cls = vessel.polaris_class
+    if name == "ice":
+        band = ("below -10 (operation subject to special consideration for a Polar Class)" if polaris.is_polar_class(cls)
+                else "below 0 (operation subject to special consideration below PC7)")
+        mapped = f" (POLARIS class {cls})" if cls != vessel.ice_class else ""
+        return (f"blocked by ice: the POLARIS Risk Index Outcome for ice class {vessel.ice_class}{mapped} is {band} "
+                "all across the passage")
+    if name == "sea ice":
+        return f"blocked by sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}"
+    return f"blocked by significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"
+
+
 def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) -> str:
     """Name the hard limit that separates ``start`` from ``end``."""
 
@@ -125,22 +274,21 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) 
     if not connected(land):
         return "land: the two ends lie in separate waters on this grid (try a finer grid or other end points)"
     reasons = []
-    limits = {"sea ice": f"blocked by sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}",
-              "waves": f"blocked by significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"}
-    for name, text in limits.items():
+    limits = [name for name in blocked if name != "land"]
+    for name in limits:
         if not connected(land | blocked[name]):
             at_end = [label for label, cell in (("start", start), ("end", end)) if blocked[name][cell]]
             where = f" (the {' and '.join(at_end)} itself is blocked)" if at_end else ""
-            reasons.append(text + where)
+            reasons.append(_limit_text(name, vessel) + where)
     if not reasons:
-        return ("blocked by sea ice and waves together: each limit alone leaves a passage, but no path satisfies "
-                f"max_sic={vessel.max_sic:g} and max_wave_m={vessel.max_wave_m:g} m at once")
+        return ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
+                "satisfies them all at once")
     return "; ".join(reasons)
 
 
 def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin: Place, destination: Place,
               risk_weight: float) -> tuple[PathResult, PathResult, dict[str, np.ndarray]]:
-    """Risk-aware path and distance-only baseline; NoRouteError names the blocking limit."""
+    """Minimum-time risk-aware path and distance-only baseline; NoRouteError names the blocking limit."""
     grid = static.grid
     warnings = []
     start, warn_start = snap_to_sea(static, grid.index_of(origin.lat, origin.lon), origin)
@@ -162,6 +310,6 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
             hint="choose a vessel with a higher ice class, another date, or other end points",
         )
     route.warnings = warnings
-    baseline = least_cost_path(cost_surface(static, conditions, vessel, 0.0, blocked), start, end)
+    baseline = least_cost_path(cost_surface(static, conditions, vessel, 0.0, blocked, distance_only=True), start, end)
     assert baseline is not None  # same hard limits as the route, which exists
     return route, baseline, blocked

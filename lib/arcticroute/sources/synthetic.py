@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..layers import STAGE_ATTRS
 from ..static import StaticGrid
 from . import synthetic_fields as fields
 from .base import FetchResult, Source
@@ -24,6 +25,9 @@ class SyntheticSource(Source):
         attrs = {"source": _NOTICE, "synthetic": "true"}
         if self.layer == "ice.sic":
             return FetchResult({"sic": (sic, {"units": "1", "long_name": "sea-ice concentration"})}, None, attrs=attrs)
+        if self.layer == "ice.type":
+            stage = fields.ice_stage(static, day, sic)
+            return FetchResult({"stage": (stage, STAGE_ATTRS)}, None, attrs=attrs)
         hs = fields.wave_height(static, day, sic)
         if self.layer == "wave.hs":
             return FetchResult({"hs": (hs, {"units": "m", "long_name": "significant wave height"})}, None, attrs=attrs)

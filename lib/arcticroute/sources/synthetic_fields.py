@@ -27,6 +27,7 @@ from ..static import StaticGrid
 _SEED_ICE = 1
 _SEED_STORMS = 2
 _SEED_INCIDENTS = 3
+_SEED_ICE_TYPE = 4
 
 _DAY_S = 86_400
 _DENSIFY_M = 5_000.0
@@ -239,6 +240,72 @@ def sea_ice_concentration(static: StaticGrid, day: datetime.date) -> np.ndarray:
     sic = np.clip(cover * pack, 0.0, 1.0)
     sic[static.land] = 0.0
     return sic.astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Ice type (stage of development)
+# ---------------------------------------------------------------------------
+
+# First-year ice thickness (m) deep inside the seasonal pack by day of year: growth from
+# freeze-up in October to about 1.8 m in May, then melt; ice that survives the minimum counts as
+# second-year from 1 October (WMO), so first-year ice starts again as new ice then.
+_FY_THICKNESS = [
+    (1, 1.05), (32, 1.30), (60, 1.50), (91, 1.65), (121, 1.80), (152, 1.70), (182, 1.35),
+    (213, 0.95), (244, 0.75), (273, 0.70), (274, 0.05), (290, 0.25), (305, 0.45), (335, 0.80),
+]  # fmt: skip
+# Old-ice index: where multi-year ice lives. North of Greenland and the Canadian Arctic
+# Archipelago (the thickest ice of the Arctic), the Beaufort gyre, and the transpolar drift.
+# (lat, lon, sigma_m, peak)
+_OLD_ICE = [
+    (84.5, -70.0, 800_000.0, 1.0),
+    (77.0, -145.0, 450_000.0, 0.8),
+    (87.5, 20.0, 700_000.0, 0.65),
+]
+_PERENNIAL_MARGIN_DEG = 0.5  # ice this far inside the summer edge survives the summer
+_LIGHT_MY, _HEAVY_MY = 0.6, 0.8  # old-ice index thresholds
+# Upper thickness (m) of each first-year stage, codes 1..7; thicker is code 8 (thick first-year).
+_FY_STAGE_TOPS = [0.10, 0.15, 0.30, 0.50, 0.70, 1.00, 1.20]
+
+
+@lru_cache(maxsize=8)
+def _old_ice_index(grid: Grid) -> np.ndarray:
+    index = np.zeros(grid.shape)
+    for lat, lon, sigma, peak in _OLD_ICE:
+        x0, y0 = to_xy(lon, lat)
+        index = np.maximum(index, peak * _gaussian_bump(grid, x0, y0, sigma))
+    return index
+
+
+def first_year_thickness(day: datetime.date) -> float:
+    """Thickness (m) of first-year ice deep inside the seasonal pack on ``day``."""
+    return float(_periodic_interp(_day_of_year(day), _FY_THICKNESS, period=365.0))
+
+
+def ice_stage(static: StaticGrid, day: datetime.date, sic: np.ndarray) -> np.ndarray:
+    """Synthetic stage of development (``arcticroute.polaris`` codes 0..11) per cell, int8.
+
+    Ice poleward of the summer ice edge survives the summer: second-year ice, and multi-year
+    ice (light, heavy) where the old-ice index is high: north of Greenland and the Canadian
+    Arctic Archipelago, in the Beaufort gyre and along the transpolar drift. Elsewhere the ice
+    is first-year, its thickness growing with the season and with the distance inside the ice
+    edge, so young ice (new, grey, grey-white) fringes the advancing edge at freeze-up and the
+    Siberian shelves carry thick first-year ice by late winter. 0 (ice free) where sic < 0.05.
+    """
+    _check_shape(static, sic=sic)
+    grid = static.grid
+    rng = _rng(day, _SEED_ICE_TYPE)
+    season = season_factor(day)
+    summer_edge = np.minimum(_periodic_interp(static.lon, _SUMMER_EDGE, period=360.0), _MAX_EDGE_LAT)
+    edge_now = _ice_edge_lat(static.lon, season)
+    perennial = static.lat >= summer_edge + _PERENNIAL_MARGIN_DEG
+    depth = _ramp(static.lat, edge_now - _EDGE_HALF_WIDTH_DEG, edge_now + 3.0)
+    thickness = first_year_thickness(day) * (0.15 + 0.85 * depth) * (1.0 + 0.1 * _lowfreq_noise(grid, rng))
+    stage = (1 + np.searchsorted(np.asarray(_FY_STAGE_TOPS), thickness.ravel())).reshape(grid.shape)
+    old = _old_ice_index(grid) + 0.05 * _lowfreq_noise(grid, rng)
+    old_stage = np.where(old >= _HEAVY_MY, 11, np.where(old >= _LIGHT_MY, 10, 9))
+    stage = np.where(perennial, np.maximum(old_stage, stage), stage)
+    stage[(sic < 0.05) | static.land] = 0
+    return stage.astype(np.int8)
 
 
 # ---------------------------------------------------------------------------
