@@ -7,6 +7,11 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 # person or the environment supplies is ever pasted into shell text. ($0 is the recipe name.)
 set positional-arguments
 
+# On Windows, recipes run in PowerShell 7.4+ (pwsh), whose -CommandWithArgs hands the arguments
+# over as $args (the recipe name first), never as text. Where the commands differ a recipe has a
+# [unix] or [linux] form and a [windows] twin: the same words on both systems.
+set windows-shell := ["pwsh.exe", "-NoLogo", "-NoProfile", "-NonInteractive", "-CommandWithArgs"]
+
 # The interpreter that creates .venv comes from $PYTHON (default python3, Python >= 3.11);
 # `setup` reads it as "$PYTHON" inside its script, never through {{...}} interpolation.
 py := ".venv/bin/python"
@@ -349,3 +354,211 @@ bench *args: setup
 [group('dev')]
 bench-verify *args: setup
     {{py}} bench/verify_bench.py "$@"
+
+# -- deploy: the container, the OS timers and their schedule (docs/playbook.md, "Deploy") ---------
+# On Windows the recipes marked [windows] run in PowerShell 7.4+ (windows-shell above); their
+# arguments arrive as $args, after the recipe's name ($args[0]).
+
+# Shell functions `up`, `down`, `logs` and `container` share (pasted into their scripts as written
+# here, never with an outside value in them).
+compose_lib := '''
+compose() {  # docker compose v2 if the docker CLI has it, else docker-compose (1.29 works too)
+    local args=(-p "${COMPOSE_PROJECT_NAME:-arcticroute}" -f deploy/docker-compose.yml --env-file "$PWD/.env")
+    if docker compose version >/dev/null 2>&1; then docker compose "${args[@]}" "$@"; else docker-compose "${args[@]}" "$@"; fi
+}
+env_value() {  # NAME: its value in the environment, else its last plain NAME=value line in .env
+    local line
+    if [ -n "${!1:-}" ]; then printf '%s' "${!1}"; return; fi
+    line=$(grep -E "^$1=" .env 2>/dev/null | tail -n 1) || true
+    printf '%s' "${line#*=}"
+}
+prepare() {  # .env (compose needs one), the host folders it mounts, the user the container runs as
+    local key name dir dirs=()
+    if [ ! -e .env ]; then
+        : >.env
+        echo "created an empty .env (settings and secrets go there: see env.example.txt)" >&2
+    fi
+    for key in DATA:data_processed REPORTS:reports OUTPUTS:outputs; do
+        name=ARCTICROUTE_${key%%:*}
+        dir=$(env_value "$name")
+        if [ -z "$dir" ]; then
+            dir=${key#*:}
+        elif [[ $dir != /* ]]; then
+            echo "error: $name=$dir: compose mounts it, so it must be an absolute path" >&2
+            exit 2
+        fi
+        mkdir -p -- "$dir"
+        dirs+=("$dir")
+    done
+    ARCTICROUTE_GIT_SHA=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+    ARCTICROUTE_UID=$(env_value ARCTICROUTE_UID) ARCTICROUTE_GID=$(env_value ARCTICROUTE_GID)
+    if [ "$(id -u)" = 0 ]; then  # never root in the container: the image's user gets the folders
+        ARCTICROUTE_UID=${ARCTICROUTE_UID:-10001} ARCTICROUTE_GID=${ARCTICROUTE_GID:-10001}
+        find "${dirs[@]}" \( ! -uid "$ARCTICROUTE_UID" -o ! -gid "$ARCTICROUTE_GID" \) \
+            -exec chown -h "$ARCTICROUTE_UID:$ARCTICROUTE_GID" {} +
+    else  # the checkout's user, who owns the folders
+        ARCTICROUTE_UID=${ARCTICROUTE_UID:-$(id -u)} ARCTICROUTE_GID=${ARCTICROUTE_GID:-$(id -g)}
+    fi
+    export ARCTICROUTE_GIT_SHA ARCTICROUTE_UID ARCTICROUTE_GID
+}
+'''
+
+# build the image, start the UI container (compose), wait until its HEALTHCHECK says healthy, print the URL
+[group('deploy')]
+[unix]
+up *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    {{compose_lib}}
+    prepare
+    compose up -d --build "$@" ui
+    cid=$(compose ps -q ui)
+    echo "waiting for the container's health check (about 30 s) ..." >&2
+    for _ in $(seq 100); do
+        state=$(docker inspect -f '{{{{.State.Status}} {{{{if .State.Health}}{{{{.State.Health.Status}}{{{{end}}' "$cid")
+        case $state in
+            "running healthy") break ;;
+            "running unhealthy"|exited*|dead*) break ;;
+        esac
+        sleep 2
+    done
+    if [ "$state" != "running healthy" ]; then
+        compose logs --tail 40 ui >&2 || true
+        echo "error: the ui container is $state (its log is above; just logs follows it)" >&2
+        exit 1
+    fi
+    bind=$(env_value ARCTICROUTE_UI_BIND) port=$(env_value ARCTICROUTE_PORT)
+    [ "${bind:-127.0.0.1}" != 0.0.0.0 ] || bind="<this host's address>"
+    echo "ArcticRoute UI: http://${bind:-127.0.0.1}:${port:-8501}/ (health: /api/health; stop: just down)"
+
+# build the image, start the UI container (compose), wait until its HEALTHCHECK says healthy, print the URL
+[group('deploy')]
+[windows]
+up *args:
+    if (-not (Test-Path .env)) { New-Item -ItemType File .env | Out-Null; Write-Warning 'created an empty .env (see env.example.txt)' }; foreach ($d in 'data_processed', 'reports', 'outputs') { New-Item -ItemType Directory -Force $d | Out-Null }; $env:ARCTICROUTE_GIT_SHA = (git rev-parse HEAD); docker compose -p arcticroute -f deploy/docker-compose.yml --env-file .env up -d --build --wait @($args | Select-Object -Skip 1) ui; if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }; Write-Output 'ArcticRoute UI: http://127.0.0.1:8501/ (health: /api/health; stop: just down)'
+
+# stop and remove the UI container (the data folders stay)
+[group('deploy')]
+[unix]
+down *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    {{compose_lib}}
+    [ -e .env ] || : >.env
+    compose down "$@"
+
+# stop and remove the UI container (the data folders stay)
+[group('deploy')]
+[windows]
+down *args:
+    docker compose -p arcticroute -f deploy/docker-compose.yml --env-file .env down @($args | Select-Object -Skip 1); exit $LASTEXITCODE
+
+# follow the UI container's log (e.g. `just logs --tail 100`)
+[group('deploy')]
+[unix]
+logs *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    {{compose_lib}}
+    [ -e .env ] || : >.env
+    compose logs -f "$@" ui
+
+# follow the UI container's log (e.g. `just logs --tail 100`)
+[group('deploy')]
+[windows]
+logs *args:
+    docker compose -p arcticroute -f deploy/docker-compose.yml --env-file .env logs -f @($args | Select-Object -Skip 1) ui; exit $LASTEXITCODE
+
+# run a command in a one-off container of the image on the same folders: `just container pull --dry-run`, `just container gc`, or any command name
+[group('deploy')]
+[unix]
+container command *args:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    {{compose_lib}}
+    prepare
+    word=$1
+    shift
+    case $word in  # the just recipe names, as on the host
+        pull) set -- ingest.nrt.pull "$@" ;;
+        fuse) set -- risk.fuse "$@" ;;
+        route) set -- route.plan "$@" ;;
+        report) set -- report.build "$@" ;;
+        health) set -- health.check "$@" ;;
+        gc)  # both, like `just gc`: the exit code of the first that fails
+            status=0
+            compose run --rm --no-deps ui catalog.gc "$@" || status=$?
+            compose run --rm --no-deps ui cache.gc "$@" || { code=$?; [ "$status" -ne 0 ] || status=$code; }
+            exit "$status" ;;
+        *) set -- "$word" "$@" ;;
+    esac
+    compose run --rm --no-deps ui "$@"
+
+# render deploy/systemd/* and deploy/schedule/*.{ps1,xml} from config/runtime.yaml's schedule (`--check` compares)
+[group('deploy')]
+[unix]
+schedule *args: setup
+    {{py}} deploy/render_schedule.py "$@"
+
+# render deploy/systemd/* and deploy/schedule/*.{ps1,xml} from config/runtime.yaml's schedule (`--check` compares)
+[group('deploy')]
+[windows]
+schedule *args:
+    & .venv\Scripts\python.exe deploy\render_schedule.py @($args | Select-Object -Skip 1); exit $LASTEXITCODE
+
+# install and enable the systemd timers (daily chain, GC) for this checkout, run as its owner (or `just timers-install USER`); needs root or sudo
+[group('deploy')]
+[linux]
+timers-install *args: setup
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [ ! -d /run/systemd/system ] || ! command -v systemctl >/dev/null; then
+        echo "error: systemd does not run here; start the chain with cron or by hand (just daily)" >&2
+        exit 1
+    fi
+    sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+    user=${1:-$(stat -c %U .)}
+    id -u -- "$user" >/dev/null 2>&1 || { echo "error: no user $user on this machine" >&2; exit 2; }
+    units=$(mktemp -d)
+    trap 'rm -rf "$units"' EXIT
+    .venv/bin/python deploy/render_schedule.py --repo . --user "$user" --out "$units" >/dev/null
+    # The units may write only to the data roots (ProtectSystem=strict): they must exist, owned by the user.
+    .venv/bin/python -c 'from arcticroute.config import load_settings
+    for root in load_settings().roots.values(): root.mkdir(parents=True, exist_ok=True); print(root)' |
+        while IFS= read -r root; do "${sudo[@]}" chown -- "$user" "$root"; done
+    "${sudo[@]}" install -m 0644 -t /etc/systemd/system "$units"/*
+    "${sudo[@]}" systemctl daemon-reload
+    timers=$(cd "$units" && ls -- *.timer)
+    "${sudo[@]}" systemctl enable --now $timers
+    systemctl list-timers --no-pager 'arcticroute-*'
+
+# register the Task Scheduler tasks (daily chain, GC) for this checkout (deploy/schedule/register_tasks.ps1); run elevated
+[group('deploy')]
+[windows]
+timers-install *args:
+    & (Join-Path $PWD 'deploy\schedule\register_tasks.ps1') @($args | Select-Object -Skip 1); exit $LASTEXITCODE
+
+# disable and remove the systemd timers and units that timers-install installed (the data stay)
+[group('deploy')]
+[linux]
+timers-uninstall:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    sudo=(); [ "$(id -u)" = 0 ] || sudo=(sudo)
+    shopt -s nullglob
+    timers=(/etc/systemd/system/arcticroute-*.timer)
+    if [ ${#timers[@]} -gt 0 ]; then
+        "${sudo[@]}" systemctl disable --now "${timers[@]##*/}"
+    fi
+    files=(/etc/systemd/system/arcticroute-*.timer /etc/systemd/system/arcticroute-*.service)
+    if [ ${#files[@]} -gt 0 ]; then
+        "${sudo[@]}" rm -f -- "${files[@]}"
+        "${sudo[@]}" systemctl daemon-reload
+    fi
+    echo "removed ${#files[@]} unit file(s)"
+
+# unregister the Task Scheduler tasks (deploy/schedule/unregister_tasks.ps1; the data stay); run elevated
+[group('deploy')]
+[windows]
+timers-uninstall:
+    & (Join-Path $PWD 'deploy\schedule\unregister_tasks.ps1'); exit $LASTEXITCODE

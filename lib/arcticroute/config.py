@@ -59,6 +59,20 @@ DEFAULTS = {
             "timers": ["daily", "gc"],
             "cache_seconds": 15,
         },
+        # The same as config/runtime.yaml's schedule: (tests/test_deploy_schedule.py compares them).
+        "schedule": {
+            "daily": {
+                "description": "ArcticRoute daily chain: health, pull, fuse, route, report",
+                "at": "05:30", "random_delay_minutes": 30, "timeout_minutes": 180, "windows_script": "pull_nrt_daily",
+                "steps": ["health.check", "ingest.nrt.pull --ym current --since -P1D", "risk.fuse --ym current",
+                          "route.plan --scenario all --date latest", "report.build --ym current"],
+            },
+            "gc": {
+                "description": "ArcticRoute garbage collection: cache TTL and watermark, catalog retention",
+                "at": "04:30", "random_delay_minutes": 20, "timeout_minutes": 60, "windows_script": "gc_daily",
+                "steps": ["catalog.gc", "cache.gc"],
+            },
+        },
     },
     "scenarios.yaml": {},
 }
@@ -76,6 +90,11 @@ ENV_VARIABLES: dict[str, str] = {
     ENV_PREFIX + "ENV_FILE": "the .env file to read instead of <project>/.env",
     WEBHOOK_ENV: "URL that receives every alert as JSON (a secret: masked everywhere)",
     ENV_PREFIX + "GIT_SHA": "commit of the running code, for images without git",
+    ENV_PREFIX + "ADDRESS": "address the UI listens on (serve --address; 0.0.0.0 in the container)",
+    ENV_PREFIX + "PORT": "port the UI listens on (serve --port; compose publishes it on the host)",
+    ENV_PREFIX + "UI_BIND": "host address compose publishes the UI port on (default 127.0.0.1)",
+    ENV_PREFIX + "UID": "uid the compose container runs as (default 10001; just up: the checkout's owner)",
+    ENV_PREFIX + "GID": "gid the compose container runs as (default 10001; just up: the checkout's group)",
 }
 _PATH_VARIABLES = (("data", ENV_PREFIX + "DATA"), ("reports", ENV_PREFIX + "REPORTS"), ("outputs", ENV_PREFIX + "OUTPUTS"))
 _MAX_PROBLEM_CHARS = 300

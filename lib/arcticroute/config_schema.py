@@ -61,6 +61,29 @@ _FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 RUNTIME_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
+    "$defs": {"job": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["at", "steps", "windows_script"],
+        "properties": {
+            "description": {"type": "string", "description": "one line, shown in the unit and the task"},
+            "at": {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$",
+                   "description": "start time HH:MM, local time of the machine"},
+            "days": {"type": "array", "minItems": 1, "uniqueItems": True,
+                     "items": {"enum": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]},
+                     "description": "days of the week it runs (default every day)"},
+            "random_delay_minutes": {"type": "integer", "minimum": 0, "maximum": 720,
+                                     "description": "random delay added to the start (spreads load)"},
+            "timeout_minutes": {"type": "integer", "minimum": 1, "maximum": 1440,
+                                "description": "the whole job is stopped after this long"},
+            "windows_script": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+                               "description": "name of deploy/schedule/<name>.ps1 and .xml"},
+            "steps": {"type": "array", "minItems": 1, "description": "commands run in order; the first failure stops the job "
+                      "(exit 75, another run holds the lock, counts as success)",
+                      "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*( [A-Za-z0-9_.:=+/-]+)*$",
+                                "description": "`<dotted command> [arguments]`, words separated by one space"}},
+        },
+    }},
     "properties": {
         "logs": {
             "type": "object",
@@ -124,6 +147,13 @@ RUNTIME_SCHEMA = {
                            "description": "timer names checked with systemd (arcticroute-<name>.timer) or Task Scheduler"},
                 "cache_seconds": {"type": "number", "minimum": 0, "description": "how long /api/health reuses a result"},
             },
+        },
+        "schedule": {
+            "type": "object",
+            "description": "jobs the OS schedulers run (systemd timers, Task Scheduler); deploy/render_schedule.py "
+                           "writes both from here",
+            "propertyNames": {"pattern": "^[a-z][a-z0-9]*$"},
+            "additionalProperties": {"$ref": "#/$defs/job"},
         },
     },
 }

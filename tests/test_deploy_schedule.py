@@ -1,0 +1,284 @@
+"""One schedule in config/runtime.yaml feeds systemd and Task Scheduler; the files are checked for real.
+
+systemd-analyze verifies every unit (its stderr must stay empty: it exits 0 on a misspelt key),
+parses every OnCalendar and scores the services' hardening; the Task XML is validated against
+the published schema; every PowerShell file parses (tree-sitter-powershell).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from arcticroute.commands import COMMANDS
+from arcticroute.config import DEFAULTS, load_settings
+from arcticroute.errors import ConfigError
+
+from .conftest import REPO, SHARED
+from .test_deploy_tools import need, problem
+
+DEPLOY = REPO / "deploy"
+SYSTEMD = DEPLOY / "systemd"
+SCHEDULE = DEPLOY / "schedule"
+XSD = SHARED / "schemas" / "task-scheduler.xsd"
+MAX_EXPOSURE = 4.0
+
+
+def _render_module():
+    spec = importlib.util.spec_from_file_location("render_schedule", DEPLOY / "render_schedule.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+render = _render_module()
+
+
+def schedule() -> dict:
+    return yaml.safe_load((REPO / "config" / "runtime.yaml").read_text(encoding="utf-8"))["schedule"]
+
+
+@pytest.fixture(scope="module")
+def units(tmp_path_factory) -> Path:
+    """The units rendered for this checkout (its .venv exists, so ExecStart= points at real files)."""
+    out = tmp_path_factory.mktemp("units")
+    result = subprocess.run([sys.executable, str(DEPLOY / "render_schedule.py"), "--repo", str(REPO),
+                             "--user", "arcticroute", "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+# -- one definition ---------------------------------------------------------------------------
+
+def test_the_checked_in_files_are_what_the_schedule_renders():
+    result = subprocess.run([sys.executable, str(DEPLOY / "render_schedule.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr + "\n(run `just schedule` and commit the files)"
+    rendered = {path.relative_to(REPO).as_posix() for path in render.checked_in()}
+    on_disk = {p.relative_to(REPO).as_posix() for folder in (SYSTEMD, SCHEDULE) for p in folder.iterdir()
+               if p.name not in ("register_tasks.ps1", "unregister_tasks.ps1")}
+    assert on_disk == rendered, "a file in deploy/ that the schedule no longer renders"
+
+
+def test_the_built_in_default_is_the_yaml_schedule_and_health_checks_its_jobs():
+    jobs = schedule()
+    assert DEFAULTS["runtime.yaml"]["schedule"] == jobs
+    assert sorted(jobs) == sorted(DEFAULTS["runtime.yaml"]["health"]["timers"]) == ["daily", "gc"]
+    assert load_settings(environ={}).runtime["schedule"] == jobs
+
+
+def test_every_step_is_a_registered_command_and_the_chain_is_in_order():
+    names = {info.name for info in COMMANDS}
+    jobs = schedule()
+    for job in jobs.values():
+        assert {step.split()[0] for step in job["steps"]} <= names
+    assert [s.split()[0] for s in jobs["daily"]["steps"]] == [
+        "health.check", "ingest.nrt.pull", "risk.fuse", "route.plan", "report.build"]
+    assert "--since -P1D" in jobs["daily"]["steps"][1]
+    assert [s.split()[0] for s in jobs["gc"]["steps"]] == ["catalog.gc", "cache.gc"]  # as `just gc`
+
+
+def test_both_schedulers_run_the_same_steps_at_the_same_time():
+    for name, job in schedule().items():
+        service = (SYSTEMD / f"arcticroute-{name}.service").read_text()
+        execs = [line.split("/.venv/bin/arcticroute ", 1)[1] for line in service.splitlines()
+                 if line.startswith("ExecStart=")]
+        assert execs == job["steps"]
+        ps1 = (SCHEDULE / f"{job['windows_script']}.ps1").read_bytes().decode("ascii")
+        steps = [" ".join(re.findall(r"'([^']*)'", line)) for line in ps1.splitlines()
+                 if line.strip().startswith("Invoke-Step @(")]
+        assert steps == job["steps"]
+        timer = (SYSTEMD / f"arcticroute-{name}.timer").read_text()
+        assert f"OnCalendar=*-*-* {job['at']}:00" in timer
+        assert f"RandomizedDelaySec={job['random_delay_minutes']}min" in timer
+        xml = (SCHEDULE / f"{job['windows_script']}.xml").read_bytes().decode("utf-16")
+        assert f"<StartBoundary>2025-01-01T{job['at']}:00</StartBoundary>" in xml
+        assert f"<URI>\\ArcticRoute\\{name}</URI>" in xml  # the name health.check asks Task Scheduler for
+
+
+def test_a_bad_schedule_is_refused_with_file_and_key(tmp_path):
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    runtime = yaml.safe_load((config / "runtime.yaml").read_text())
+    runtime["schedule"]["daily"]["at"] = "25:00"
+    runtime["schedule"]["gc"]["steps"] = ["cache.gc; rm -rf /"]
+    (config / "runtime.yaml").write_text(yaml.safe_dump(runtime))
+    with pytest.raises(ConfigError) as caught:
+        load_settings(config, environ={})
+    assert "key schedule.daily.at" in str(caught.value) and "key schedule.gc.steps.0" in str(caught.value)
+    runtime["schedule"]["daily"]["at"] = "05:00"
+    runtime["schedule"]["gc"]["steps"] = ["cache.purge --all"]
+    (config / "runtime.yaml").write_text(yaml.safe_dump(runtime))
+    result = subprocess.run([sys.executable, str(DEPLOY / "render_schedule.py"), "--check", "--config-dir", str(config)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1 and "schedule.gc: unknown command(s) cache.purge" in result.stderr
+
+
+def test_weekdays_render_for_both_schedulers():
+    job = render.jobs_from({"weekly": {"at": "03:15", "days": ["Sun", "Wed"], "windows_script": "weekly",
+                                       "steps": ["catalog.gc --dry-run"]}})[0]
+    assert job.on_calendar == "Wed,Sun *-*-* 03:15:00"
+    xml = render.task_xml(job)
+    assert "<Wednesday />" in xml and "<Sunday />" in xml and "<WeeksInterval>1</WeeksInterval>" in xml
+
+
+# -- systemd ------------------------------------------------------------------------------------
+
+def test_systemd_analyze_verify_is_silent_on_every_unit(units):
+    need("systemd", problem("systemd"))
+    for unit in sorted(units.iterdir()):
+        result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, cwd=units)
+        assert result.returncode == 0 and result.stderr == "", f"{unit.name}: {result.stderr}"
+
+
+def test_systemd_analyze_verify_does_catch_a_misspelt_key(units, tmp_path):
+    need("systemd", problem("systemd"))
+    broken = tmp_path / "arcticroute-daily.service"
+    broken.write_text((units / "arcticroute-daily.service").read_text().replace("ProtectSystem=", "ProtectSytem="))
+    result = subprocess.run(["systemd-analyze", "verify", str(broken)], capture_output=True, text=True)
+    assert "ProtectSytem" in result.stderr  # and exit 0: hence stderr is what the test above reads
+
+
+def test_every_on_calendar_parses():
+    need("systemd", problem("systemd"))
+    for timer in sorted(SYSTEMD.glob("*.timer")):
+        spec = next(line.split("=", 1)[1] for line in timer.read_text().splitlines() if line.startswith("OnCalendar="))
+        result = subprocess.run(["systemd-analyze", "calendar", spec], capture_output=True, text=True)
+        assert result.returncode == 0 and "Next elapse:" in result.stdout, f"{timer.name}: {result.stderr}"
+        text = timer.read_text()
+        assert "Persistent=true" in text and "RandomizedDelaySec=" in text
+
+
+def test_services_are_hardened_to_an_exposure_of_at_most_4(units):
+    need("systemd", problem("systemd"))
+    scores = {}
+    for unit in sorted(units.glob("*.service")):
+        result = subprocess.run(["systemd-analyze", "security", "--offline=true", "--no-pager", str(unit)],
+                                capture_output=True, text=True, cwd=units)
+        match = re.search(r"Overall exposure level for \S+: (\d+\.\d+)", result.stdout)
+        assert match, result.stdout[-500:] + result.stderr
+        scores[unit.name] = float(match.group(1))
+    print("systemd-analyze security exposure:", json.dumps(scores))
+    assert scores and all(score <= MAX_EXPOSURE for score in scores.values()), scores
+
+
+def test_units_are_oneshot_with_timeout_alert_lock_exit_and_env_file():
+    for name, job in schedule().items():
+        text = (SYSTEMD / f"arcticroute-{name}.service").read_text()
+        for line in ("Type=oneshot", f"TimeoutStartSec={job['timeout_minutes']}min", "SuccessExitStatus=75",
+                     "OnFailure=arcticroute-alert@%n.service", "EnvironmentFile=-/opt/arcticroute/.env",
+                     "User=arcticroute", "ProtectSystem=strict", "NoNewPrivileges=yes", "PrivateTmp=yes"):
+            assert f"\n{line}\n" in text, f"{name}: {line}"
+    alert = (SYSTEMD / "arcticroute-alert@.service").read_text()
+    assert "deploy/job_alert.py --unit %i" in alert
+
+
+def test_the_alert_unit_script_writes_an_alert_file(roots):
+    result = subprocess.run([sys.executable, str(DEPLOY / "job_alert.py"), "--job", "daily", "--why",
+                             'step "arcticroute risk.fuse --ym current" failed with exit code 1'],
+                            capture_output=True, text=True, env={**os.environ, **roots.env}, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    files = list((roots.outputs / "alerts").glob("*_error_schedule.daily.json"))
+    assert len(files) == 1
+    alert = json.loads(files[0].read_text())
+    assert alert["what"] == "the scheduled job daily failed" and "risk.fuse" in alert["why"]
+    assert "task.daily.log" in alert["hint"]
+
+
+# -- Windows ------------------------------------------------------------------------------------
+
+def test_task_xml_is_utf16le_with_bom_and_valid_against_the_published_schema():
+    need("xmlschema", problem("xmlschema"))
+    import xmlschema
+
+    if not XSD.exists():
+        pytest.fail(f"{XSD} is missing (../shared is laid beside the checkout)")
+    schema = xmlschema.XMLSchema(str(XSD))
+    files = sorted(SCHEDULE.glob("*.xml"))
+    assert [f.stem for f in files] == sorted(job["windows_script"] for job in schedule().values())
+    for path in files:
+        data = path.read_bytes()
+        assert data[:2] == b"\xff\xfe", f"{path.name}: no UTF-16LE byte order mark"
+        text = data[2:].decode("utf-16-le")
+        assert text.startswith('<?xml version="1.0" encoding="UTF-16"?>')
+        schema.validate(text)
+        for setting in ("<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>",
+                        "<StartWhenAvailable>true</StartWhenAvailable>", "<ExecutionTimeLimit>PT",
+                        "<RestartOnFailure>", render.HOME_TOKEN):
+            assert setting in text, f"{path.name}: {setting}"
+
+
+def _powershell_parser():
+    need("powershell", problem("powershell"))
+    import tree_sitter
+    import tree_sitter_powershell
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_powershell.language()))
+
+
+def _syntax_errors(parser, source: bytes) -> list[str]:
+    errors = []
+
+    def walk(node):
+        if node.type == "ERROR" or node.is_missing:
+            errors.append(f"line {node.start_point[0] + 1}: {source[node.start_byte:node.end_byte][:80]!r}")
+            return
+        for child in node.children:
+            walk(child)
+
+    walk(parser.parse(source).root_node)
+    return errors
+
+
+def test_every_powershell_script_parses():
+    parser = _powershell_parser()
+    assert _syntax_errors(parser, b"if ($x -eq 1 {\n  Write-Output 'x'\n") != []  # the parser does see errors
+    scripts = sorted(REPO.rglob("*.ps1"))
+    scripts = [s for s in scripts if ".venv" not in s.parts]
+    assert {s.name for s in scripts} >= {"pull_nrt_daily.ps1", "gc_daily.ps1", "register_tasks.ps1", "unregister_tasks.ps1"}
+    for script in scripts:
+        source = script.read_bytes()
+        source.decode("ascii")  # Windows PowerShell 5.1 reads a file without BOM as the ANSI code page
+        assert _syntax_errors(parser, source) == [], script
+        text = source.decode("ascii")
+        assert "Set-StrictMode -Version Latest" in text and "$ErrorActionPreference = 'Stop'" in text, script
+        assert re.search(r"^exit ", text, re.M), f"{script}: no explicit exit code"
+
+
+def test_generated_task_scripts_check_every_step_and_keep_a_transcript():
+    for job in schedule().values():
+        text = (SCHEDULE / f"{job['windows_script']}.ps1").read_bytes().decode("ascii")
+        assert text.count("Invoke-Step @(") == len(job["steps"])
+        assert "$code = $LASTEXITCODE" in text and "-eq 75" in text
+        assert "Start-Transcript" in text and "'logs'" in text
+        assert "$PSScriptRoot" in text and "C:\\" not in text  # the checkout is found, not named
+
+
+def test_the_justfiles_windows_recipes_parse_as_powershell():
+    parser = _powershell_parser()
+    lines = (REPO / "justfile").read_text().splitlines()
+    bodies, i = {}, 0
+    while i < len(lines):
+        if lines[i] == "[windows]":
+            header = lines[i + 1]
+            name = header.split()[0].rstrip(":")
+            body = []
+            i += 2
+            while i < len(lines) and lines[i].startswith("    "):
+                body.append(lines[i][4:])
+                i += 1
+            bodies[name] = "\n".join(body) + "\n"
+        i += 1
+    assert {"up", "down", "logs", "schedule", "timers-install", "timers-uninstall"} <= set(bodies)
+    for name, body in bodies.items():
+        assert _syntax_errors(parser, body.encode()) == [], f"just {name}: {body}"
