@@ -185,6 +185,7 @@ default:
 # create .venv and install the hash-locked requirements and the project, with uv (pip if uv cannot be had; quick when nothing changed)
 [group('setup')]
 [no-exit-message]
+[unix]
 setup:
     #!/usr/bin/env bash
     set -euo pipefail
@@ -291,6 +292,7 @@ daily: setup
 
 # pull the month's layers (ingest.nrt.pull; e.g. `just pull --ym 202609 --what ice --dry-run`)
 [group('pipeline')]
+[unix]
 pull *args: setup
     {{py}} scripts/ingest_nrt_pull.py "$@"
 
@@ -337,11 +339,13 @@ docs: setup
 
 # health verdict as JSON with a hint per warning (health.check; exit 1 on fail, --strict on warn too)
 [group('ops')]
+[unix]
 health *args: setup
     {{py}} scripts/health_check.py "$@"
 
 # the UI and its /api/health, /api/runs, /api/catalog endpoints on one port (serve; default 127.0.0.1:8501)
 [group('ops')]
+[unix]
 serve *args: setup
     {{py}} scripts/serve.py "$@"
 
@@ -354,6 +358,38 @@ bench *args: setup
 [group('dev')]
 bench-verify *args: setup
     {{py}} bench/verify_bench.py "$@"
+
+# -- Windows twins of the operator's recipes: the same words in PowerShell 7.4+ ---------------------
+
+# create .venv and install the hash-locked requirements (pip --require-hashes) and the project; quick when nothing changed
+[group('setup')]
+[windows]
+setup:
+    $py = '.venv\Scripts\python.exe'; if (-not (Test-Path $py)) { if ($env:PYTHON) { & $env:PYTHON -m venv .venv } else { py -3 -m venv .venv }; if ($LASTEXITCODE -ne 0) { exit 1 } }; $stamp = '.venv\.installed-' + ((Get-FileHash -Algorithm SHA256 -Path 'requirements-dev.txt', 'pyproject.toml' | ForEach-Object { $_.Hash.Substring(0, 8) }) -join ''); if (Test-Path $stamp) { exit 0 }; & $py -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt; if ($LASTEXITCODE -ne 0) { exit 1 }; & $py -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; if ($LASTEXITCODE -ne 0) { exit 1 }; Remove-Item -Path '.venv\.installed-*' -ErrorAction SilentlyContinue; New-Item -ItemType File -Path $stamp | Out-Null
+
+# pull the month's layers (ingest.nrt.pull; e.g. `just pull --ym 202609 --what ice --dry-run`)
+[group('pipeline')]
+[windows]
+pull *args: setup
+    & .venv\Scripts\python.exe scripts\ingest_nrt_pull.py @($args | Select-Object -Skip 1); exit $LASTEXITCODE
+
+# garbage collection: catalog.gc then cache.gc; both always run, exit code of the first that fails (e.g. `just gc --dry-run`)
+[group('ops')]
+[windows]
+gc *args: setup
+    & .venv\Scripts\python.exe scripts\catalog_gc.py @($args | Select-Object -Skip 1); $status = $LASTEXITCODE; & .venv\Scripts\python.exe scripts\cache_gc.py @($args | Select-Object -Skip 1); if ($status -eq 0) { $status = $LASTEXITCODE }; exit $status
+
+# health verdict as JSON with a hint per warning (health.check; exit 1 on fail, --strict on warn too)
+[group('ops')]
+[windows]
+health *args: setup
+    & .venv\Scripts\python.exe scripts\health_check.py @($args | Select-Object -Skip 1); exit $LASTEXITCODE
+
+# the UI and its /api/health, /api/runs, /api/catalog endpoints on one port (serve; default 127.0.0.1:8501)
+[group('ops')]
+[windows]
+serve *args: setup
+    & .venv\Scripts\python.exe scripts\serve.py @($args | Select-Object -Skip 1); exit $LASTEXITCODE
 
 # -- deploy: the container, the OS timers and their schedule (docs/playbook.md, "Deploy") ---------
 # On Windows the recipes marked [windows] run in PowerShell 7.4+ (windows-shell above); their
@@ -493,6 +529,12 @@ container command *args:
         *) set -- "$word" "$@" ;;
     esac
     compose run --rm --no-deps ui "$@"
+
+# run a command in a one-off container of the image on the same folders: `just container pull --dry-run`, `just container gc`, or any command name
+[group('deploy')]
+[windows]
+container command *args:
+    $words = @($args | Select-Object -Skip 1); $map = @{ pull = 'ingest.nrt.pull'; fuse = 'risk.fuse'; route = 'route.plan'; report = 'report.build'; health = 'health.check' }; if ($map.ContainsKey($words[0])) { $words[0] = $map[$words[0]] }; if (-not (Test-Path .env)) { New-Item -ItemType File -Path .env | Out-Null }; $run = @('compose', '-p', 'arcticroute', '-f', 'deploy/docker-compose.yml', '--env-file', '.env', 'run', '--rm', '--no-deps', 'ui'); $rest = @($words | Select-Object -Skip 1); if ($words[0] -eq 'gc') { docker @run 'catalog.gc' @rest; $status = $LASTEXITCODE; docker @run 'cache.gc' @rest; if ($status -eq 0) { $status = $LASTEXITCODE }; exit $status }; docker @run @words; exit $LASTEXITCODE
 
 # render deploy/systemd/* and deploy/schedule/*.{ps1,xml} from config/runtime.yaml's schedule (`--check` compares)
 [group('deploy')]

@@ -170,9 +170,9 @@ def test_the_image_builds_starts_healthy_serves_and_runs_a_command_as_non_root(t
         status, page = _get(f"http://127.0.0.1:{port}/")
         assert status == 200 and b"<title>Streamlit</title>" in page
 
-        one_off = subprocess.run([*compose, "run", "--rm", "--no-deps", "ui", "ingest.nrt.pull", "--ym", "202611",
-                                  "--since", "2026-11-27", "--what", "ice"],
-                                 env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
+        # `just container pull ...` = `docker-compose run --rm ui ingest.nrt.pull ...` on the same folders
+        one_off = subprocess.run([shutil.which("just"), "container", "pull", "--ym", "202611", "--since", "2026-11-27",
+                                  "--what", "ice"], env=env, capture_output=True, text=True, timeout=600, cwd=REPO)
         assert one_off.returncode == 0, one_off.stdout[-2000:] + one_off.stderr[-2000:]
         written = [p for p in roots["data"].rglob("*.nc") if not p.is_symlink()]
         assert written, "the one-off container wrote nothing to the bind mount"

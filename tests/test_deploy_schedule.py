@@ -195,6 +195,17 @@ def test_the_alert_unit_script_writes_an_alert_file(roots):
     assert "task.daily.log" in alert["hint"]
 
 
+def test_timers_install_refuses_clearly_where_systemd_does_not_run():
+    need("just", problem("just"))
+    if Path("/run/systemd/system").is_dir():
+        pytest.skip("systemd runs here: timers-install would really install the units")
+    result = subprocess.run([shutil.which("just"), "timers-install"], cwd=REPO, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 1
+    assert "error: systemd does not run here" in result.stderr
+    assert not list(Path("/etc/systemd/system").glob("arcticroute-*"))
+
+
 # -- Windows ------------------------------------------------------------------------------------
 
 def test_task_xml_is_utf16le_with_bom_and_valid_against_the_published_schema():
@@ -264,21 +275,34 @@ def test_generated_task_scripts_check_every_step_and_keep_a_transcript():
         assert "$PSScriptRoot" in text and "C:\\" not in text  # the checkout is found, not named
 
 
-def test_the_justfiles_windows_recipes_parse_as_powershell():
-    parser = _powershell_parser()
-    lines = (REPO / "justfile").read_text().splitlines()
-    bodies, i = {}, 0
+def _recipes(justfile: str) -> list[tuple[str, set[str], str]]:
+    """(name, attributes, body) of every recipe, in order."""
+    recipes, attributes, lines, i = [], set(), justfile.splitlines(), 0
     while i < len(lines):
-        if lines[i] == "[windows]":
-            header = lines[i + 1]
-            name = header.split()[0].rstrip(":")
+        line = lines[i]
+        if line.startswith("[") and line.endswith("]"):
+            attributes.add(line)
+        elif re.match(r"^[a-z][\w-]*( [^:=]*)?:( |$)", line):
             body = []
-            i += 2
-            while i < len(lines) and lines[i].startswith("    "):
-                body.append(lines[i][4:])
+            while i + 1 < len(lines) and lines[i + 1].startswith("    "):
                 i += 1
-            bodies[name] = "\n".join(body) + "\n"
+                body.append(lines[i][4:])
+            recipes.append((line.split()[0].rstrip(":"), attributes, "\n".join(body) + "\n"))
+            attributes = set()
+        elif not line.startswith("#"):
+            attributes = set()
         i += 1
-    assert {"up", "down", "logs", "schedule", "timers-install", "timers-uninstall"} <= set(bodies)
-    for name, body in bodies.items():
+    return recipes
+
+
+def test_the_justfiles_windows_recipes_parse_as_powershell_and_each_has_a_unix_twin():
+    parser = _powershell_parser()
+    recipes = _recipes((REPO / "justfile").read_text())
+    windows = {name: body for name, attributes, body in recipes if "[windows]" in attributes}
+    unix = {name for name, attributes, _ in recipes if attributes & {"[unix]", "[linux]"}}
+    assert {"setup", "pull", "gc", "health", "serve", "up", "down", "logs", "container", "schedule",
+            "timers-install", "timers-uninstall"} <= set(windows)
+    assert set(windows) == unix, "the same words on both systems"
+    for name, body in windows.items():
+        assert "$@" not in body and "{{py}}" not in body, name
         assert _syntax_errors(parser, body.encode()) == [], f"just {name}: {body}"
