@@ -128,7 +128,7 @@ def _get(url: str) -> tuple[int, bytes]:
 
 
 @pytest.mark.slow
-def test_the_image_builds_starts_healthy_serves_and_runs_a_command_as_non_root(tmp_path):
+def test_the_image_builds_starts_healthy_serves_and_runs_a_command_as_non_root(tmp_path, capsys):
     need("docker", problem("docker"))
     need("compose", problem("compose"))
     need("just", problem("just"))
@@ -184,7 +184,8 @@ def test_the_image_builds_starts_healthy_serves_and_runs_a_command_as_non_root(t
         assert image["Config"]["User"] == f"{UID}:{UID}" and image["Config"]["Healthcheck"]["Test"][0] == "CMD"
         assert image["Config"]["Entrypoint"] == ["arcticroute"] and image["Config"]["Cmd"] == ["ui"]
         size = image["Size"]
-        print(f"image {IMAGE}: {size / 1e6:.0f} MB; just up (build + healthy) took {took:.0f} s")
+        with capsys.disabled():  # shown in CI's log, not captured
+            print(f"\nimage {IMAGE}: {size / 1e6:.0f} MB; just up (build + healthy) took {took:.0f} s")
         assert size < MAX_IMAGE_BYTES, f"the image is {size / 1e6:.0f} MB, over {MAX_IMAGE_BYTES / 1e6:.0f} MB"
     finally:
         down = subprocess.run([shutil.which("just"), "down", "--volumes"], cwd=REPO, env=env, capture_output=True,
