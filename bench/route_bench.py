@@ -56,7 +56,7 @@ from arcticroute.static import StaticGrid  # noqa: E402
 # A late-summer day: the ice is near its minimum, so the pc5_cargo vessel (PC5, POLARIS limits)
 # has a passage along the Northern Sea Route and the route crosses most of the grid.
 DAY = datetime.date(2026, 9, 15)
-SCENARIO = "murmansk_bering"  # Murmansk (69.10, 33.60) -> Bering Strait (65.90, -169.20), pc5_cargo
+SCENARIO = "murmansk_bering"  # Murmansk (Kola Bay, 69.10, 33.42) -> Bering Strait (65.80, -168.46), pc5_cargo
 CONFIG_DIR = REPO / "config"
 
 BARE, CORE, PLAN = "bare skimage", "route core", "plan_path"

@@ -14,13 +14,13 @@ from arcticroute.static import StaticGrid
 
 from .land_check import land_points
 
-MURMANSK = Place("Murmansk", 69.10, 33.60)
-BERING = Place("Bering Strait", 65.90, -169.20)
+MURMANSK = Place("Murmansk (Kola Bay off Severomorsk)", 69.10, 33.42)
+BERING = Place("Bering Strait (east of the Diomedes)", 65.80, -168.46)
 PC5 = Vessel("pc5_cargo", "PC5", speed_kn=13, max_wave_m=7.0)
 PC7 = Vessel("pc7_cargo", "PC7", speed_kn=13, max_wave_m=7.0)
 OPEN_WATER = Vessel("open_water_container", "none", speed_kn=18, max_wave_m=6.0)
 ARC7 = Vessel("arc7_lng", "Arc7", speed_kn=19.5, max_wave_m=8.0)
-ROTTERDAM = Place("Rotterdam", 51.98, 3.95)
+ROTTERDAM = Place("Rotterdam (Maasvlakte)", 51.9565, 4.0129)
 NAVARIN = Place("Bering Sea", 61.50, 179.50)
 
 
@@ -36,22 +36,23 @@ def conditions_on(static: StaticGrid, day: date) -> Conditions:
                       stage=fields.ice_stage(static, day, sic))
 
 
-def _geometry(static, path):
-    x, y = static.grid.cell_xy(path.cells[:, 0], path.cells[:, 1])
+def _geometry(static, path, origin=MURMANSK, destination=BERING):
+    x, y, _cells = routing.route_vertices(static, path.cells, origin, destination)
     return geometry.line_geometry(*geometry.path_lonlat(x, y))
 
 
 def test_late_summer_ice_class_route_exists_and_is_close_to_the_great_circle(static):
     route, baseline, _ = routing.plan_path(static, conditions_on(static, date(2026, 9, 10)), PC5, MURMANSK, BERING, 2.0)
-    lon, lat = geometry.path_lonlat(*static.grid.cell_xy(route.cells[:, 0], route.cells[:, 1]))
+    x, y, _cells = routing.route_vertices(static, route.cells, MURMANSK, BERING)
+    lon, lat = routing.vertices_lonlat(x, y)
     ratio = geometry.segment_metres(lon, lat).sum() / 1852 / geometry.great_circle_nm(
         MURMANSK.lat, MURMANSK.lon, BERING.lat, BERING.lon)
     assert 1.0 <= ratio <= 1.6
-    blon, blat = geometry.path_lonlat(*static.grid.cell_xy(baseline.cells[:, 0], baseline.cells[:, 1]))
+    blon, blat = routing.vertices_lonlat(*routing.route_vertices(static, baseline.cells, MURMANSK, BERING)[:2])
     assert geometry.segment_metres(blon, blat).sum() <= geometry.segment_metres(lon, lat).sum() * 1.001
     for path in (route, baseline):
         assert land_points(_geometry(static, path)) == []
-        assert not static.land[path.cells[:, 0], path.cells[:, 1]].any()
+        assert not routing.routable(static).land[path.cells[:, 0], path.cells[:, 1]].any()
 
 
 def test_route_respects_the_vessels_polaris_and_wave_limits(static):
@@ -109,13 +110,13 @@ def test_an_end_on_land_snaps_to_the_nearest_sea_cell_with_a_warning(static):
     inland = Place("Inland Finnmark", 69.5, 25.0)
     route, _, _ = routing.plan_path(static, conditions_on(static, date(2026, 9, 10)), PC5, inland, BERING, 2.0)
     assert any("Inland Finnmark" in w and "nearest sea cell" in w for w in route.warnings)
-    assert not static.land[tuple(route.cells[0])]
+    assert routing.routable(static).ocean[tuple(route.cells[0])]
 
 
 def test_cost_is_time_plus_risk_penalty_and_blocked_cells_are_negative(static):
     conditions = conditions_on(static, date(2026, 3, 1))
     cost = routing.cost_surface(static, conditions, OPEN_WATER, risk_weight=2.0)
-    assert (cost[static.land] == -1).all()
+    assert (cost[routing.routable(static).land] == -1).all()
     calm_open = ~static.land & (conditions.sic == 0) & (conditions.hs == 0)
     speed = 18 * 1852 / 3600
     expected = 25_000 / static.scale[calm_open] / speed * (1 + 2.0 * conditions.risk[calm_open])

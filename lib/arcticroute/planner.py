@@ -23,7 +23,7 @@ from .timeutil import parse_day
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 4  # 4: POLARIS limits, time-based cost, ice type, per-segment explanation
+PLANNER_VERSION = 5  # 4: POLARIS, time-based cost, ice type, segments; 5: fairways, true end legs
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -169,11 +169,15 @@ def minute_utc(moment: datetime) -> str:
 
 
 def _path_metrics(static: StaticGrid, conditions: Conditions, path: PathResult, vessel: Vessel,
-                  departure: datetime, risk_weight: float) -> tuple[dict, np.ndarray, np.ndarray, dict]:
-    rows, cols = path.cells[:, 0], path.cells[:, 1]
-    x, y = static.grid.cell_xy(rows, cols)
-    lon_c, lat_c = geometry.to_lonlat(x, y)
-    seg = geometry.segment_metres(np.asarray(lon_c), np.asarray(lat_c))
+                  departure: datetime, risk_weight: float, origin: Place, destination: Place
+                  ) -> tuple[dict, np.ndarray, np.ndarray, dict]:
+    """Distance, time and conditions along the route's vertices: from the true origin through
+    the grid path (fairways followed on their own points) to the true destination."""
+    conditions = routing.with_fairways(static, conditions)
+    x, y, vcells = routing.route_vertices(static, path.cells, origin, destination)
+    rows, cols = vcells[:, 0], vcells[:, 1]
+    lon_c, lat_c = routing.vertices_lonlat(x, y)
+    seg = geometry.segment_metres(lon_c, lat_c)
     terms = routing.step_terms(conditions, vessel, risk_weight, rows, cols, seg)
     hours = float(terms["hours"].sum()) if seg.size else 0.0
     distance_nm = float(seg.sum() / geometry.METRES_PER_NM)
@@ -194,7 +198,7 @@ def _path_metrics(static: StaticGrid, conditions: Conditions, path: PathResult, 
         "ice_nm": round(float(seg[in_ice].sum() / geometry.METRES_PER_NM), 1),
         "elevated_risk_nm": round(float(seg[terms["elevated"]].sum() / geometry.METRES_PER_NM), 1),
         "cost_h": {k: round(float(terms[f"{k}_h"].sum()), 1) for k in ("open", "ice", "wave", "risk")},
-        "cells": int(len(rows)),
+        "cells": int(len(path.cells)),
     }
     return metrics, lon, lat, {"terms": terms, "lon": np.asarray(lon_c), "lat": np.asarray(lat_c), "seg": seg}
 
@@ -285,7 +289,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions, request: RouteRequ
         common["notice"] = DEMO_NOTICE
     features = []
     for role, path in (("route", route), ("baseline", baseline)):
-        metrics, lon, lat, steps = _path_metrics(static, conditions, path, vessel, departure, risk_weight)
+        metrics, lon, lat, steps = _path_metrics(static, conditions, path, vessel, departure, risk_weight,
+                                                 request.origin, request.destination)
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
         description = ("minimum-cost route (transit time + risk penalty) within the vessel's hard limits"

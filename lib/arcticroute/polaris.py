@@ -91,7 +91,7 @@ ELEVATED_SPEED_BELOW_PC5_KN = 3.0
 CAPACITY_M = {"PC1": 4.0, "PC2": 3.5, "PC3": 3.0, "PC4": 2.0, "PC5": 1.5, "PC6": 1.2, "PC7": 0.9,
               "IA Super": 1.0, "IA": 0.8, "IB": 0.6, "IC": 0.4, "none": 0.15}
 FULL_ICE_SPEED_AT_CAPACITY = 0.15
-MIN_SPEED_FRACTION = 0.10
+MIN_SPEED_FRACTION = 0.02
 
 
 def polaris_class(ice_class: str) -> str:
@@ -177,12 +177,13 @@ def assess(sic: np.ndarray, stage: np.ndarray | None, cls: str) -> Operation:
 def ice_speed_fraction(sic: np.ndarray, stage: np.ndarray | None, cls: str) -> np.ndarray:
     """Fraction of open-water speed kept in the cell's ice (ArcticRoute's ice-speed model).
 
-    In a full cover of level ice of thickness h a class keeps ``1 - (1 - F) h / H`` of its speed
-    (F = ``FULL_ICE_SPEED_AT_CAPACITY``, H = ``CAPACITY_M[cls]``), at least
-    ``MIN_SPEED_FRACTION``; a partial cover of concentration c slows the ship in proportion,
-    ``1 - c (1 - full)``. Open water keeps the full speed.
+    In a full cover of level ice of thickness h a class keeps ``F ** (h / H)`` of its speed
+    (F = ``FULL_ICE_SPEED_AT_CAPACITY``, H = ``CAPACITY_M[cls]``): F at its capacity, falling
+    geometrically in thicker ice, at least ``MIN_SPEED_FRACTION``; a partial cover of
+    concentration c slows the ship in proportion, ``1 - c (1 - full)``. Open water keeps the
+    full speed.
     """
     h = STAGE_THICKNESS_M[stage_or_default(sic, stage)]
-    full = np.clip(1.0 - (1.0 - FULL_ICE_SPEED_AT_CAPACITY) * h / CAPACITY_M[cls], MIN_SPEED_FRACTION, 1.0)
+    full = np.maximum(np.power(FULL_ICE_SPEED_AT_CAPACITY, h / CAPACITY_M[cls]), MIN_SPEED_FRACTION)
     c = np.clip(np.nan_to_num(sic, nan=0.0), 0.0, 1.0)
     return (1.0 - c * (1.0 - full)).astype(np.float32)

@@ -21,9 +21,10 @@ import numpy as np
 from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
-from . import polaris
+from . import fairways, polaris
 from .errors import BadInputError, NoRouteError
 from .geometry import GEOD
+from .grid import to_lonlat
 from .static import StaticGrid
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
@@ -80,6 +81,7 @@ class Conditions:
     stage: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
     _regime: tuple | None = field(default=None, init=False, repr=False, compare=False)
+    _filled: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def regime(self) -> np.ndarray:
         """Index into the regime tables, stage code x 11 + concentration in tenths (computed once)."""
@@ -87,6 +89,68 @@ class Conditions:
         if self._regime is None or self._regime[0] != key:
             self._regime = (key, regime_index(self))
         return self._regime[1]
+
+
+@dataclass(frozen=True)
+class Routable:
+    """Where a route may go on a grid before the day's limits: the sea and the land cells the
+    fairways open (``fairways``), the open ocean among them, and per cell the nearest one."""
+
+    land: np.ndarray  # bool: land not opened by a fairway
+    ocean: np.ndarray  # bool: the largest connected water (8-connected), fairways included
+    nearest: tuple[np.ndarray, np.ndarray]  # row, col of the nearest ``ocean`` cell
+    fill_from: tuple[np.ndarray, np.ndarray]  # opened cells: where their ice, waves and risk come from
+    index: fairways.FairwayIndex
+
+
+_ROUTABLE: dict[int, tuple[np.ndarray, Routable]] = {}
+
+
+def routable(static: StaticGrid) -> Routable:
+    """The grid's routable water, computed once per land mask."""
+    hit = _ROUTABLE.get(id(static.land))
+    if hit is not None and hit[0] is static.land:
+        return hit[1]
+    index = fairways.index_for(static)
+    land = static.land & ~index.opened
+    labels, count = ndimage.label(~land, structure=_EIGHT_NEIGHBOURS)
+    if count:
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0
+        ocean = labels == int(np.argmax(sizes))
+    else:
+        ocean = np.zeros(land.shape, dtype=bool)
+    _d, nearest = ndimage.distance_transform_edt(~ocean, return_indices=True)
+    _d, fill = ndimage.distance_transform_edt(~(ocean & ~index.opened), return_indices=True)
+    result = Routable(land, ocean, (nearest[0].astype(np.int32), nearest[1].astype(np.int32)),
+                      (fill[0].astype(np.int32), fill[1].astype(np.int32)), index)
+    if len(_ROUTABLE) > 8:
+        _ROUTABLE.clear()
+    _ROUTABLE[id(static.land)] = (static.land, result)
+    return result
+
+
+def with_fairways(static: StaticGrid, conditions: Conditions) -> Conditions:
+    """The conditions with each fairway-opened cell (land on the grid) given the ice, waves and
+    risk of the nearest open-sea cell; kept on ``conditions`` for the grid."""
+    if conditions._filled is not None and conditions._filled[0] is static.land:
+        return conditions._filled[1]
+    where = routable(static)
+    opened = np.flatnonzero(where.index.opened)
+    src = np.ravel_multi_index((where.fill_from[0].ravel()[opened], where.fill_from[1].ravel()[opened]),
+                               static.grid.shape)
+
+    def fill(values):
+        if values is None or opened.size == 0:
+            return values
+        out = np.array(values, copy=True)
+        out.flat[opened] = np.asarray(values).flat[src]
+        return out
+
+    filled = Conditions(sic=fill(conditions.sic), hs=fill(conditions.hs), risk=fill(conditions.risk),
+                        stage=fill(conditions.stage), warnings=conditions.warnings)
+    conditions._filled = (static.land, filled)
+    return filled
 
 
 @dataclass
@@ -146,7 +210,7 @@ def blocked_masks(static: StaticGrid, conditions: Conditions, vessel: Vessel,
     """Each hard limit as its own boolean mask (True = may not enter)."""
     regime = conditions.regime() if regime is None else regime
     permitted, _speed, _rio = _regime_tables(vessel.polaris_class, float(vessel.speed_kn))
-    masks = {"land": static.land, "ice": ~permitted[regime]}
+    masks = {"land": routable(static).land, "ice": ~permitted[regime]}
     if vessel.max_sic is not None:
         masks["sea ice"] = np.nan_to_num(conditions.sic, nan=0.0) > vessel.max_sic
     if vessel.max_wave_m is not None:
@@ -227,17 +291,78 @@ def step_terms(conditions: Conditions, vessel: Vessel, risk_weight: float, rows:
 
 def snap_to_sea(static: StaticGrid, cell: tuple[int, int], place: Place) -> tuple[tuple[int, int], str | None]:
     """Move an end point on land (or in water cut off from the ocean on this grid) to the
-    nearest open-ocean cell; returns the cell and a warning."""
-    if static.ocean[cell]:
+    nearest routable open-water cell (fairways included); returns the cell and a warning when
+    it moved more than one cell."""
+    where = routable(static)
+    if where.ocean[cell]:
         return cell, None
-    where = "a land cell" if static.land[cell] else "water cut off from the open ocean"
-    rows, cols = static.nearest_sea
-    snapped = (int(rows[cell]), int(cols[cell]))
+    state = "a land cell" if where.land[cell] else "water cut off from the open ocean"
+    snapped = (int(where.nearest[0][cell]), int(where.nearest[1][cell]))
+    cells_moved = max(abs(snapped[0] - cell[0]), abs(snapped[1] - cell[1]))
+    if cells_moved <= 1:
+        return snapped, None
     moved_km = float(GEOD.inv(place.lon, place.lat, float(static.lon[snapped]), float(static.lat[snapped]))[2]) / 1000
     return snapped, (
-        f"{place.name} ({place.lat:.3f},{place.lon:.3f}) lies on {where} of grid {static.grid.name}; "
-        f"moved {moved_km:.0f} km to the nearest sea cell ({static.lat[snapped]:.3f},{static.lon[snapped]:.3f})"
+        f"{place.name} ({place.lat:.3f},{place.lon:.3f}) lies on {state} of grid {static.grid.name}; "
+        f"moved {moved_km:.0f} km ({cells_moved} cells) to the nearest sea cell "
+        f"({static.lat[snapped]:.3f},{static.lon[snapped]:.3f}); the leg from the given point is included"
     )
+
+
+def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destination: Place
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The route as projected vertices and the grid cell each belongs to: the true origin, the
+    path's cell centres — where it runs through a fairway, the fairway's own points instead —
+    and the true destination."""
+    from .grid import to_xy
+
+    grid = static.grid
+    index = routable(static).index
+    flat = np.ravel_multi_index((cells[:, 0], cells[:, 1]), grid.shape)
+    cx, cy = grid.cell_xy(cells[:, 0], cells[:, 1])
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    i, n = 0, len(flat)
+    while i < n:
+        found = None
+        for number in index.members.get(int(flat[i]), ()):
+            j = i
+            while j + 1 < n and number in index.members.get(int(flat[j + 1]), ()):
+                j += 1
+            if index.opened.flat[flat[i:j + 1]].any() and (found is None or j > found[1]):
+                found = (number, j)
+        if found is None:
+            xs.append(cx[i:i + 1])
+            ys.append(cy[i:i + 1])
+            i += 1
+            continue
+        number, j = found
+        fx, fy = index.vertices_between(number, int(flat[i]), int(flat[j]))
+        xs.append(fx)
+        ys.append(fy)
+        i = j + 1
+    x = np.concatenate(xs)
+    y = np.concatenate(ys)
+    (ox, oy), (dx, dy) = to_xy(origin.lon, origin.lat), to_xy(destination.lon, destination.lat)
+    x = np.concatenate([[ox], x, [dx]])
+    y = np.concatenate([[oy], y, [dy]])
+    keep = np.concatenate([[True], np.hypot(np.diff(x), np.diff(y)) > 1.0])  # drop repeated points
+    x, y = x[keep], y[keep]
+    rows = np.clip(((grid.y[0] + grid.resolution_m / 2 - y) // grid.resolution_m).astype(np.int64), 0, grid.ny - 1)
+    cols = np.clip(((x - grid.x[0] + grid.resolution_m / 2) // grid.resolution_m).astype(np.int64), 0, grid.nx - 1)
+    vcells = np.stack([rows, cols], axis=1)
+    # the true end points and any vertex in a cell routing does not use take the conditions of
+    # the nearest routable cell
+    where = routable(static)
+    off = where.land[rows, cols]
+    vcells[off, 0] = where.nearest[0][rows[off], cols[off]]
+    vcells[off, 1] = where.nearest[1][rows[off], cols[off]]
+    return x, y, vcells
+
+
+def vertices_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lon, lat = to_lonlat(x, y)
+    return np.asarray(lon), np.asarray(lat)
 
 
 def least_cost_path(cost: np.ndarray, start: tuple[int, int], end: tuple[int, int]) -> PathResult | None:
@@ -300,6 +425,7 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
             "there is no route to plan; nothing was written",
             hint="choose end points at least one grid cell apart, or a finer grid (--grid-km 6.25)",
         )
+    conditions = with_fairways(static, conditions)
     blocked = blocked_masks(static, conditions, vessel)
     route = least_cost_path(cost_surface(static, conditions, vessel, risk_weight, blocked), start, end)
     if route is None:
