@@ -2,12 +2,53 @@
 
 GRID_KM_CHOICES = (50, 25, 12.5, 6.25)  # EPSG:3413 cell sizes in km that the grid supports
 
+_LAYER_NAMES = ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents"]
+# What each adapter kind cannot work without (docs/sources.md describes every key).
+_KIND_REQUIRES = {
+    "synthetic": [],
+    "http": ["url", "variable"],
+    "file": ["path", "variable"],
+    "stac": ["url", "collections", "asset", "variable"],
+    "cmems": ["dataset_id", "variable"],
+    "ais": ["url", "format"],
+    "incidents": ["url"],
+}
 _SOURCE = {
     "type": "object",
     "required": ["kind"],
+    "description": "one source adapter; keys beyond these depend on the kind (docs/sources.md)",
     "properties": {
-        "kind": {"enum": ["synthetic"], "description": "adapter kind (real-source kinds arrive with their adapters)"},
+        "kind": {"enum": list(_KIND_REQUIRES), "description": "adapter kind"},
+        "layer": {"enum": _LAYER_NAMES, "description": "the layer this source serves"},
+        "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$",
+                 "description": "cache folder name under <data>/cache/"},
+        "description": {"type": "string"},
+        "url": {"type": "string", "description": "URL template, {date:%Y%m%d} style; never with credentials"},
+        "token_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+                      "description": "environment variable holding a bearer token"},
+        "available_after_days": {"type": "integer", "minimum": 0,
+                                 "description": "a 404 for a day this recent is 'not yet available'"},
+        "fill_km": {"type": "number", "minimum": 0, "description": "fill sea gaps from the nearest value within"},
+        "http": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "politeness and persistence towards the source's hosts",
+            "properties": {
+                "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+                "retries": {"type": "integer", "minimum": 0, "maximum": 10},
+                "backoff_s": {"type": "number", "minimum": 0},
+                "backoff_max_s": {"type": "number", "minimum": 0},
+                "rate_limit_per_s": {"type": "number", "minimum": 0, "description": "requests per second per host"},
+            },
+        },
     },
+    "allOf": [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]}, "then": {"required": keys}}
+              for kind, keys in _KIND_REQUIRES.items() if keys],
+}
+_LAYER_SOURCE = {  # the name of one of the profile's available sources, or a source inline
+    "if": {"type": "string"},
+    "then": {"minLength": 1},
+    "else": _SOURCE,
 }
 
 ENV_SCHEMA = {
@@ -46,8 +87,13 @@ ENV_SCHEMA = {
                     "synthetic": {"type": "boolean", "description": "true when the profile's data is made up"},
                     "sources": {
                         "type": "object",
-                        "propertyNames": {"enum": ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents"]},
-                        "additionalProperties": _SOURCE,
+                        "description": "layer -> its source (a name from available:, or inline); available: name -> source",
+                        "propertyNames": {"enum": [*_LAYER_NAMES, "available"]},
+                        "properties": {
+                            "available": {"type": "object", "additionalProperties": _SOURCE,
+                                          "propertyNames": {"pattern": "^[a-z0-9][a-z0-9._-]*$"}},
+                        },
+                        "additionalProperties": _LAYER_SOURCE,
                     },
                 },
             },

@@ -1,0 +1,142 @@
+"""``http``: one gridded netCDF file per day at a templated URL (Uni Bremen AMSR2 ASI, OSI SAF).
+
+Config (``config/env.yaml``; see docs/sources.md)::
+
+    kind: http
+    name: bremen-asi-amsr2           # cache folder data_processed/cache/<name>/
+    url: https://.../{date:%Y}/asi-AMSR2-n6250-{date:%Y%m%d}-v5.4.nc
+    available_after_days: 1          # a 404 for a newer day is "not yet available"
+    token_env: NAME                  # optional: send "Authorization: Bearer $NAME"
+    fill_km: 100                     # fill sea gaps (pole hole, coast) from the nearest value within this
+    http: {timeout_s, retries, backoff_s, backoff_max_s, rate_limit_per_s}
+    ... and the gridded-file expectations of ``gridded.py`` (variable, units, scale, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from pathlib import PurePosixPath
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from ..errors import ConfigError, NotYetAvailableError
+from ..layers import LAYERS
+from ..redact import redact_url
+from ..static import StaticGrid
+from . import gridded, regrid
+from .base import FetchResult, Source
+from .http_client import CorruptDownloadError, HttpClient, HttpPolicy, UpstreamMissingError
+
+
+def render_url(template: str, day: date) -> str:
+    """``{date:%Y%m%d}`` and friends; ``{date}`` alone is ISO 8601 (YYYY-MM-DD)."""
+    moment = datetime(day.year, day.month, day.day)
+    return template.replace("{date}", "{date:%Y-%m-%d}").format(date=moment)
+
+
+class RemoteSource(Source):
+    """What every adapter that downloads shares: the client, credentials, the cache, 404s."""
+
+    remote = True
+
+    def client(self) -> HttpClient:
+        headers = {}
+        token_env = self.config.get("token_env")
+        if token_env:
+            token = self.context.env.get(token_env)
+            if not token:
+                raise ConfigError(f"source {self.name!r} needs a token in environment variable {token_env}, which is unset",
+                                  hint=f"set {token_env} in the environment or .env (never in config/env.yaml)")
+            headers["Authorization"] = f"Bearer {token}"
+        kwargs = {k: v for k, v in (("sleep", self.context.sleep), ("random", self.context.random)) if v is not None}
+        if not hasattr(self, "_client"):
+            self._client = HttpClient(HttpPolicy.from_config(self.config), headers, log=self.context.log, **kwargs)
+        return self._client
+
+    def cache_path(self, day: date, url: str):
+        filename = PurePosixPath(urlsplit(url).path).name or f"{day:%Y%m%d}"
+        return self.context.cache_dir / f"{day:%Y}" / f"{day:%m}" / filename
+
+    def not_published(self, day: date, exc: UpstreamMissingError) -> Exception:
+        return not_published(self, day, exc)
+
+    def url(self, day: date) -> str:
+        return render_url(self.config["url"], day)
+
+    def describe(self, day: date) -> dict:
+        url = self.url(day)
+        return {"source": self.name, "url": redact_url(url), "cache": str(self.cache_path(day, url))}
+
+    def identity(self, day: date) -> dict:
+        """The day's file as the server describes it now (a HEAD request), and our config."""
+        probe = self.client().probe(self.url(day))
+        return {"url": probe.url, "etag": probe.etag, "last_modified": probe.last_modified,
+                "size": probe.size_bytes, "config": self.config_digest()}
+
+    def download_identity(self, download) -> dict:
+        """The same description, from the download itself (what the sidecar records)."""
+        return {"url": download.url, "etag": download.etag, "last_modified": download.last_modified,
+                "size": download.size_bytes, "config": self.config_digest()}
+
+
+def not_published(source: Source, day: date, exc: UpstreamMissingError) -> Exception:
+    """A 404: "not yet available" for a recent day, else the provider has no such file."""
+    today = source.context.today or date.today()
+    if day >= today - timedelta(days=int(source.config.get("available_after_days", 1))):
+        return NotYetAvailableError(f"{source.name}: {day} is not published yet ({exc})")
+    return exc
+
+
+class HttpSource(RemoteSource):
+    kind = "http"
+
+    def fetch(self, day: date, static: StaticGrid) -> FetchResult:
+        url = self.url(day)
+        dest = self.cache_path(day, url)
+        check = gridded.check_file(self.config, self.name, static.grid)
+        try:
+            download = self.client().download(url, dest, check)
+            try:
+                field = gridded.read_field(download.path, self.config, self.name, static.grid)
+            except CorruptDownloadError:  # the cached copy went bad on disk: fetch it afresh
+                dest.unlink(missing_ok=True)
+                download = self.client().download(url, dest, check)
+                field = gridded.read_field(download.path, self.config, self.name, static.grid)
+        except UpstreamMissingError as exc:
+            raise self.not_published(day, exc) from None
+        return finish(self, day, static, field, download)
+
+
+def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, download) -> FetchResult:
+    """The layer's variable from a regridded field: land NaN, sea gaps filled, provenance kept."""
+    info = LAYERS[source.layer]
+    values, filled, left = regrid.fill_sea(field.values, static.land, static.grid.resolution_m,
+                                          float(source.config.get("fill_km", 100)))
+    categorical = bool(source.config.get("categories"))
+    warnings = []
+    if filled:
+        warnings.append(f"{filled} sea cells without data (pole hole, coast) filled from the nearest value "
+                        f"within {source.config.get('fill_km', 100)} km")
+    if left:
+        warnings.append(f"{left} sea cells beyond the source's coverage left without data (NaN)")
+    attrs = {"units": info.units, "long_name": info.long_name, "source_crs": field.crs,
+             "regrid_method": regrid.METHOD}
+    if categorical:  # codes: land and cells beyond the source's coverage are 0 (ice free / none)
+        from .. import layers
+
+        values = np.nan_to_num(values, nan=0.0).astype(np.int8)
+        attrs = {**getattr(layers, "STAGE_ATTRS", {}), "source_crs": field.crs,
+                 "regrid_method": "majority of the source pixels' categories per target cell",
+                 "source_categories": json.dumps(source.config["categories"], sort_keys=True)}
+    logical = f"source://{source.name}/{source.layer}@{day:%Y%m%d}"
+    return FetchResult(
+        {info.variable: (values, attrs)}, download.url,
+        attrs={"source": download.url, **{f"source_{k}": v for k, v in field.attrs.items()}},
+        warnings=warnings,
+        identity={"url": download.url, "etag": download.etag, "last_modified": download.last_modified,
+                  "size": download.size_bytes, "config": source.config_digest()},  # = RemoteSource.identity
+        inputs=[download.input_ref(logical)],
+        transferred_bytes=download.transferred_bytes,
+    )
