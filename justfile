@@ -321,6 +321,12 @@ catalog *args: setup
 repair *args: setup
     {{py}} scripts/catalog_verify.py --repair "$@"
 
+# garbage collection by config/runtime.yaml gc: catalog.gc (retention) then cache.gc (TTL, disk watermark); both always run, exit code of the first that fails (e.g. `just gc --dry-run`)
+[group('ops')]
+[unix]
+gc *args: setup
+    status=0; {{py}} scripts/catalog_gc.py "$@" || status=$?; {{py}} scripts/cache_gc.py "$@" || { code=$?; [ "$status" -ne 0 ] || status=$code; }; exit "$status"
+
 # run the test suite (arguments go to pytest, e.g. `just test -k routing -x`)
 [group('dev')]
 test *args: setup

@@ -25,6 +25,8 @@ COMMANDS = [
     CommandInfo("report.build", "report_build.py", "just report"),
     CommandInfo("catalog.show", "catalog_show.py", "just catalog"),
     CommandInfo("catalog.verify", "catalog_verify.py", "just repair"),
+    CommandInfo("cache.gc", "cache_gc.py", "just gc"),
+    CommandInfo("catalog.gc", "catalog_gc.py", "just gc"),
     CommandInfo("health.check", "health_check.py", "just health"),
     CommandInfo("serve", "serve.py", "just serve"),
 ]

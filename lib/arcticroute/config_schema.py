@@ -104,6 +104,62 @@ ENV_SCHEMA = {
 _POSITIVE = {"type": "number", "exclusiveMinimum": 0}
 _FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 
+# cache.gc and catalog.gc (lib/arcticroute/gc/policy.py holds the defaults; docs/artifacts.md explains them)
+GC_OWNERS = ["pull", "fuse", "route", "report", "catalog", "gc"]  # runs.FAMILIES (a test keeps them equal)
+GC_KINDS = ["env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report"]  # artifacts.KINDS
+_GC = {
+    "type": "object",
+    "additionalProperties": False,
+    "description": "garbage collection: cache folders by age and disk watermark, artifact versions by retention",
+    "properties": {
+        "ttl_days": {"type": "number", "minimum": 0, "description": "cache.gc removes cache files unused this many days"},
+        "watermark_disk": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
+                           "description": "fraction of the data root's filesystem in use at or above which cache.gc "
+                                          "evicts the oldest cache files, then superseded versions"},
+        "safety_age_minutes": {"type": "number", "minimum": 0,
+                               "description": "no GC removes a file younger than this (it may still be being written)"},
+        "keep_months": {"type": "integer", "minimum": 1,
+                        "description": "catalog.gc keeps every version current during the last N months"},
+        "evict_versions": {"type": "boolean",
+                           "description": "cache.gc may evict superseded versions (as versions: allows) to reach the watermark"},
+        "cache_folders": {
+            "type": "array",
+            "description": "folders whose files are a cache (replaces the default list)",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["root", "path"],
+                "properties": {
+                    "root": {"enum": ["data", "outputs"], "description": "the root the path is relative to"},
+                    "path": {"type": "string", "pattern": "^(?:\\*|[^/\\\\*]+)(?:/(?:\\*|[^/\\\\*]+))*$",
+                             "description": "folder relative to the root; '*' stands for one folder name, e.g. */cv_cache"},
+                    "owner": {"enum": GC_OWNERS, "description": "the command family writing there; GC skips the "
+                                                                "folder while a run of it is in progress"},
+                    "age": {"enum": ["modified", "changed"],
+                            "description": "modified: last write or read; changed: also moves (e.g. .quarantine)"},
+                    "ttl_days": {"type": "number", "minimum": 0, "description": "this folder's own TTL"},
+                },
+            },
+        },
+        "versions": {
+            "type": "object",
+            "description": "superseded versions per artifact kind (default: any other kind)",
+            "propertyNames": {"enum": ["default", *GC_KINDS]},
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "keep_versions": {"type": "integer", "minimum": 1,
+                                      "description": "the newest N versions are never removed by any GC"},
+                    "min_age_days": {"type": "number", "minimum": 0,
+                                     "description": "cache.gc evicts a superseded version only this long after"},
+                    "evict": {"type": "boolean", "description": "cache.gc may evict this kind's superseded versions"},
+                },
+            },
+        },
+    },
+}
+
 RUNTIME_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -170,6 +226,7 @@ RUNTIME_SCHEMA = {
                 "risk_weight": {"type": "number", "minimum": 0, "description": "extra cost per unit risk, in units of distance"},
             },
         },
+        "gc": _GC,
         "health": {
             "type": "object",
             "additionalProperties": False,

@@ -27,7 +27,7 @@ from .timeutil import iso_utc, new_run_id, utc_now
 
 LOGGER_NAME = "arcticroute"
 # Every command family; a repair holds all their locks so that no writer is active meanwhile.
-FAMILIES = ("pull", "fuse", "route", "report", "catalog")
+FAMILIES = ("pull", "fuse", "route", "report", "catalog", "gc")
 
 
 class _RedactingFilter(logging.Filter):
