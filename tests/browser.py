@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -36,9 +35,9 @@ def start_server(env: dict) -> tuple[subprocess.Popen, str]:
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(base + "/api/runs?limit=1", timeout=2).read()
+            urllib.request.urlopen(base + "/api/runs?limit=1", timeout=10).read()
             return proc, base
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or timed out while the server starts
             if proc.poll() is not None:
                 raise RuntimeError(f"the server exited with {proc.returncode}") from None
             time.sleep(0.3)

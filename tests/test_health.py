@@ -4,7 +4,6 @@ transitions, the /api/* endpoints over HTTP, and logs written by several process
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from arcticroute import health
 from arcticroute.config import load_settings
 from arcticroute.runs import last_runs
 
+from .browser import start_server, stop_server
 from .conftest import REPO, build_month, run_command, tmpfs
 
 DAY = "20260930"
@@ -213,12 +213,6 @@ def test_concurrent_writers_lose_no_line_and_mix_none(tmp_path):
 
 # -- the endpoints over HTTP ------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(built, tmp_path):
     """The UI server (serve) on a free loopback port, with the roots of ``built`` and health
@@ -227,25 +221,9 @@ def server(built, tmp_path):
     shutil.copytree(REPO / "config", config)
     runtime = config / "runtime.yaml"
     runtime.write_text(runtime.read_text().replace("cache_seconds: 15", "cache_seconds: 1"))
-    port = _free_port()
-    env = {**os.environ, **built.env, "ARCTICROUTE_CONFIG_DIR": str(config)}
-    proc = subprocess.Popen([sys.executable, str(REPO / "scripts" / "serve.py"), "--port", str(port)],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/runs?limit=1", timeout=2)
-            break
-        except (urllib.error.URLError, ConnectionError):
-            if proc.poll() is not None:
-                pytest.fail(f"server exited: {proc.stderr.read().decode()}")
-            time.sleep(0.3)
-    else:
-        pytest.fail("server did not answer within 60 s")
+    proc, base = start_server({**built.env, "ARCTICROUTE_CONFIG_DIR": str(config)})
     yield base
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+    stop_server(proc)
 
 
 def _get(url: str) -> tuple[int, dict, bytes]:
