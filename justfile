@@ -167,7 +167,7 @@ get_uv() {
     rm -rf .venv/tools
     log=$(mktemp)
     if .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
-            --target .venv/tools -r requirements-uv.txt >"$log" 2>&1 && uv_ready; then
+            --only-binary :all: --target .venv/tools -r requirements-uv.txt >"$log" 2>&1 && uv_ready; then
         rm -f "$log"
         return 0
     fi
