@@ -20,10 +20,11 @@ from .risk import daily_relpath
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .static import StaticGrid, load_static
 from .timeutil import parse_day
+from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 5  # 4: POLARIS, time-based cost, ice type, segments; 5: fairways, true end legs
+PLANNER_VERSION = 6  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -168,39 +169,43 @@ def minute_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
 
 
-def _path_metrics(static: StaticGrid, conditions: Conditions, path: PathResult, vessel: Vessel,
-                  departure: datetime, risk_weight: float, origin: Place, destination: Place
-                  ) -> tuple[dict, np.ndarray, np.ndarray, dict]:
-    """Distance, time and conditions along the route's vertices: from the true origin through
-    the grid path (fairways followed on their own points) to the true destination."""
-    conditions = routing.with_fairways(static, conditions)
-    x, y, vcells = routing.route_vertices(static, path.cells, origin, destination)
-    rows, cols = vcells[:, 0], vcells[:, 1]
-    lon_c, lat_c = routing.vertices_lonlat(x, y)
-    seg = geometry.segment_metres(lon_c, lat_c)
-    terms = routing.step_terms(conditions, vessel, risk_weight, rows, cols, seg)
-    hours = float(terms["hours"].sum()) if seg.size else 0.0
+def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray, np.ndarray, dict]:
+    """Distance, time and conditions along a sailed route (``voyage.sail``): from the true origin
+    through the grid path (fairways followed on their own points) to the true destination, each
+    step in the conditions of the day it is reached."""
+    terms, seg = voyage.terms, voyage.seg
+    rows = voyage.vcells[:, 0]
+    hours = voyage.hours
     distance_nm = float(seg.sum() / geometry.METRES_PER_NM)
-    sic = np.nan_to_num(conditions.sic[rows, cols], nan=0.0)
-    risk = np.nan_to_num(conditions.risk[rows, cols], nan=0.0)
-    hs = np.nan_to_num(conditions.hs[rows, cols], nan=0.0)
-    lon, lat = geometry.path_lonlat(x, y)
+    lon_c, lat_c = routing.vertices_lonlat(voyage.x, voyage.y)
+    lon, lat = geometry.path_lonlat(voyage.x, voyage.y)
     in_ice = terms["sic"] >= 0.05
+    days = voyage.days_used
     metrics = {
         "distance_nm": round(distance_nm, 1),
         "duration_h": round(hours, 1),
-        "departure": minute_utc(departure),
-        "eta": minute_utc(departure + timedelta(hours=hours)),
-        "max_sic": round(float(sic.max()), 3),
-        "max_hs_m": round(float(hs.max()), 2),
-        "mean_risk": round(float(risk.mean()), 4),
+        "departure": minute_utc(voyage.departure),
+        "eta": minute_utc(voyage.departure + timedelta(hours=hours)),
+        "max_sic": round(float(terms["sic"].max()), 3) if seg.size else 0.0,
+        "max_hs_m": round(float(terms["hs"].max()), 2) if seg.size else 0.0,
+        "mean_risk": round(float(np.average(terms["risk"], weights=seg)), 4) if seg.sum() else 0.0,
         "min_rio": round(float(terms["rio"].min()), 1) if seg.size else None,
         "ice_nm": round(float(seg[in_ice].sum() / geometry.METRES_PER_NM), 1),
         "elevated_risk_nm": round(float(seg[terms["elevated"]].sum() / geometry.METRES_PER_NM), 1),
         "cost_h": {k: round(float(terms[f"{k}_h"].sum()), 1) for k in ("open", "ice", "wave", "risk")},
-        "cells": int(len(path.cells)),
+        "conditions_days": [days[0].isoformat(), days[-1].isoformat()] if days else [],
+        "replans": voyage.replans,
+        "cells": int(len(rows)),
     }
-    return metrics, lon, lat, {"terms": terms, "lon": np.asarray(lon_c), "lat": np.asarray(lat_c), "seg": seg}
+    return metrics, lon, lat, {"terms": terms, "lon": lon_c, "lat": lat_c, "seg": seg}
+
+
+def eta_assumption(daily: DailyConditions) -> str:
+    newest = daily.days[-1]
+    return (f"departure 00:00 UTC on the plan date; each step sailed at the speed the ice-speed model, the POLARIS "
+            f"limits and the wave speed loss allow in the daily layers of the day it is reached ({newest} and "
+            f"later: the newest available, {newest}); no waiting, no icebreaker escort, no port time; times to the "
+            "minute, not to the second: the model is no better than that")
 
 
 TERM_NAMES = {"open": "transit time", "ice": "ice (speed loss)", "wave": "waves (speed loss)", "risk": "risk penalty"}
@@ -255,30 +260,34 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
     return out
 
 
-def _onward_feature(request: RouteRequest, arrival: datetime, vessel: Vessel) -> tuple[dict, float, float]:
+def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRequest, arrival: datetime,
+                    vessel: Vessel) -> tuple[dict, float, float, list[str]]:
     waypoints = [tuple(p) for p in request.onward["waypoints"]]
-    lon, lat = geometry.great_circle_points(waypoints)
-    distance_nm = float(geometry.segment_metres(lon, lat).sum() / geometry.METRES_PER_NM)
-    hours = distance_nm / vessel.speed_kn
+    leg = sail_onward(static, daily, vessel, arrival, waypoints)
     feature = {
         "type": "Feature",
-        "geometry": geometry.line_geometry(lon, lat),
+        "geometry": geometry.line_geometry(leg["lon"], leg["lat"]),
         "properties": {
             "role": "onward",
             "to": request.onward["to"],
-            "distance_nm": round(distance_nm, 1),
-            "duration_h": round(hours, 1),
-            "eta": minute_utc(arrival + timedelta(hours=hours)),
-            "note": "beyond the polar grid: fixed great-circle legs between configured waypoints, "
-                    "open-water speed, no ice or risk check",
+            "distance_nm": round(leg["distance_nm"], 1),
+            "duration_h": round(leg["hours"], 1),
+            "eta": minute_utc(leg["eta"]),
+            "checked_nm": round(leg["checked_nm"], 1),
+            "note": "fixed great-circle legs between configured waypoints: on the polar grid sailed in the ice and "
+                    "waves of the day reached (POLARIS, speed model; limits reported, not re-routed), beyond it at "
+                    "open-water speed with no ice or wave data",
+            **({"warnings": leg["warnings"]} if leg["warnings"] else {}),
         },
     }
-    return feature, distance_nm, hours
+    return feature, leg["distance_nm"], leg["hours"], leg["warnings"]
 
 
-def build_geojson(static: StaticGrid, conditions: Conditions, request: RouteRequest, day: date,
+def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, request: RouteRequest, day: date,
                   route: PathResult, baseline: PathResult, inputs: list[dict], synthetic: bool,
                   run_id: str, risk_weight: float = 0.0) -> dict:
+    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through."""
+    daily = conditions if isinstance(conditions, DailyConditions) else DailyConditions.single(day, conditions)
     departure = datetime(day.year, day.month, day.day, tzinfo=UTC)
     vessel = request.vessel
     gc_nm = geometry.great_circle_nm(request.origin.lat, request.origin.lon, request.destination.lat, request.destination.lon)
@@ -288,27 +297,35 @@ def build_geojson(static: StaticGrid, conditions: Conditions, request: RouteRequ
     if synthetic:
         common["notice"] = DEMO_NOTICE
     features = []
+    warnings = list(route.warnings) + list(daily.get(day).warnings)
     for role, path in (("route", route), ("baseline", baseline)):
-        metrics, lon, lat, steps = _path_metrics(static, conditions, path, vessel, departure, risk_weight,
-                                                 request.origin, request.destination)
+        sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination, path.cells,
+                      replan=role == "route")
+        metrics, lon, lat, steps = _path_metrics(static, sailed)
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
         description = ("minimum-cost route (transit time + risk penalty) within the vessel's hard limits"
                        if role == "route" else "distance-only baseline within the same hard limits")
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
+        if role == "route":
+            warnings += sailed.warnings
+            extra["eta_assumption"] = eta_assumption(daily)
         features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
                          "properties": {"role": role, "description": description, **common, **metrics, **extra}})
     summary = {k: v for k, v in features[0]["properties"].items() if k != "segments"}
     if request.onward:
-        arrival = departure + timedelta(hours=summary["duration_h"])
-        onward, onward_nm, _onward_h = _onward_feature(request, arrival, vessel)
+        arrival = departure + timedelta(hours=features[0]["properties"]["duration_h"])
+        onward, onward_nm, _onward_h, onward_warnings = _onward_feature(static, daily, request, arrival, vessel)
         onward["properties"].update(common)
         features.append(onward)
         summary["total_distance_nm"] = round(summary["distance_nm"] + onward_nm, 1)
         summary["total_eta"] = onward["properties"]["eta"]
         summary["final_destination"] = request.onward["to"]
-    return _document(request, day, inputs, synthetic, run_id, features, summary=summary,
-                     warnings=route.warnings + conditions.warnings)
+        warnings += onward_warnings
+    used = sorted(d for d in daily.metas if d != day)
+    extra_inputs = [input_ref(m) for d in used for m in daily.metas[d]]
+    return _document(request, day, inputs + extra_inputs, synthetic, run_id, features, summary=summary,
+                     warnings=warnings)
 
 
 def _document(request: RouteRequest, day: date, inputs: list[dict], synthetic: bool, run_id: str,
@@ -327,6 +344,19 @@ def _document(request: RouteRequest, day: date, inputs: list[dict], synthetic: b
     }
 
 
+def voyage_input_ids(settings: Settings, days: list[date]) -> list[tuple[str, str]]:
+    """Identity (logical id, sha256) of the layers of the later days a voyage may sail through,
+    so a route is planned again when any of them changes or a new day arrives."""
+    found = []
+    for d in days:
+        for relpath in (daily_relpath(d, settings.grid.name), *(layer_relpath(layer, d, settings.grid.name)
+                                                                for layer in ("ice.sic", "ice.type", "wave.hs"))):
+            meta = current_meta(settings.roots, "data", relpath)
+            if meta is not None:
+                found.append((meta["logical_id"], meta["sha256"]))
+    return found
+
+
 def route_relpath(name: str, day: date, grid_name: str) -> str:
     return f"routes/{grid_name}/{name}_{day:%Y%m%d}.geojson"
 
@@ -342,7 +372,11 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     conditions, metas = loaded  # load_conditions(settings, day), read once for all requests of the day
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
-    digest = hashlib.sha256(json.dumps({"inputs": inputs, "request": request.as_dict(), "risk_weight": risk_weight,
+    later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
+    daily = DailyConditions(day, [day, *later],
+                            lambda d: loaded if d == day else load_conditions(settings, d))
+    digest = hashlib.sha256(json.dumps({"inputs": inputs, "later": voyage_input_ids(settings, later),
+                                        "request": request.as_dict(), "risk_weight": risk_weight,
                                         "planner": PLANNER_VERSION},
                                        sort_keys=True, default=str).encode()).hexdigest()
     relpath = route_relpath(request.name, day, settings.grid.name)
@@ -362,11 +396,12 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     else:
         for message in route.warnings:
             run.warn(message)
-        document = build_geojson(static, conditions, request, day, route, baseline, inputs, synthetic, run.run_id,
+        document = build_geojson(static, daily, request, day, route, baseline, inputs, synthetic, run.run_id,
                                  risk_weight)
         full = document["arcticroute"]["summary"]
         summary = {"status": "ok", "synthetic": synthetic, **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
-        warnings = list(route.warnings) + list(conditions.warnings)
+        warnings = list(document["arcticroute"]["warnings"])
+        inputs = document["arcticroute"]["inputs"]
     spec = ArtifactSpec(
         logical_id=f"ar://route/{request.name}@{day:%Y%m%d}?grid={settings.grid.name}",
         root="outputs",
@@ -388,7 +423,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
 
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
-                 "min_rio", "ice_nm", "elevated_risk_nm",
+                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans",
                  "total_distance_nm", "total_eta", "final_destination")
 
 
