@@ -126,7 +126,7 @@ def test_a_bad_schedule_is_refused_with_file_and_key(tmp_path):
 
 def test_weekdays_render_for_both_schedulers():
     job = render.jobs_from({"weekly": {"at": "03:15", "days": ["Sun", "Wed"], "windows_script": "weekly",
-                                       "steps": ["catalog.gc --dry-run"]}})[0]
+                                       "steps": ["health.check --json"]}})[0]
     assert job.on_calendar == "Wed,Sun *-*-* 03:15:00"
     xml = render.task_xml(job)
     assert "<Wednesday />" in xml and "<Sunday />" in xml and "<WeeksInterval>1</WeeksInterval>" in xml
