@@ -112,7 +112,7 @@ def test_report_shows_the_demo_banner_first(page):
 def test_report_lists_every_scenario_and_section(page, month):
     for name in month["settings"].scenarios["scenarios"]:
         assert name in page
-    for heading in ("Routes", "Data freshness", "Provenance", "Recent runs"):
+    for heading in ("Routes", "Route explanation", "Calibration", "Data freshness", "Provenance", "Recent runs"):
         assert f"<h2>{heading}</h2>" in page
     for layer in report_inputs.DAILY_LAYERS:
         assert f"<td>{layer}</td><td>2026-09-30</td>" in page
@@ -133,7 +133,9 @@ def test_sidecar_validates_and_cites_every_input(sidecar, month):
     expected |= {f"ar://route/{name}@20260930?grid={grid}" for name in month["settings"].scenarios["scenarios"]}
     assert expected <= cited
     assert sidecar["params"]["inputs_digest"] == report_inputs.inputs_digest(
-        [{"logical_id": i["logical_id"], "sha256": i["sha256"]} for i in sidecar["inputs"]])
+        [{"logical_id": i["logical_id"], "sha256": i["sha256"]} for i in sidecar["inputs"]],
+        tuple(sidecar["params"]["include"]))
+    assert sidecar["params"]["include"] == ["routes", "layers", "calibration", "freshness", "runs"]
 
 
 def test_second_build_writes_nothing(month):
@@ -162,6 +164,18 @@ def test_a_new_route_makes_a_new_version(month, monkeypatch):
     assert "written: version 2" in rebuilt.stdout
     page = (roots["reports"] / REPORT_RELPATH).read_text(encoding="utf-8")
     assert re.search(r"<td>adhoc_[0-9a-f]{8}</td>", page)
+
+
+def test_include_chooses_the_sections_and_a_bad_one_is_bad_usage(month, monkeypatch):
+    roots = point_settings_at(monkeypatch, month["roots"]["data"].parent)
+    bad = invoke("report_build.py", "--ym", YM, "--include", "routes,weather")
+    assert bad.exit_code == 2 and "expected a comma-separated list of routes, layers, calibration" in bad.output
+    some = invoke("report_build.py", "--ym", YM, "--include", "routes,calibration")
+    assert some.exit_code == 0, some.output
+    page = (roots["reports"] / REPORT_RELPATH).read_text(encoding="utf-8")
+    assert "<h2>Routes</h2>" in page and "<h2>Data freshness</h2>" not in page and "<h2>Recent runs</h2>" not in page
+    assert "data:image/png" not in page  # no map without "layers"
+    assert "risk is not a probability of incidents" in page  # a weighted month has nothing to calibrate
 
 
 # -- pure parts -----------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ RUNTIME_SCHEMA = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "method": {"enum": ["weighted", "max"], "description": "default fusion method"},
+                "method": {"enum": ["weighted", "max", "stacking"], "description": "default fusion method"},
                 "weights": {
                     "type": "object",
                     "additionalProperties": False,
@@ -217,6 +217,22 @@ RUNTIME_SCHEMA = {
                 "traffic_reference": {**_POSITIVE, "description": "AIS vessel-hours per 1000 km2 per day that count as full exposure"},
                 "incident_window_days": {"type": "integer", "minimum": 1},
                 "incident_sigma_km": _POSITIVE,
+                "stacking": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "description": "risk.fuse --method stacking (docs/route-model.md)",
+                    "properties": {
+                        "train_months": {"type": "integer", "minimum": 1, "description": "months the model is fitted on"},
+                        "heldout_months": {"type": "integer", "minimum": 1,
+                                           "description": "months after them it is scored on (just before the month fused)"},
+                        "min_train_incidents": {"type": "integer", "minimum": 1,
+                                                "description": "fewer incident cell-days to fit on: refused"},
+                        "min_heldout_incidents": {"type": "integer", "minimum": 1,
+                                                  "description": "fewer incident cell-days to score on: refused"},
+                        "negative_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
+                                              "description": "share of cell-days without incident kept for fitting"},
+                    },
+                },
             },
         },
         "route": {

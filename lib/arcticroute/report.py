@@ -21,6 +21,7 @@ from .config import Settings
 from .integrity import is_intact
 from .layers import read_artifact
 from .provenance import git_sha
+from .report_calibration import month_calibration, reliability_png
 from .report_html import PageInfo, render_html
 from .report_inputs import (
     ReportInputs,
@@ -38,6 +39,7 @@ from .timeutil import utc_now
 
 KIND = "report"
 RUN_LIMIT = 15
+SECTIONS = ("routes", "layers", "calibration", "freshness", "runs")  # report.build --include; provenance always
 
 
 @dataclass(frozen=True)
@@ -63,12 +65,15 @@ def map_png(settings: Settings, inputs: ReportInputs) -> bytes:
 
 
 
-def build_report(settings: Settings, year: int, month: int, run, *, force: bool = False) -> ReportResult:
-    """Write the month's report unless its inputs are unchanged since the current version."""
+def build_report(settings: Settings, year: int, month: int, run, *, force: bool = False,
+                 include: tuple[str, ...] = SECTIONS) -> ReportResult:
+    """Write the month's report (the ``include``d sections, provenance always) unless its inputs
+    and sections are unchanged since the current version."""
     roots = settings.roots
-    inputs = gather_inputs(settings, year, month)
+    include = tuple(name for name in SECTIONS if name in include)
+    inputs = gather_inputs(settings, year, month, include)
     metas = inputs.metas()
-    digest = inputs_digest(metas)
+    digest = inputs_digest(metas, include)
     relpath = report_relpath(year, month, settings.grid.name)
     canonical = roots["reports"] / relpath
     previous = current_meta(roots, "reports", relpath)
@@ -77,7 +82,14 @@ def build_report(settings: Settings, year: int, month: int, run, *, force: bool 
         return ReportResult("unchanged", canonical, previous)
 
     info = PageInfo(settings.grid.name, settings.profile, utc_now(), run.run_id, git_sha())
-    page = render_html(inputs, info, map_png(settings, inputs), last_runs(settings.outputs_root, RUN_LIMIT))
+    calibration = month_calibration(roots, inputs) if "calibration" in include else None
+    figure = None
+    if calibration and calibration["status"] == "ok":
+        label = " — SYNTHETIC incidents" if calibration["synthetic_incidents"] else ""
+        figure = reliability_png(calibration, f"Reliability {year:04d}-{month:02d}{label}")
+    page = render_html(inputs, info, map_png(settings, inputs) if "layers" in include else None,
+                       last_runs(settings.outputs_root, RUN_LIMIT) if "runs" in include else [],
+                       include=include, calibration=calibration, calibration_png=figure)
     spec = ArtifactSpec(
         logical_id=report_logical_id(year, month, settings.grid.name),
         root="reports",
@@ -89,7 +101,8 @@ def build_report(settings: Settings, year: int, month: int, run, *, force: bool 
         tags=["report", "monthly"] + (["synthetic"] if inputs.synthetic else []),
         inputs=[input_ref(m) for m in metas],
         params={"inputs_digest": digest, "scenarios": [r.scenario for r in inputs.routes],
-                "map_day": inputs.map_day.isoformat() if inputs.map_day else None},
+                "map_day": inputs.map_day.isoformat() if inputs.map_day else None, "include": list(include),
+                **({"calibration": calibration} if calibration is not None else {})},
     )
     meta = write_artifact(roots, spec, lambda p: p.write_text(page, encoding="utf-8"),
                           run_id=run.run_id, command=run.command)

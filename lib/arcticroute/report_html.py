@@ -240,40 +240,78 @@ class PageInfo:
     git_sha: str
 
 
-def render_html(inputs: ReportInputs, info: PageInfo, png: bytes, run_records: list[dict]) -> str:
+def calibration_html(calibration: dict, png: bytes | None, month: str) -> str:
+    if calibration["status"] != "ok":
+        return f"<p>{escape(calibration['reason'])}</p>"
+
+    def num(value, digits=4):
+        return "—" if value is None else f"{value:.{digits}g}"
+
+    synthetic = " (synthetic incidents, drawn from a known risk function)" if calibration["synthetic_incidents"] else ""
+    facts = (f"{calibration['cell_days']:,} sea cell-days of {len(calibration['days'])} days, {calibration['events']} "
+             f"with incidents{synthetic}. Brier score {num(calibration['brier'])}; climatology (the incident rate of "
+             f"the model's training months, {num(calibration['climatology'])}) {num(calibration['brier_climatology'])}; "
+             f"Brier skill {num(calibration['brier_skill'])}. The model ({calibration['model']}, fitted on "
+             f"{', '.join(calibration['model_training_months'] or [])}) scored {num(calibration['model_heldout_brier_skill'])} "
+             f"on its held-out months ({', '.join(calibration['model_heldout_months'] or [])}), where weighted, calibrated "
+             f"to a probability, scored {num(calibration['weighted_heldout_brier_skill'])}.")
+    weights = ", ".join(f"{k} {v:+.2f}" for k, v in calibration["coefficients"].items())
+    rows = [[f"{b['low']:.0e}–{b['high']:.0e}", _num(b["cell_days"]), Cell(num(b["mean_predicted"], 3), "num"),
+             _num(b["events"]), Cell(num(b["observed_frequency"], 3), "num")]
+            for b in calibration["bins"] if b["cell_days"]]
+    image = (f'<figure><img alt="reliability diagram {escape(month)}" src="data:image/png;base64,'
+             f'{base64.b64encode(png).decode("ascii")}"><figcaption>Observed incident frequency against the mean '
+             "predicted probability of each bin (log-log), dashed: perfect calibration; numbers: events behind each "
+             "point.</figcaption></figure>") if png else ""
+    return (f"<p>{escape(facts)}</p><p class=\"note\">Learned weights (logistic, on normalised hazards): "
+            f"{escape(weights)}.</p>{image}"
+            + html_table(["predicted probability", "cell-days", "mean predicted", "events", "observed frequency"], rows))
+
+
+def render_html(inputs: ReportInputs, info: PageInfo, png: bytes | None, run_records: list[dict], *,
+                include: tuple[str, ...] = ("routes", "layers", "calibration", "freshness", "runs"),
+                calibration: dict | None = None, calibration_png: bytes | None = None) -> str:
     """The whole page as one string: no external resources, every text escaped."""
     month = f"{inputs.year:04d}-{inputs.month:02d}"
     title = f"ArcticRoute monthly report {month}"
-    image = base64.b64encode(png).decode("ascii")
     caption = (f"EPSG:3413 polar stereographic, grid {info.grid_name}. Left: sea-ice concentration of the newest "
                f"day; right: mean fused risk of the month with the ice edge. Route solid, distance-only baseline "
                f"dashed, onward leg beyond the grid dotted (clipped at the grid edge).")
+    figure = (f'<figure><img alt="{escape(title)}: sea ice, risk and routes" '
+              f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
+              f"<figcaption>{escape(caption)}</figcaption></figure>") if png is not None and "layers" in include else ""
+    rows = [route_row(r.document) for r in inputs.routes]
+    calibration_title = "Calibration" + (" (synthetic incidents)" if calibration and calibration.get("synthetic_incidents")
+                                         else "")
     parts = [
         banner_html(info.profile) if inputs.synthetic else "",
         f"<h1>{escape(title)}</h1>",
         f'<p class="meta">grid {escape(info.grid_name)} · profile {escape(info.profile)} · generated '
         f"{escape(iso_utc(info.generated_at))} · run {escape(info.run_id)} · git "
         f'<span class="mono">{escape(info.git_sha)}</span></p>',
-        f'<figure><img alt="{escape(title)}: sea ice, risk and routes" src="data:image/png;base64,{image}">'
-        f"<figcaption>{escape(caption)}</figcaption></figure>",
-        section("Routes", route_table_html([route_row(r.document) for r in inputs.routes])
-                if inputs.routes else "<p>No routes planned this month.</p>",
+        figure,
+        section("Routes", route_table_html(rows) if inputs.routes else "<p>No routes planned this month.</p>",
                 "Newest plan of each scenario in the month. Distances in nautical miles; ETA in UTC; "
-                "ice as concentration 0..1; baseline = shortest path within the same hard limits."),
-        section("Route explanation", explanation_table_html([route_row(r.document) for r in inputs.routes]),
+                "ice as concentration 0..1; baseline = shortest path within the same hard limits.")
+        if "routes" in include else "",
+        section("Route explanation", explanation_table_html(rows),
                 "Per route: distance in ice, distance in POLARIS elevated risk (speed limited), the lowest Risk "
                 "Index Outcome met, the share of each cost term (transit time, ice and wave speed loss, risk "
                 "penalty) and the longest stretches; the route document holds every segment.")
-        if inputs.routes else "",
+        if inputs.routes and "routes" in include else "",
+        section(calibration_title, calibration_html(calibration, calibration_png, month),
+                f"Predicted incident probability (risk.fuse --method stacking) against the incidents of {month}, per "
+                "sea cell and day; an event is a cell-day with at least one incident.")
+        if calibration is not None else "",
         section("Data freshness", freshness_table_html(freshness_rows(inputs.latest, info.generated_at)),
-                f"Newest day of each layer in {month}; age in days at generation time."),
+                f"Newest day of each layer in {month}; age in days at generation time.")
+        if "freshness" in include else "",
         section("Provenance", provenance_table_html([provenance_row(m) for m in inputs.metas()]),
                 "Every artifact this report was made from (the sidecars in the catalog)."),
         section("Recent runs", runs_table_html([run_row(r) for r in run_records]),
-                f"The last {len(run_records)} command runs before this report, newest first."),
+                f"The last {len(run_records)} command runs before this report, newest first.")
+        if "runs" in include else "",
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title>"
             f"<style>{_CSS}</style></head><body>{''.join(parts)}</body></html>\n")
-
-

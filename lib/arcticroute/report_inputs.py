@@ -47,11 +47,14 @@ class ReportInputs:
     latest: dict[str, dict | None]
     routes: list[RouteDoc]
     static: dict
+    risk_days: list[dict] = ()  # every daily risk layer of the month (calibration)
+    incident_days: list[dict] = ()  # every incidents layer of the month (calibration)
+    models: dict = None  # stacking models the daily risk layers name, by logical id
 
     def metas(self) -> list[dict]:
         """Sidecars of every input, each once."""
         metas = [self.monthly_risk, *(m for m in self.latest.values() if m), *(r.meta for r in self.routes),
-                 self.static]
+                 self.static, *self.risk_days, *self.incident_days, *(self.models or {}).values()]
         return list({m["logical_id"]: m for m in metas}.values())
 
     @property
@@ -65,7 +68,7 @@ class ReportInputs:
 
 
 # Bump when the page or figure changes, so existing reports are rebuilt with the new layout.
-LAYOUT_VERSION = 3  # 3: route explanation (POLARIS, cost terms)
+LAYOUT_VERSION = 4  # 3: route explanation (POLARIS, cost terms); 4: --include, calibration
 
 
 def report_relpath(year: int, month: int, grid_name: str) -> str:
@@ -128,8 +131,10 @@ def load_routes(roots: dict[str, Path], year: int, month: int, grid_name: str) -
     return docs
 
 
-def gather_inputs(settings: Settings, year: int, month: int) -> ReportInputs:
-    """Find the month's inputs; ArcticRouteError when the month has no risk summary or grid."""
+def gather_inputs(settings: Settings, year: int, month: int, include: tuple[str, ...] = ("calibration",)) -> ReportInputs:
+    """Find the month's inputs; ArcticRouteError when the month has no risk summary or grid.
+    With "calibration" in ``include`` every day's risk and incidents layer and the stacking
+    models they name are inputs too."""
     roots, grid = settings.roots, settings.grid
     ym = f"{year:04d}{month:02d}"
     monthly = current_meta(roots, "data", monthly_relpath(year, month, grid.name))
@@ -150,12 +155,38 @@ def gather_inputs(settings: Settings, year: int, month: int) -> ReportInputs:
         raise ArcticRouteError(f"static layers for grid {grid.name} are missing",
                                hint=f"run ingest.nrt.pull --ym {ym} (it builds them)")
     latest = {layer: newest_in_month(roots, layer, year, month, grid.name) for layer in DAILY_LAYERS}
-    return ReportInputs(year, month, monthly, latest, load_routes(roots, year, month, grid.name), static)
+    risk_days, incident_days, models = [], [], {}
+    if "calibration" in include:
+        for day in month_days(year, month):
+            for layer, found in (("risk", risk_days), ("incidents", incident_days)):
+                meta = current_meta(roots, "data", daily_layer_relpath(layer, day, grid.name))
+                if meta is not None:
+                    found.append(meta)
+        for meta in risk_days:
+            model_id = (meta.get("params") or {}).get("model")
+            if model_id and model_id not in models:
+                ref = next((i for i in meta.get("inputs", []) if i["logical_id"] == model_id), None)
+                model_meta = current_meta(roots, "data", _model_relpath(model_id, grid.name))
+                if model_meta is not None and ref is not None and model_meta["sha256"] == ref["sha256"]:
+                    models[model_id] = model_meta
+                else:
+                    raise ArcticRouteError(f"{meta['logical_id']} was fused with {model_id}, whose current version "
+                                           "is missing or another one",
+                                           hint=f"run risk.fuse --ym {ym} --method stacking again")
+    return ReportInputs(year, month, monthly, latest, load_routes(roots, year, month, grid.name), static,
+                        risk_days, incident_days, models)
 
 
-def inputs_digest(metas: list[dict]) -> str:
-    """Digest of the inputs' identities and contents and of the page layout; independent of order."""
-    payload = json.dumps({"layout": LAYOUT_VERSION, "inputs": sorted((m["logical_id"], m["sha256"]) for m in metas)})
+def _model_relpath(logical_id: str, grid_name: str) -> str:
+    """``ar://risk/model@202609?grid=…`` to its relative path."""
+    ym = logical_id.split("@", 1)[1].split("?", 1)[0]
+    return f"risk/{grid_name}/models/stacking_{ym}.json"
+
+
+def inputs_digest(metas: list[dict], include: tuple[str, ...] | None = None) -> str:
+    """Digest of the inputs' identities and contents, the sections and the page layout; independent of order."""
+    payload = json.dumps({"layout": LAYOUT_VERSION, "inputs": sorted((m["logical_id"], m["sha256"]) for m in metas),
+                          **({"include": sorted(include)} if include is not None else {})})
     return hashlib.sha256(payload.encode()).hexdigest()
 
 

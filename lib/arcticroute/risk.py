@@ -28,7 +28,7 @@ from scipy.ndimage import gaussian_filter
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
 from .errors import ConfigError
-from .integrity import IntegrityError, is_intact
+from .integrity import IntegrityError, is_intact, read_bytes
 from .layers import (
     grid_dataset,
     layer_relpath,
@@ -39,7 +39,8 @@ from .layers import (
 from .static import load_static
 from .timeutil import month_days
 
-METHODS = ("weighted", "max")
+METHODS = ("weighted", "max", "stacking")
+FALLBACKS = ("weighted",)
 HAZARDS = ("ice", "wave", "traffic", "incidents")
 
 
@@ -51,6 +52,7 @@ class RiskParams:
     traffic_reference: float
     incident_window_days: int
     incident_sigma_km: float
+    fallback_reason: str | None = None  # set when stacking was refused and "weighted" used instead
 
     @classmethod
     def from_runtime(cls, runtime: dict, method: str | None) -> RiskParams:
@@ -165,15 +167,17 @@ def _incident_counts(roots, metas: list[dict], shape: tuple[int, int]) -> np.nda
     return counts.reshape(shape)
 
 
-def _day_inputs(roots, day: date, window_days: int, grid_name: str) -> dict[str, list[dict]]:
-    """Current sidecars of the inputs of one day's risk (incidents over a window)."""
+def _day_inputs(roots, day: date, window_days: int, grid_name: str, *, shift: int = 0) -> dict[str, list[dict]]:
+    """Current sidecars of the inputs of one day's risk (incidents over a window; ``shift`` 1
+    ends the window the day before, as stacking's features must: the day's own incidents are
+    what it predicts)."""
     found: dict[str, list[dict]] = {}
     for hazard, layer in (("ice", "ice.sic"), ("ice_type", "ice.type"), ("wave", "wave.hs"),
                           ("traffic", "ais.density")):
         meta = current_meta(roots, "data", layer_relpath(layer, day, grid_name))
         if meta is not None:
             found[hazard] = [meta]
-    window = [day - timedelta(days=n) for n in range(window_days)]
+    window = [day - timedelta(days=n) for n in range(shift, window_days + shift)]
     incidents = [m for d in window
                  if (m := current_meta(roots, "data", layer_relpath("incidents", d, grid_name)))]
     if incidents:
@@ -193,23 +197,10 @@ def _up_to_date(roots, previous: dict | None, digest: str, force: bool) -> bool:
             and is_intact(roots, previous))
 
 
-def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: bool = False) -> str:
-    """Write the day's risk layer if its inputs changed or its current version is missing or
-    corrupt; returns "written", "unchanged" or "no-inputs"."""
+def day_hazards(settings: Settings, found: dict[str, list[dict]], params: RiskParams) -> dict[str, np.ndarray]:
+    """The normalised hazards of one day from the sidecars ``_day_inputs`` found, verified on read."""
     roots = settings.roots
-    grid_name = settings.grid.name
-    found = _day_inputs(roots, day, params.incident_window_days, grid_name)
-    if "ice" not in found:
-        return "no-inputs"
-    metas = [m for group in found.values() for m in group]
-    require_grid(metas, settings.grid)
-    inputs = [input_ref(m) for m in metas]
-    digest = _digest(inputs, params.as_dict(), grid_name)
-    if _up_to_date(roots, current_meta(roots, "data", daily_relpath(day, grid_name)), digest, force):
-        return "unchanged"
-
-    static = load_static(roots, settings.grid, run=run)
-    hazards = normalised_hazards(
+    return normalised_hazards(
         params,
         settings.grid.resolution_m,
         sic=read_artifact(roots, found["ice"][0], "sic"),
@@ -219,15 +210,52 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: b
                          if "incidents" in found else None),
         stage=read_artifact(roots, found["ice_type"][0], "stage") if "ice_type" in found else None,
     )
+
+
+def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: bool = False,
+             model: tuple[dict, dict] | None = None) -> str:
+    """Write the day's risk layer if its inputs changed or its current version is missing or
+    corrupt; returns "written", "unchanged" or "no-inputs". ``model`` (document, sidecar) is the
+    stacking model when the method is "stacking"."""
+    roots = settings.roots
+    grid_name = settings.grid.name
+    found = _day_inputs(roots, day, params.incident_window_days, grid_name, shift=1 if model else 0)
+    if "ice" not in found:
+        return "no-inputs"
+    metas = [m for group in found.values() for m in group] + ([model[1]] if model else [])
+    require_grid(metas, settings.grid)
+    inputs = [input_ref(m) for m in metas]
+    digest = _digest(inputs, params.as_dict(), grid_name)
+    if _up_to_date(roots, current_meta(roots, "data", daily_relpath(day, grid_name)), digest, force):
+        return "unchanged"
+
+    static = load_static(roots, settings.grid, run=run)
+    hazards = day_hazards(settings, found, params)
     missing = [f"{name} hazard missing for {day}: risk fused without it" for name in HAZARDS if name not in hazards]
     if "ice_type" not in found:
         missing.append(f"ice.type missing for {day}: ice of unknown type counted as thick first-year ice")
+    if params.fallback_reason:
+        missing.append(params.fallback_reason)
     for message in missing:
         run.warn(message)
 
-    risk = hazards_to_risk(hazards, params).astype(np.float32)
+    variables = {}
+    if model:
+        from . import stacking
+
+        document = model[0]
+        features = stacking.features_matrix(hazards, np.ones(settings.grid.shape, dtype=bool))
+        probability = stacking.predict(document, features).reshape(settings.grid.shape).astype(np.float32)
+        risk = stacking.risk_from_probability(document, probability).astype(np.float32)
+        probability[static.land] = np.nan
+        variables["probability"] = (probability, {"units": "1", "long_name": "probability of an incident in the cell "
+                                                  "on the day (stacking model)"})
+        long_name = "fused risk (stacking): incident probability over the model's reference, capped at 1"
+    else:
+        risk = hazards_to_risk(hazards, params).astype(np.float32)
+        long_name = f"fused risk ({params.method})"
     risk[static.land] = np.nan
-    variables = {"risk": (risk, {"units": "1", "long_name": f"fused risk ({params.method})", "valid_range": [0.0, 1.0]})}
+    variables = {"risk": (risk, {"units": "1", "long_name": long_name, "valid_range": [0.0, 1.0]}), **variables}
     for name, values in hazards.items():
         hazard = values.astype(np.float32)
         hazard[static.land] = np.nan
@@ -244,12 +272,92 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: b
         grid=settings.grid.describe(),
         tags=["risk", params.method] + (["synthetic"] if synthetic else []),
         inputs=inputs,
-        params={**params.as_dict(), "hazards": sorted(hazards), "inputs_digest": digest},
+        params={**params.as_dict(), "hazards": sorted(hazards), "inputs_digest": digest,
+                **({"model": model[1]["logical_id"]} if model else {})},
         warnings=missing,
     )
     meta = write_artifact(roots, spec, lambda p: write_netcdf(dataset, p), run_id=run.run_id, command=run.command)
     run.artifact(meta)
     return "written"
+
+
+def model_relpath(year: int, month: int, grid_name: str) -> str:
+    return f"risk/{grid_name}/models/stacking_{year:04d}{month:02d}.json"
+
+
+def model_logical_id(year: int, month: int, grid_name: str) -> str:
+    return f"ar://risk/model@{year:04d}{month:02d}?grid={grid_name}"
+
+
+def stacking_model(settings: Settings, year: int, month: int, params: RiskParams, run, *,
+                   force: bool = False) -> tuple[dict, dict]:
+    """The month's stacking model (document, sidecar): fitted on the months before it, or the
+    current version when its inputs are unchanged. TooFewIncidentsError when it cannot be."""
+    from . import stacking
+
+    roots, grid_name = settings.roots, settings.grid.name
+    sp = stacking.StackingParams.from_runtime(settings.runtime)
+    train_months, held_months = stacking.split_months(year, month, sp)
+    train_days = [d for ym in train_months for d in month_days(*ym)]
+    held_days = [d for ym in held_months for d in month_days(*ym)]
+    found_by_day = {d: _day_inputs(roots, d, params.incident_window_days, grid_name, shift=1)
+                    for d in train_days + held_days}
+    outcome = {d: current_meta(roots, "data", layer_relpath("incidents", d, grid_name)) for d in found_by_day}
+    usable = {d for d, found in found_by_day.items() if "ice" in found and outcome[d] is not None}
+    metas = {m["logical_id"]: m for d in sorted(usable)
+             for m in [*(m for group in found_by_day[d].values() for m in group), outcome[d]]}
+    require_grid(list(metas.values()), settings.grid)
+    inputs = [input_ref(m) for m in metas.values()]
+    payload = {"inputs": sorted((i["logical_id"], i["sha256"]) for i in inputs), "stacking": sp.as_dict(),
+               "risk": {k: v for k, v in params.as_dict().items() if k not in ("method", "fallback_reason")},
+               "model_version": stacking.MODEL_VERSION, "grid": grid_name}
+    digest = stacking.digest(payload)
+    relpath = model_relpath(year, month, grid_name)
+    previous = current_meta(roots, "data", relpath)
+    if _up_to_date(roots, previous, digest, force):
+        return json.loads(read_bytes(roots, previous).decode("utf-8")), previous
+    static = load_static(roots, settings.grid, run=run)
+    sea = ~static.land
+
+    def load(day: date):
+        if day not in usable:
+            return None
+        hazards = day_hazards(settings, found_by_day[day], params)
+        counts = read_artifact(roots, outcome[day], "count")
+        return stacking.DayData(stacking.features_matrix(hazards, sea), counts[sea] > 0)
+
+    document = stacking.fit(sorted(d for d in train_days if d in usable), sorted(d for d in held_days if d in usable),
+                            load, sp, params.weights)
+    document["training_months"] = [f"{y:04d}-{m:02d}" for y, m in train_months]
+    document["heldout_months"] = [f"{y:04d}-{m:02d}" for y, m in held_months]
+    synthetic = any(m.get("synthetic") for m in metas.values())
+    document["synthetic"] = synthetic
+    held, weighted = document["heldout"], document["weighted_heldout"]
+    spec = ArtifactSpec(
+        logical_id=model_logical_id(year, month, grid_name),
+        root="data",
+        relpath=relpath,
+        kind="risk-model",
+        synthetic=synthetic,
+        time_coverage={"start": f"{train_days[0]}T00:00:00Z", "end": f"{held_days[-1]}T23:59:59Z"},
+        grid=settings.grid.describe(),
+        tags=["risk", "model", "stacking"] + (["synthetic"] if synthetic else []),
+        inputs=inputs,
+        params={"inputs_digest": digest, "training_months": document["training_months"],
+                "heldout_months": document["heldout_months"], "features": document["features"],
+                "coefficients": document["coefficients"], "intercept": document["intercept"],
+                "training_incident_cell_days": document["training_incident_cell_days"],
+                "heldout_incident_cell_days": held["events"],
+                "heldout_skill": {"brier": held["brier"], "brier_climatology": held["brier_climatology"],
+                                  "brier_skill": held["brier_skill"],
+                                  "weighted_brier_skill": weighted["brier_skill"]},
+                "stacking": sp.as_dict()},
+    )
+    text = json.dumps(document, indent=1, allow_nan=False)
+    meta = write_artifact(roots, spec, lambda p: p.write_text(text, encoding="utf-8"),
+                          run_id=run.run_id, command=run.command)
+    run.artifact(meta)
+    return document, meta
 
 
 def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, run, *, force: bool = False) -> str:
@@ -292,16 +400,41 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     return "written"
 
 
-def fuse_month(settings: Settings, year: int, month: int, method: str | None, run, *, force: bool = False) -> dict:
+def fuse_month(settings: Settings, year: int, month: int, method: str | None, run, *, force: bool = False,
+               fallback: str | None = None) -> dict:
     """Fuse every day of the month, then its summary. A day whose inputs fail verification is
     refused (nothing derived from them is written) and the others go on; the run then fails
-    naming each refused input and the command that restores it."""
+    naming each refused input and the command that restores it.
+
+    With ``stacking`` the month's model is fitted first (or reused); too few incidents to fit it
+    fails the run, unless ``fallback`` is "weighted": then the month is fused with ``weighted``
+    and every daily sidecar, the summary and the report say why."""
+    from dataclasses import replace
+
+    from .stacking import TooFewIncidentsError
+
     params = RiskParams.from_runtime(settings.runtime, method)
     counts = {"written": 0, "unchanged": 0, "no-inputs": 0, "refused": 0}
+    model = None
+    if params.method == "stacking":
+        try:
+            model = stacking_model(settings, year, month, params, run, force=force)
+        except TooFewIncidentsError as exc:
+            if fallback != "weighted":
+                raise
+            reason = f"stacking refused ({exc}); fused with weighted instead (--fallback weighted)"
+            run.warn(reason)
+            params = replace(params, method="weighted", fallback_reason=reason)
+            counts["fallback"] = "weighted"
+        else:
+            held = model[0]["heldout"]
+            counts["model"] = {"logical_id": model[1]["logical_id"], "version": model[1]["version"],
+                               "coefficients": model[0]["coefficients"], "heldout_brier_skill": held["brier_skill"],
+                               "weighted_heldout_brier_skill": model[0]["weighted_heldout"]["brier_skill"]}
     refused: list[IntegrityError] = []
     for day in month_days(year, month):
         try:
-            outcome = fuse_day(settings, day, params, run, force=force)
+            outcome = fuse_day(settings, day, params, run, force=force, model=model)
         except IntegrityError as exc:
             refused.append(exc)
             counts["refused"] += 1
