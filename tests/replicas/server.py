@@ -27,14 +27,14 @@ class Hit:
 class ReplicaSite:
     """Serve ``root`` on a threaded loopback HTTPServer (pytest-httpserver)."""
 
-    def __init__(self, root: Path, latency_s: float = 0.0):
+    def __init__(self, root: Path, latency_s: float = 0.0, port: int = 0):
         self.root = root
         self.latency_s = latency_s
         self.faults: dict[str, list[str]] = {}  # url path -> faults consumed one per GET: 500, slow, truncate
         self.slow_s = 3.0
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
-        self.server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+        self.server = HTTPServer(host="127.0.0.1", port=port, threaded=True)
         self.server.expect_request(re.compile(r"/.*")).respond_with_handler(self.handle)
 
     def start(self) -> ReplicaSite:

@@ -22,6 +22,8 @@ netCDF-4/HDF5 reads are not thread-safe: every open holds ``NETCDF_LOCK``.
 
 from __future__ import annotations
 
+import functools
+import json
 import threading
 import warnings
 from dataclasses import dataclass
@@ -58,26 +60,46 @@ def _open(path: Path) -> xr.Dataset:
 
 def _projected_crs(ds: xr.Dataset, var: xr.DataArray, spec: dict, name: str) -> pyproj.CRS:
     if spec.get("crs"):
-        return pyproj.CRS.from_user_input(spec["crs"])
+        return _crs_from_text(str(spec["crs"]))
     mapping_name = var.attrs.get("grid_mapping")
     if not mapping_name or mapping_name not in ds.variables:
         raise validation_error(f"variable {spec['variable']!r} without a grid_mapping variable",
                                "a CF grid mapping (or crs: in the source's config)", name)
-    attrs = dict(ds[mapping_name].attrs)
+    attrs = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in ds[mapping_name].attrs.items()}
+    crs = _crs_from_cf(json.dumps(attrs, sort_keys=True, default=str))
+    if crs is None:
+        raise validation_error(f"grid mapping {mapping_name!r} pyproj cannot read ({attrs})"[:300],
+                               "a CF polar_stereographic grid mapping", name)
+    return crs
+
+
+# Building a CRS costs ~0.2 s in pyproj; every day of a source has the same grid mapping.
+@functools.lru_cache(maxsize=64)
+def _crs_from_cf(attrs_json: str) -> pyproj.CRS | None:
+    attrs = json.loads(attrs_json)
     try:
         return pyproj.CRS.from_cf(attrs)
     except pyproj.exceptions.CRSError:
-        proj4 = attrs.get("proj4_string") or attrs.get("proj4text") or attrs.get("crs_wkt") or attrs.get("spatial_ref")
-        if proj4:
-            return pyproj.CRS.from_user_input(proj4)
-        raise validation_error(f"grid mapping {mapping_name!r} pyproj cannot read ({attrs})"[:300],
-                               "a CF polar_stereographic grid mapping", name) from None
+        text = attrs.get("proj4_string") or attrs.get("proj4text") or attrs.get("crs_wkt") or attrs.get("spatial_ref")
+        return pyproj.CRS.from_user_input(text) if text else None
+
+
+@functools.lru_cache(maxsize=64)
+def _crs_from_text(text: str) -> pyproj.CRS:
+    return pyproj.CRS.from_user_input(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _crs_facts(crs: pyproj.CRS) -> tuple[str, dict]:
+    """How the CRS is recorded in a sidecar, and its PROJ parameters (both cached)."""
+    with warnings.catch_warnings():  # a PROJ string loses nothing that matters for a record
+        warnings.simplefilter("ignore", UserWarning)
+        epsg = crs.to_epsg()
+        return (crs.to_proj4() if epsg is None else f"EPSG:{epsg}"), crs.to_dict()
 
 
 def _check_projection(crs: pyproj.CRS, expected: dict, name: str) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        params = crs.to_dict()
+    params = _crs_facts(crs)[1]
     wrong = {k: params.get(k) for k, v in expected.items()
              if not (params.get(k) == v or (isinstance(v, int | float) and isinstance(params.get(k), int | float)
                                             and abs(params[k] - v) < 1e-6))}
@@ -202,9 +224,7 @@ def _read(ds: xr.Dataset, spec: dict, name: str, grid: Grid) -> Field:
         if spec.get("projection"):
             _check_projection(crs, spec["projection"], name)
         regridder = regrid.for_projected(x, y, crs, grid)
-        with warnings.catch_warnings():  # a PROJ string loses nothing that matters for a record
-            warnings.simplefilter("ignore", UserWarning)
-            crs_text = crs.to_proj4() if crs.to_epsg() is None else f"EPSG:{crs.to_epsg()}"
+        crs_text = _crs_facts(crs)[0]
     attrs = {k: str(ds.attrs[k]) for k in ("title", "institution", "source", "references", "product_version")
              if k in ds.attrs}
     return values, regridder, crs_text, attrs

@@ -94,19 +94,36 @@ class HttpSource(RemoteSource):
 
     def fetch(self, day: date, static: StaticGrid) -> FetchResult:
         url = self.url(day)
-        dest = self.cache_path(day, url)
-        check = gridded.check_file(self.config, self.name, static.grid)
         try:
-            download = self.client().download(url, dest, check)
-            try:
-                field = gridded.read_field(download.path, self.config, self.name, static.grid)
-            except CorruptDownloadError:  # the cached copy went bad on disk: fetch it afresh
-                dest.unlink(missing_ok=True)
-                download = self.client().download(url, dest, check)
-                field = gridded.read_field(download.path, self.config, self.name, static.grid)
+            download, field = fetch_gridded(self, url, self.cache_path(day, url), static)
         except UpstreamMissingError as exc:
             raise self.not_published(day, exc) from None
         return finish(self, day, static, field, download)
+
+
+def fetch_gridded(source: RemoteSource, url: str, dest, static: StaticGrid):
+    """Download (or confirm the cached copy of) a gridded file and read it, once.
+
+    The download's check reads and regrids the new file before it is renamed into the cache;
+    that result is used, so a new file is read once. A cached copy that went bad on disk is
+    fetched afresh.
+    """
+    held = {}
+
+    def check(path):
+        held["field"] = gridded.read_field(path, source.config, source.name, static.grid)
+
+    download = source.client().download(url, dest, check)
+    if "field" in held:
+        return download, held["field"]
+    try:
+        return download, gridded.read_field(download.path, source.config, source.name, static.grid)
+    except CorruptDownloadError:
+        dest.unlink(missing_ok=True)
+        held.clear()
+        download = source.client().download(url, dest, check)
+        return download, held.get("field") or gridded.read_field(download.path, source.config, source.name,
+                                                                  static.grid)
 
 
 def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, download) -> FetchResult:

@@ -21,10 +21,9 @@ from datetime import date
 from ..errors import ArcticRouteError
 from ..redact import redact_known, redact_url
 from ..static import StaticGrid
-from . import gridded
 from .base import FetchResult
-from .http import RemoteSource, finish
-from .http_client import CorruptDownloadError, FetchError, UpstreamMissingError
+from .http import RemoteSource, fetch_gridded, finish
+from .http_client import FetchError, UpstreamMissingError
 
 
 class StacSource(RemoteSource):
@@ -74,15 +73,7 @@ class StacSource(RemoteSource):
             item, asset = self._item(day)
         except UpstreamMissingError as exc:
             raise self.not_published(day, exc) from None
-        dest = self.cache_path(day, asset.href)
-        check = gridded.check_file(self.config, self.name, static.grid)
-        download = self.client().download(asset.href, dest, check)
-        try:
-            field = gridded.read_field(download.path, self.config, self.name, static.grid)
-        except CorruptDownloadError:
-            dest.unlink(missing_ok=True)
-            download = self.client().download(asset.href, dest, check)
-            field = gridded.read_field(download.path, self.config, self.name, static.grid)
+        download, field = fetch_gridded(self, asset.href, self.cache_path(day, asset.href), static)
         result = finish(self, day, static, field, download)
         result.identity = {"item": item.id, "updated": item.properties.get("updated"),
                            "href": redact_url(asset.href), "config": self.config_digest()}
