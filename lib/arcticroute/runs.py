@@ -263,6 +263,13 @@ class Run:
         self._handlers.clear()
 
 
+def _start_then_mtime(path: Path) -> tuple[str, int]:
+    try:
+        return path.name[:16], path.stat().st_mtime_ns
+    except OSError:
+        return path.name[:16], 0
+
+
 def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
     """Newest run records first (run ids sort by start time); a ``running`` record whose process
     is gone is shown as ``interrupted``."""
@@ -271,7 +278,9 @@ def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
     if not folder.is_dir():
         return []
     records = []
-    for path in sorted(folder.glob("*.json"), reverse=True)[:limit]:
+    # run ids order by start second; within one second by the file's last write
+    candidates = sorted(folder.glob("*.json"), reverse=True)[: limit * 2]
+    for path in sorted(candidates, key=_start_then_mtime, reverse=True)[:limit]:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
             record["status"] = effective_status(record)
