@@ -134,18 +134,26 @@ def test_a_dead_server_fails_the_item_keeps_the_rest_and_alerts(roots, site, tmp
 
 def test_today_not_published_is_not_yet_available_and_a_gap_upstream_is_a_warning(roots, site, tmp_path):
     today = utc_now().date()
-    yesterday, old = today - timedelta(days=1), today - timedelta(days=20)
-    bremen_file(site, yesterday)
     env = env_for(roots, live_config(tmp_path, site.url()))
     result = run_command("ingest.nrt.pull", "--ym", f"{today:%Y%m}", "--since", today.isoformat(), "--what", "ice.sic",
                          env=env)
     assert result.exit_code == 0, result.output
     assert "pulled 0 new" in result.stdout and "not yet available" in result.stdout and "no_new_data" in result.stdout
-    # a day long past that the provider never published (Bremen has such gaps): a warning, exit 0
-    result = run_command("ingest.nrt.pull", "--ym", f"{old:%Y%m}", "--since", old.isoformat(), "--what", "ice.sic",
-                         env=env) if old.month == today.month else None
-    if result is not None:
-        assert result.exit_code == 0 and "missing upstream" in result.stdout
+    assert not list((roots.outputs / "alerts").glob("*.json"))
+
+    # A day long published that the provider never had (Bremen lacks e.g. 2013-05-11..13): a
+    # warning, the run goes on and succeeds.
+    bremen_file(site, DAYS[1])
+
+    def edit(available):
+        available["bremen-asi-amsr2"]["available_after_days"] = 0  # only today may be unpublished
+
+    env = env_for(roots, live_config(tmp_path / "gap", site.url(), edit=edit))
+    result = pull(env)
+    assert result.exit_code == 0, result.output
+    assert "pulled 1 new" in result.stdout and "missing upstream" in result.stdout
+    record = json.loads(max((roots.outputs / "runs").glob("*.json"), key=lambda p: p.stat().st_mtime_ns).read_text())
+    assert any(f"ice.sic {DAYS[0]}: bremen-asi-amsr2 does not have it" in w for w in record["warnings"])
 
 
 @pytest.mark.parametrize("variant, message", [
