@@ -78,6 +78,7 @@ class Run:
         self._locks: list[FileLock] = []
         self.exit_code = EXIT_OK
         self.error: dict | None = None
+        self.outcome = "ok"  # the record's status of a run that ends without error, e.g. "no_new_data"
         self.record_path = settings.outputs_root / "runs" / f"{self.run_id}.json"
 
     # -- reporting helpers used by library code -------------------------------------------
@@ -137,7 +138,7 @@ class Run:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         error = None
-        status = "ok"
+        status = self.outcome
         if exc is not None:
             status, error = self._classify(exc)
             self.error = error
