@@ -11,6 +11,7 @@ import click
 from arcticroute import ingest
 from arcticroute.cli import SINCE, call_or_exit, common_options, execute, load_or_exit, ym_option
 from arcticroute.layers import resolve_layers
+from arcticroute.parallel import jobs_option, resolve_jobs
 from arcticroute.sources import parse_overrides
 from arcticroute.timeutil import utc_now
 
@@ -41,8 +42,7 @@ def _overrides(ctx, param, value):
               help="Print each planned item (layer, day, source URL, destination, new/update/unchanged) and "
                    "change nothing; only lists the sources (HEAD requests, searches).")
 @click.option("--force", is_flag=True, help="Fetch every published day again, even when already pulled and intact.")
-@click.option("--jobs", type=click.IntRange(1, 32), default=1, show_default=True,
-              help="Downloads (and regrids) in parallel.")
+@jobs_option("fetch, regrid, write; also the number of sources asked at once while planning")
 @click.option("--source", "sources", multiple=True, callback=_overrides, metavar="LAYER=NAME",
               help="Use another of the profile's available sources for a layer (repeatable), e.g. ice=osisaf-conc.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (dry run) or the summary as JSON on stdout.")
@@ -64,7 +64,7 @@ def main(ym, what, since, dry_run, force, jobs, sources, as_json, config_dir, pr
 
     if dry_run:
         plan, _sources = call_or_exit(ingest.build_plan, settings, what, days, today, force, overrides=sources,
-                                      dry_run=True, jobs=jobs)
+                                      dry_run=True, jobs=resolve_jobs(jobs))
         if as_json:
             click.echo(json.dumps({"dry_run": True, "profile": settings.profile, "grid": settings.grid.name,
                                    "items": [_item_json(i) for i in plan], "summary": _plan_summary(plan)}, indent=2))
@@ -76,15 +76,16 @@ def main(ym, what, since, dry_run, force, jobs, sources, as_json, config_dir, pr
         return
 
     def body(run):
-        plan, built = ingest.build_plan(settings, what, days, today, force, overrides=sources, jobs=jobs, log=run.log)
+        plan, built = ingest.build_plan(settings, what, days, today, force, overrides=sources, jobs=resolve_jobs(jobs),
+                                        log=run.log)
         run.log.info("plan: %s", _plan_summary(plan))
         todo = sum(item.action == "fetch" for item in plan)
         if todo and sys.stderr.isatty():
             with click.progressbar(length=todo, label="pulling", file=sys.stderr,
                                    item_show_func=lambda text: text) as bar:
-                return ingest.execute_pull(settings, plan, built, run, jobs=jobs,
+                return ingest.execute_pull(settings, plan, built, run, jobs=jobs, overrides=sources,
                                            progress=lambda item, outcome: bar.update(1, f"{item.layer} {item.day} {outcome}"))
-        return ingest.execute_pull(settings, plan, built, run, jobs=jobs)
+        return ingest.execute_pull(settings, plan, built, run, jobs=jobs, overrides=sources)
 
     def render(counts, run):
         if as_json:

@@ -7,6 +7,7 @@ import click
 
 from arcticroute import risk
 from arcticroute.cli import common_options, execute, load_or_exit, ym_option
+from arcticroute.parallel import jobs_option
 
 
 @click.command(name="risk.fuse")
@@ -17,8 +18,9 @@ from arcticroute.cli import common_options, execute, load_or_exit, ym_option
               help="With --method stacking: fuse with this method when there are too few incidents to learn "
                    "from, instead of exiting 1 (the sidecars and the report say so).")
 @click.option("--force", is_flag=True, help="Fuse every day again, even when its inputs are unchanged.")
+@jobs_option("read, fuse, write; the summary and the catalog are written by the parent")
 @common_options
-def main(ym, method, fallback, force, config_dir, profile, grid_km):
+def main(ym, method, fallback, force, jobs, config_dir, profile, grid_km):
     """Fuse sea ice, waves, traffic and incidents into a 0..1 risk layer per day.
 
     Only days with sea-ice input are fused; days whose inputs are unchanged and whose risk
@@ -34,7 +36,7 @@ def main(ym, method, fallback, force, config_dir, profile, grid_km):
     settings = load_or_exit(config_dir, profile, grid_km)
 
     def body(run):
-        counts = risk.fuse_month(settings, *ym, method, run, force=force, fallback=fallback)
+        counts = risk.fuse_month(settings, *ym, method, run, force=force, fallback=fallback, jobs=jobs)
         run.summary = counts
         return counts
 

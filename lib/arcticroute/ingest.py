@@ -3,15 +3,18 @@
 ``plan_pull`` is a pure decision (what to fetch, what is already there, what is not yet
 published); ``build_plan`` gathers what it decides on (the sidecars on disk, and for items
 already pulled the source's identity: a HEAD request, a search) and ``execute_pull`` carries
-it out, downloading ``jobs`` items at a time. A day already pulled from an unchanged source is
-skipped, so a second run transfers and writes nothing.
+it out: each day's items are fetched, regridded and written to temporary files by a worker
+process (``jobs`` days at a time, see parallel.py), and published as artifacts by the parent.
+A day already pulled from an unchanged source is skipped, so a second run transfers and writes
+nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -207,15 +210,155 @@ def _dataset_for(layer: str, static: StaticGrid, result, synthetic: bool, day: d
     return dataset
 
 
-def _write(settings: Settings, item: PlanItem, source: Source, result, static: StaticGrid, run) -> tuple[dict, bool]:
-    """Write one item's artifact; returns its sidecar and whether it is a new version."""
-    from .sources.gridded import NETCDF_LOCK
+@dataclass(frozen=True)
+class PullJob:
+    """One day's fetch items, as a worker process receives them."""
 
-    _validate(item.layer, result.variables)
-    source_url = redact_url(result.source_url) if result.source_url else None
-    identity = result.identity if result.identity is not None else source.identity(item.day)
-    inputs = result.inputs if result.inputs is not None else [
-        {"logical_id": f"source://{source.kind}/{item.layer}@{item.day:%Y%m%d}", "sha256": None, "source_url": source_url}]
+    settings: Settings
+    layers: tuple[str, ...]
+    overrides: tuple[tuple[str, str], ...]
+    today: date
+    day: date
+    items: tuple[PlanItem, ...]
+    token: str = ""  # names the parent's adapters, which a forked worker inherits
+
+
+@dataclass
+class Fetched:
+    """One item's outcome in a worker: its temporary netCDF file (unpublished) and what its
+    sidecar needs, or why there is none."""
+
+    item: PlanItem
+    outcome: str  # "fetched", "not-yet", "missing" or "failed"
+    message: str = ""
+    tmp: str | None = None
+    identity: dict | None = None
+    source_url: str | None = None
+    inputs: list[dict] | None = None
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    transferred_bytes: int = 0
+
+
+_WORKER_SOURCES: dict[tuple, dict[str, Source]] = {}
+
+
+def _job_sources(job: PullJob) -> dict[str, Source]:
+    """The run's adapters: the parent's own (in the parent, or inherited by a forked worker),
+    else built once per worker process from the settings (a spawned worker)."""
+    if job.token not in _WORKER_SOURCES:
+        settings = job.settings
+        _WORKER_SOURCES.clear()
+        _WORKER_SOURCES[job.token] = build_sources(settings.profile, settings.sources, list(job.layers),
+                                                   overrides=dict(job.overrides), data_root=settings.data_root,
+                                                   env=settings.env, today=job.today)
+    return _WORKER_SOURCES[job.token]
+
+
+def pull_day(job: PullJob) -> list[Fetched]:
+    """Fetch, validate and regrid one day's items and write each to a temporary file beside its
+    artifact (worker side; the parent publishes them). A failed item does not stop the others."""
+    from .sources.gridded import NETCDF_LOCK
+    from .sources.http_client import UpstreamMissingError
+
+    settings = job.settings
+    sources = _job_sources(job)
+    static = load_static(settings.roots, settings.grid)
+    prefetched = _prefetch_day(sources, job, static)
+    outcomes = []
+    for item in job.items:
+        source = sources[item.layer]
+        try:
+            result = prefetched.get(item.layer) or source.fetch(item.day, static)
+            _validate(item.layer, result.variables)
+            dataset = _dataset_for(item.layer, static, result, source.synthetic, item.day)
+            target = settings.data_root / layer_relpath(item.layer, item.day, settings.grid.name)
+            tmp = _write_temp(target, lambda path, dataset=dataset: _locked_write(NETCDF_LOCK, dataset, path),
+                              layer_logical_id(item.layer, item.day, settings.grid))
+            identity = result.identity if result.identity is not None else source.identity(item.day)
+            outcomes.append(Fetched(item, "fetched", tmp=str(tmp), identity=identity,
+                                    source_url=redact_url(result.source_url) if result.source_url else None,
+                                    inputs=result.inputs, warnings=list(result.warnings),
+                                    transferred_bytes=result.transferred_bytes))
+        except NotYetAvailableError as exc:
+            outcomes.append(Fetched(item, "not-yet", str(exc)))
+        except UpstreamMissingError as exc:
+            outcomes.append(Fetched(item, "missing", str(exc)))
+        except ArcticRouteError as exc:
+            if exc.exit_code == 2:
+                _discard(outcomes)
+                raise
+            outcomes.append(Fetched(item, "failed", str(exc)))
+        except Exception as exc:  # noqa: BLE001 - one item's bug must not lose the others' work
+            import logging
+            import traceback
+
+            logging.getLogger("arcticroute.ingest").error("%s %s failed:\n%s", item.layer, item.day,
+                                                          traceback.format_exc())
+            outcomes.append(Fetched(item, "failed", f"unexpected {type(exc).__name__}: {exc}"))
+    return outcomes
+
+
+def _prefetch_day(sources: dict[str, Source], job: PullJob, static: StaticGrid) -> dict:
+    """Sources that make several layers of a day at once (the synthetic one) make them here, once."""
+    by_source: dict[int, list[PlanItem]] = {}
+    for item in job.items:
+        by_source.setdefault(id(type(sources[item.layer])), []).append(item)
+    found = {}
+    for items in by_source.values():
+        source = sources[items[0].layer]
+        fetch_many = getattr(source, "fetch_layers", None)
+        if fetch_many is not None and len(items) > 1:
+            found.update(fetch_many(job.day, static, [i.layer for i in items]))
+    return found
+
+
+def _locked_write(lock, dataset, path) -> None:
+    with lock:
+        write_netcdf(dataset, path)
+
+
+def _write_temp(target, write, logical_id: str):
+    """Write an artifact's bytes to a temporary file in its folder (removed on failure); a
+    full disk is named as such, as write_artifact names it."""
+    from . import atomic
+    from .errors import DiskFullError
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic.temp_path_for(target)
+    try:
+        write(tmp)
+    except (OSError, RuntimeError) as exc:
+        tmp.unlink(missing_ok=True)
+        if atomic.is_disk_full(exc, target.parent):
+            raise DiskFullError(
+                f"no space left on the device (ENOSPC) writing {logical_id} in {target.parent}; "
+                "the previous version is kept and no partial file was left",
+                hint="free space on that filesystem, or run the cache GC (just gc), then run the command again",
+            ) from exc
+        raise
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def _discard(outcomes: list[Fetched]) -> None:
+    for fetched in outcomes:
+        if fetched.tmp:
+            from pathlib import Path
+
+            Path(fetched.tmp).unlink(missing_ok=True)
+
+
+def _publish(settings: Settings, fetched: Fetched, source: Source, run) -> tuple[dict, bool]:
+    """Make the worker's temporary file the item's new artifact version (parent side);
+    returns its sidecar and whether it is a new version."""
+    import os
+
+    item = fetched.item
+    inputs = fetched.inputs if fetched.inputs is not None else [
+        {"logical_id": f"source://{source.kind}/{item.layer}@{item.day:%Y%m%d}", "sha256": None,
+         "source_url": fetched.source_url}]
     spec = ArtifactSpec(
         logical_id=layer_logical_id(item.layer, item.day, settings.grid),
         root="data",
@@ -227,28 +370,38 @@ def _write(settings: Settings, item: PlanItem, source: Source, result, static: S
         tags=list(dict.fromkeys([item.layer, "synthetic" if source.synthetic else "live", source.kind])),
         inputs=inputs,
         params={"layer": item.layer, "variable": LAYERS[item.layer].variable, "source_kind": source.kind,
-                "source_name": source.name, "source_identity": identity, "source_url": source_url},
-        warnings=list(result.warnings),
+                "source_name": source.name, "source_identity": fetched.identity, "source_url": fetched.source_url},
+        warnings=list(fetched.warnings),
     )
-    dataset = _dataset_for(item.layer, static, result, source.synthetic, item.day)
     before = current_meta(settings.roots, "data", spec.relpath)
-
-    def write(path):
-        with NETCDF_LOCK:
-            write_netcdf(dataset, path)
-
-    meta = write_artifact(settings.roots, spec, write, run_id=run.run_id, command=run.command)
+    meta = write_artifact(settings.roots, spec, lambda path: os.replace(fetched.tmp, path),
+                          run_id=run.run_id, command=run.command)
     return meta, not (before is not None and before.get("version") == meta["version"])
 
 
-def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, Source], run, *, jobs: int = 1,
+def remove_run_temporaries(folders, run_id: str) -> None:
+    """Remove the temporary files this run's workers left unpublished in ``folders``."""
+    from . import atomic
+
+    prefix = atomic.tmp_prefix_for(run_id)
+    for folder in set(folders):
+        if folder.is_dir():
+            for leftover in folder.glob(prefix + "*"):
+                leftover.unlink(missing_ok=True)
+
+
+def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, Source], run, *,
+                 jobs: int | None = None, overrides: dict[str, str] | None = None,
                  progress: Callable[[PlanItem, str], None] | None = None) -> dict:
-    """Fetch (``jobs`` at a time) and write every ``fetch`` item; returns counts by outcome.
+    """Fetch and write every ``fetch`` item, each day's in a worker process (``jobs`` at a time,
+    default one per core; see parallel.py), and publish them here; returns counts by outcome.
 
     A failed item is named and the others go on; if any failed, PullFailedError is raised at
     the end (exit 1, alert), after everything that succeeded has been written.
     """
-    from .sources.http_client import UpstreamMissingError
+    from contextlib import closing
+
+    from .parallel import resolve_jobs, run_tasks
 
     todo = [item for item in plan if item.action == "fetch"]
     counts = {"written": 0, "unchanged": 0, "skipped": sum(i.action == "skip" for i in plan),
@@ -260,58 +413,51 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
         ensure_static(roots, settings.grid, run)  # the one producer that restores the grid's static layers
         counts["status"] = "no_new_data"
         return counts
-    static = load_static(roots, settings.grid, run=run)
+    load_static(roots, settings.grid, run=run)  # built here, once, before any worker needs it
+    import uuid
+
+    layers = tuple(sorted({item.layer for item in plan}))
+    token = uuid.uuid4().hex
+    _WORKER_SOURCES.clear()
+    _WORKER_SOURCES[token] = sources
+    today = next(iter(sources.values())).context.today or date.today()
+
+    def day_jobs(items: list[PlanItem]) -> list[PullJob]:
+        by_day: dict[date, list[PlanItem]] = {}
+        for item in items:
+            by_day.setdefault(item.day, []).append(item)
+        return [PullJob(settings, layers, tuple(sorted((overrides or {}).items())), today, day, tuple(day_items), token)
+                for day, day_items in sorted(by_day.items())]
+
+    # a source that reads one file for every day (an incidents table) fetches it once, here
+    shared = [item for item in todo if not sources[item.layer].parallel_days]
+    jobs_ = day_jobs([item for item in todo if sources[item.layer].parallel_days])
     failures: list[str] = []
     missing: dict[str, list[PlanItem]] = {}
     fetched_ok: set[str] = set()
     total = len(todo)
-
-    def fetch(item: PlanItem):
-        return sources[item.layer].fetch(item.day, static)
-
-    with ThreadPoolExecutor(max(1, jobs)) as pool:
-        futures = {pool.submit(fetch, item): item for item in todo}
-        for number, future in enumerate(as_completed(futures), start=1):
-            item = futures[future]
-            source = sources[item.layer]
-            label = f"[{number}/{total}] {item.layer} {item.day} ({source.name})"
-            outcome = "failed"
-            try:
-                result = future.result()
-                counts["bytes_transferred"] += result.transferred_bytes
-                meta, new = _write(settings, item, source, result, static, run)
-            except NotYetAvailableError as exc:
-                run.log.info("%s not yet available: %s", label, exc)
-                counts["not_yet"] += 1
-                outcome = "not-yet"
-            except UpstreamMissingError as exc:
-                missing.setdefault(source.name, []).append(item)
-                counts["missing"] += 1
-                run.warn(f"{item.layer} {item.day}: {source.name} does not have it ({exc}); the provider's record "
-                         "has gaps, the day is skipped")
-                outcome = "missing"
-            except ArcticRouteError as exc:
-                if exc.exit_code == 2:
-                    raise
-                counts["failed"] += 1
-                failures.append(f"{item.layer} {item.day} from {source.name}: {exc}")
-                run.log.error("%s failed: %s", label, exc)
-            except Exception as exc:  # noqa: BLE001 - one item's bug must not lose the others' work
-                counts["failed"] += 1
-                failures.append(f"{item.layer} {item.day} from {source.name}: unexpected {type(exc).__name__}: {exc}")
-                run.log.exception("%s failed", label)
-            else:
-                fetched_ok.add(source.name)
-                if new:
-                    counts["written"] += 1
-                    run.artifact(meta)
-                    outcome = "written"
-                else:
-                    counts["unchanged"] += 1
-                    outcome = "unchanged"
-                run.log.info("%s -> %s (%s, %s)", label, meta["path"], item.reason, outcome)
-            if progress is not None:
-                progress(item, outcome)
+    number = 0
+    folders = [(settings.data_root / layer_relpath(i.layer, i.day, settings.grid.name)).parent for i in todo]
+    try:
+        with closing(run_tasks(pull_day, jobs_, jobs=resolve_jobs(jobs), run_tag=run.run_id,
+                               outputs_root=str(settings.outputs_root), log=run.log)) as parallel:
+            results = itertools.chain(parallel, run_tasks(pull_day, day_jobs(shared), jobs=1))
+            for job, result in results:
+                try:
+                    result.reraise()
+                except ArcticRouteError as exc:
+                    if exc.exit_code == 2:
+                        raise
+                    result.value = [Fetched(item, "failed", str(exc)) for item in job.items]
+                for fetched in result.value:
+                    number += 1
+                    outcome = _record(settings, fetched, sources[fetched.item.layer], run, counts, failures,
+                                      missing, fetched_ok, f"[{number}/{total}]")
+                    if progress is not None:
+                        progress(fetched.item, outcome)
+    finally:
+        _WORKER_SOURCES.clear()
+        remove_run_temporaries(folders, run.run_id)
     for name, items in missing.items():
         if len(items) >= MISSING_IS_FAILURE and name not in fetched_ok:
             failures.append(f"{name}: every one of the {len(items)} days asked answered 404 Not Found; "
@@ -327,3 +473,38 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
                  "answers, or fix its config in config/env.yaml",
         )
     return counts
+
+
+def _record(settings, fetched: Fetched, source: Source, run, counts, failures, missing, fetched_ok,
+            number: str) -> str:
+    """Publish one worker outcome and count it; returns the one-word outcome."""
+    item = fetched.item
+    label = f"{number} {item.layer} {item.day} ({source.name})"
+    counts["bytes_transferred"] += fetched.transferred_bytes
+    if fetched.outcome == "not-yet":
+        run.log.info("%s not yet available: %s", label, fetched.message)
+        counts["not_yet"] += 1
+        return "not-yet"
+    if fetched.outcome == "missing":
+        missing.setdefault(source.name, []).append(item)
+        counts["missing"] += 1
+        run.warn(f"{item.layer} {item.day}: {source.name} does not have it ({fetched.message}); the provider's "
+                 "record has gaps, the day is skipped")
+        return "missing"
+    if fetched.outcome == "fetched":
+        try:
+            meta, new = _publish(settings, fetched, source, run)
+        except ArcticRouteError as exc:
+            fetched = dataclasses.replace(fetched, outcome="failed", message=str(exc))
+        else:
+            fetched_ok.add(source.name)
+            outcome = "written" if new else "unchanged"
+            counts[outcome] += 1
+            if new:
+                run.artifact(meta)
+            run.log.info("%s -> %s (%s, %s)", label, meta["path"], item.reason, outcome)
+            return outcome
+    counts["failed"] += 1
+    failures.append(f"{item.layer} {item.day} from {source.name}: {fetched.message}")
+    run.log.error("%s failed: %s", label, fetched.message)
+    return "failed"

@@ -135,11 +135,48 @@ def normalised_hazards(params: RiskParams, resolution_m: float, *, sic: np.ndarr
 
 
 def incident_hazard(counts: np.ndarray, sigma_km: float, resolution_m: float) -> np.ndarray:
-    """Kernel density of incidents, saturating: one incident at a cell gives 1 - 1/e there."""
+    """Kernel density of incidents, saturating: one incident at a cell gives 1 - 1/e there.
+
+    The density is ``scipy.ndimage.gaussian_filter(counts, sigma, mode="constant")`` (truncated
+    at 4 sigma), computed only where it is not zero: the incidents are grouped into clusters
+    whose reach (4 sigma around each) overlaps, and each cluster's box is filtered on its own.
+    Outside every box the density is exactly 0, and inside a box the filter reads the same
+    values in the same order as over the whole grid, so the result is bit for bit the whole-grid
+    filter's, at a cost that grows with the number of incidents, not with the grid.
+    """
     sigma_cells = sigma_km * 1000.0 / resolution_m
-    density = gaussian_filter(counts.astype(np.float64), sigma=sigma_cells, mode="constant")
     peak = 1.0 / (2.0 * np.pi * sigma_cells**2)
-    return (1.0 - np.exp(-density / peak)).astype(np.float32)
+    hazard = np.zeros(counts.shape, dtype=np.float32)
+    rows, cols = np.nonzero(counts)
+    if rows.size == 0:
+        return hazard
+    reach = int(4.0 * sigma_cells + 0.5)  # scipy's radius for truncate=4.0
+    for r0, r1, c0, c1 in _reach_boxes(rows, cols, reach, counts.shape):
+        block = counts[r0:r1, c0:c1].astype(np.float64)
+        density = gaussian_filter(block, sigma=sigma_cells, mode="constant")
+        hazard[r0:r1, c0:c1] = (1.0 - np.exp(-density / peak)).astype(np.float32)
+    return hazard
+
+
+def _reach_boxes(rows: np.ndarray, cols: np.ndarray, reach: int, shape: tuple[int, int]) -> list[tuple]:
+    """Disjoint boxes ``(r0, r1, c0, c1)`` (end exclusive, clipped to the grid) covering every
+    cell within ``reach`` of an incident: boxes that share a cell are merged until none do."""
+    boxes = [(max(r - reach, 0), min(r + reach + 1, shape[0]), max(c - reach, 0), min(c + reach + 1, shape[1]))
+             for r, c in sorted(set(zip(rows.tolist(), cols.tolist(), strict=True)))]
+    merged = True
+    while merged:
+        merged = False
+        out: list[tuple] = []
+        for box in boxes:
+            for i, other in enumerate(out):
+                if box[0] < other[1] and other[0] < box[1] and box[2] < other[3] and other[2] < box[3]:
+                    out[i] = (min(box[0], other[0]), max(box[1], other[1]), min(box[2], other[2]), max(box[3], other[3]))
+                    merged = True
+                    break
+            else:
+                out.append(box)
+        boxes = out
+    return boxes
 
 
 _INCIDENT_CELLS: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
@@ -212,11 +249,33 @@ def day_hazards(settings: Settings, found: dict[str, list[dict]], params: RiskPa
     )
 
 
-def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: bool = False,
-             model: tuple[dict, dict] | None = None) -> str:
-    """Write the day's risk layer if its inputs changed or its current version is missing or
-    corrupt; returns "written", "unchanged" or "no-inputs". ``model`` (document, sidecar) is the
-    stacking model when the method is "stacking"."""
+@dataclass(frozen=True)
+class FuseJob:
+    """One day to fuse, as a worker process receives it (its inputs already found and cited)."""
+
+    settings: Settings
+    day: date
+    params: RiskParams
+    found: dict
+    inputs: tuple
+    digest: str
+    model: tuple | None = None
+
+
+@dataclass
+class Fused:
+    """A worker's fused day: its temporary netCDF file (unpublished) and what its sidecar needs."""
+
+    day: date
+    tmp: str
+    hazards: list[str]
+    warnings: list[str]
+    synthetic: bool
+
+
+def plan_day(settings: Settings, day: date, params: RiskParams, *, force: bool = False,
+             model: tuple[dict, dict] | None = None) -> FuseJob | str:
+    """The day's fuse job, or "unchanged" (same inputs, intact current version) or "no-inputs"."""
     roots = settings.roots
     grid_name = settings.grid.name
     found = _day_inputs(roots, day, params.incident_window_days, grid_name, shift=1 if model else 0)
@@ -228,16 +287,23 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: b
     digest = _digest(inputs, params.as_dict(), grid_name)
     if _up_to_date(roots, current_meta(roots, "data", daily_relpath(day, grid_name)), digest, force):
         return "unchanged"
+    return FuseJob(settings, day, params, found, tuple(inputs), digest, model)
 
-    static = load_static(roots, settings.grid, run=run)
+
+def compute_day(job: FuseJob) -> Fused:
+    """Read the day's inputs (verified), fuse them and write the result to a temporary file
+    beside its artifact (worker side; ``publish_day`` makes it the artifact)."""
+    from .ingest import _write_temp
+
+    settings, day, params, found, model = job.settings, job.day, job.params, job.found, job.model
+    roots = settings.roots
+    static = load_static(roots, settings.grid)
     hazards = day_hazards(settings, found, params)
     missing = [f"{name} hazard missing for {day}: risk fused without it" for name in HAZARDS if name not in hazards]
     if "ice_type" not in found:
         missing.append(f"ice.type missing for {day}: ice of unknown type counted as thick first-year ice")
     if params.fallback_reason:
         missing.append(params.fallback_reason)
-    for message in missing:
-        run.warn(message)
 
     variables = {}
     if model:
@@ -260,24 +326,58 @@ def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: b
         hazard = values.astype(np.float32)
         hazard[static.land] = np.nan
         variables[f"hazard_{name}"] = (hazard, {"units": "1", "long_name": f"{name} hazard, normalised"})
+    metas = [m for group in found.values() for m in group] + ([model[1]] if model else [])
     synthetic = any(m.get("synthetic") for m in metas)
     dataset = grid_dataset(settings.grid, variables, {"title": f"ArcticRoute risk {day}", "synthetic": str(synthetic).lower()})
+    target = settings.data_root / daily_relpath(day, settings.grid.name)
+    tmp = _write_temp(target, lambda path: write_netcdf(dataset, path), daily_logical_id(day, settings.grid.name))
+    return Fused(day, str(tmp), sorted(hazards), missing, synthetic)
+
+
+def publish_day(settings: Settings, job: FuseJob, fused: Fused, run) -> dict:
+    """Make a worker's fused day the day's new artifact version (parent side)."""
+    import os
+
+    day, params, grid_name = job.day, job.params, settings.grid.name
+    for message in fused.warnings:
+        run.warn(message)
     spec = ArtifactSpec(
-        logical_id=daily_logical_id(day, settings.grid.name),
+        logical_id=daily_logical_id(day, grid_name),
         root="data",
         relpath=daily_relpath(day, grid_name),
         kind="risk-daily",
-        synthetic=synthetic,
+        synthetic=fused.synthetic,
         time_coverage={"start": f"{day}T00:00:00Z", "end": f"{day}T23:59:59Z"},
         grid=settings.grid.describe(),
-        tags=["risk", params.method] + (["synthetic"] if synthetic else []),
-        inputs=inputs,
-        params={**params.as_dict(), "hazards": sorted(hazards), "inputs_digest": digest,
-                **({"model": model[1]["logical_id"]} if model else {})},
-        warnings=missing,
+        tags=["risk", params.method] + (["synthetic"] if fused.synthetic else []),
+        inputs=list(job.inputs),
+        params={**params.as_dict(), "hazards": fused.hazards, "inputs_digest": job.digest,
+                **({"model": job.model[1]["logical_id"]} if job.model else {})},
+        warnings=fused.warnings,
     )
-    meta = write_artifact(roots, spec, lambda p: write_netcdf(dataset, p), run_id=run.run_id, command=run.command)
+    meta = write_artifact(settings.roots, spec, lambda path: os.replace(fused.tmp, path),
+                          run_id=run.run_id, command=run.command)
     run.artifact(meta)
+    return meta
+
+
+def fuse_day(settings: Settings, day: date, params: RiskParams, run, *, force: bool = False,
+             model: tuple[dict, dict] | None = None) -> str:
+    """Write the day's risk layer if its inputs changed or its current version is missing or
+    corrupt; returns "written", "unchanged" or "no-inputs". ``model`` (document, sidecar) is the
+    stacking model when the method is "stacking". One day, in this process (``fuse_month``
+    spreads the days over worker processes)."""
+    job = plan_day(settings, day, params, force=force, model=model)
+    if isinstance(job, str):
+        return job
+    load_static(settings.roots, settings.grid, run=run)
+    fused = compute_day(job)
+    try:
+        publish_day(settings, job, fused, run)
+    finally:
+        from pathlib import Path
+
+        Path(fused.tmp).unlink(missing_ok=True)
     return "written"
 
 
@@ -360,6 +460,32 @@ def stacking_model(settings: Settings, year: int, month: int, params: RiskParams
     return document, meta
 
 
+def monthly_mean_max(days) -> tuple[np.ndarray, np.ndarray]:
+    """NaN-ignoring mean and maximum of daily float32 grids, one day in memory at a time.
+
+    The running sum is float32 added day by day, as ``np.nanmean`` over a stack adds along
+    its first axis, and the division is the one ``nanmean`` does, so the result is bit for bit
+    ``np.nanmean(stack, axis=0)`` and ``np.nanmax(stack, axis=0)`` (NaN where every day is NaN:
+    land) without holding the month (850 MB at 6.25 km) in memory.
+    """
+    total = count = peak = None
+    for values in days:
+        values = np.asarray(values, dtype=np.float32)
+        missing = np.isnan(values)
+        if total is None:
+            total = np.where(missing, np.float32(0), values)
+            count = (~missing).astype(np.intp)
+            peak = values.copy()
+        else:
+            total += np.where(missing, np.float32(0), values)
+            count += ~missing
+            np.fmax(peak, values, out=peak)
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # land cells are NaN on every day
+        mean = np.true_divide(total, count, out=total, casting="unsafe")
+    return mean, peak
+
+
 def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, run, *, force: bool = False) -> str:
     """Monthly mean and maximum of the daily risk layers; "written", "unchanged" or "no-inputs"."""
     roots = settings.roots
@@ -372,10 +498,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     digest = _digest(inputs, params.as_dict(), grid_name)
     if _up_to_date(roots, current_meta(roots, "data", monthly_relpath(year, month, grid_name)), digest, force):
         return "unchanged"
-    stack = np.stack([read_artifact(roots, m, "risk") for m in metas])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # land cells are NaN on every day
-        mean, peak = np.nanmean(stack, axis=0), np.nanmax(stack, axis=0)
+    mean, peak = monthly_mean_max(read_artifact(roots, m, "risk") for m in metas)
     variables = {
         "risk_mean": (mean.astype(np.float32), {"units": "1", "long_name": "monthly mean risk"}),
         "risk_max": (peak.astype(np.float32), {"units": "1", "long_name": "monthly maximum risk"}),
@@ -401,16 +524,21 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
 
 
 def fuse_month(settings: Settings, year: int, month: int, method: str | None, run, *, force: bool = False,
-               fallback: str | None = None) -> dict:
+               fallback: str | None = None, jobs: int | None = None) -> dict:
     """Fuse every day of the month, then its summary. A day whose inputs fail verification is
     refused (nothing derived from them is written) and the others go on; the run then fails
     naming each refused input and the command that restores it.
 
     With ``stacking`` the month's model is fitted first (or reused); too few incidents to fit it
     fails the run, unless ``fallback`` is "weighted": then the month is fused with ``weighted``
-    and every daily sidecar, the summary and the report say why."""
+    and every daily sidecar, the summary and the report say why.
+
+    The days are fused by worker processes, ``jobs`` at a time (default one per core; see
+    parallel.py); this process plans them, publishes each result and writes the summary."""
+    from contextlib import closing
     from dataclasses import replace
 
+    from .parallel import resolve_jobs, run_tasks
     from .stacking import TooFewIncidentsError
 
     params = RiskParams.from_runtime(settings.runtime, method)
@@ -432,17 +560,40 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
                                "coefficients": model[0]["coefficients"], "heldout_brier_skill": held["brier_skill"],
                                "weighted_heldout_brier_skill": model[0]["weighted_heldout"]["brier_skill"]}
     refused: list[IntegrityError] = []
+    jobs_to_run = []
     for day in month_days(year, month):
         try:
-            outcome = fuse_day(settings, day, params, run, force=force, model=model)
+            planned = plan_day(settings, day, params, force=force, model=model)
         except IntegrityError as exc:
             refused.append(exc)
             counts["refused"] += 1
             run.log.error("risk %s not fused: %s", day, exc)
             continue
-        counts[outcome] += 1
-        if outcome == "written":
-            run.log.info("risk %s written", day)
+        if isinstance(planned, str):
+            counts[planned] += 1
+        else:
+            jobs_to_run.append(planned)
+    if jobs_to_run:
+        load_static(settings.roots, settings.grid, run=run)  # built here, once, before any worker needs it
+    folders = [(settings.data_root / daily_relpath(job.day, settings.grid.name)).parent for job in jobs_to_run]
+    try:
+        with closing(run_tasks(compute_day, jobs_to_run, jobs=resolve_jobs(jobs), run_tag=run.run_id,
+                               outputs_root=str(settings.outputs_root), log=run.log)) as results:
+            for job, result in results:
+                try:
+                    result.reraise()
+                except IntegrityError as exc:
+                    refused.append(exc)
+                    counts["refused"] += 1
+                    run.log.error("risk %s not fused: %s", job.day, exc)
+                    continue
+                publish_day(settings, job, result.value, run)
+                counts["written"] += 1
+                run.log.info("risk %s written", job.day)
+    finally:
+        from .ingest import remove_run_temporaries
+
+        remove_run_temporaries(folders, run.run_id)
     counts["monthly"] = fuse_monthly(settings, year, month, params, run, force=force)
     if refused:
         run.summary = counts

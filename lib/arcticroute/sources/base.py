@@ -50,6 +50,7 @@ class Source(ABC):
     kind: str = ""
     synthetic: bool = False
     remote: bool = False  # identity needs the network (a HEAD request, a search)
+    parallel_days: bool = True  # days may be fetched in separate worker processes (ingest.execute_pull)
 
     def __init__(self, layer: str, config: dict, context: SourceContext | None = None):
         self.layer = layer

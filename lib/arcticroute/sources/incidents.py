@@ -43,6 +43,7 @@ REQUIRED = ("time_utc", "lat", "lon")
 
 class IncidentsSource(RemoteSource):
     kind = "incidents"
+    parallel_days = False  # one table for every day: downloaded and read once, in the command's process
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

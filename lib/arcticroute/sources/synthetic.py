@@ -21,21 +21,40 @@ class SyntheticSource(Source):
         return {"kind": self.kind, "generator": f"arcticroute.synthetic_fields/v{GENERATOR_VERSION}", "day": day.isoformat()}
 
     def fetch(self, day: date, static: StaticGrid) -> FetchResult:
-        sic = fields.sea_ice_concentration(static, day)
+        return self.fetch_layers(day, static, [self.layer])[self.layer]
+
+    def fetch_layers(self, day: date, static: StaticGrid, layers: list[str]) -> dict[str, FetchResult]:
+        """Several layers of one day, each field generated once (sea ice feeds all the others)."""
         attrs = {"source": _NOTICE, "synthetic": "true"}
-        if self.layer == "ice.sic":
-            return FetchResult({"sic": (sic, {"units": "1", "long_name": "sea-ice concentration"})}, None, attrs=attrs)
-        if self.layer == "ice.type":
-            stage = fields.ice_stage(static, day, sic)
-            return FetchResult({"stage": (stage, STAGE_ATTRS)}, None, attrs=attrs)
-        hs = fields.wave_height(static, day, sic)
-        if self.layer == "wave.hs":
-            return FetchResult({"hs": (hs, {"units": "m", "long_name": "significant wave height"})}, None, attrs=attrs)
-        ais = fields.ais_density(static, day, sic)
-        if self.layer == "ais.density":
-            return FetchResult(
-                {"density": (ais, {"units": "vessel-hours per cell per day", "long_name": "AIS traffic density"})},
-                None, attrs=attrs,
-            )
-        points = fields.incidents(static, day, sic, hs, ais, fields.ice_stage(static, day, sic))
-        return FetchResult({}, None, points=points, attrs=attrs)
+        memo: dict[str, object] = {}
+
+        def field(name: str):
+            if name not in memo:
+                if name == "sic":
+                    memo[name] = fields.sea_ice_concentration(static, day)
+                elif name == "stage":
+                    memo[name] = fields.ice_stage(static, day, field("sic"))
+                elif name == "hs":
+                    memo[name] = fields.wave_height(static, day, field("sic"))
+                elif name == "ais":
+                    memo[name] = fields.ais_density(static, day, field("sic"))
+            return memo[name]
+
+        made = {}
+        for layer in layers:
+            if layer == "ice.sic":
+                made[layer] = FetchResult({"sic": (field("sic"), {"units": "1", "long_name": "sea-ice concentration"})},
+                                          None, attrs=dict(attrs))
+            elif layer == "ice.type":
+                made[layer] = FetchResult({"stage": (field("stage"), STAGE_ATTRS)}, None, attrs=dict(attrs))
+            elif layer == "wave.hs":
+                made[layer] = FetchResult({"hs": (field("hs"), {"units": "m", "long_name": "significant wave height"})},
+                                          None, attrs=dict(attrs))
+            elif layer == "ais.density":
+                made[layer] = FetchResult(
+                    {"density": (field("ais"), {"units": "vessel-hours per cell per day",
+                                                "long_name": "AIS traffic density"})}, None, attrs=dict(attrs))
+            else:
+                points = fields.incidents(static, day, field("sic"), field("hs"), field("ais"), field("stage"))
+                made[layer] = FetchResult({}, None, points=points, attrs=dict(attrs))
+        return made

@@ -1,0 +1,178 @@
+"""Throughput and scale (issue 9): per-day work in worker processes, bytes as a serial run's."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from arcticroute.parallel import TaskResult, call_task, default_jobs, resolve_jobs, run_tasks
+
+from .conftest import make_roots, run_command
+
+YM, SINCE = "202609", "2026-09-25"
+
+
+def data_digests(root) -> dict[str, str]:
+    """sha256 of every data file (versions and the static grid), by path; sidecars and links left
+    out (they carry run ids and times)."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*.nc")) if not p.is_symlink()}
+
+
+def chain(made, *extra: str) -> None:
+    for name, *args in (("ingest.nrt.pull", "--ym", YM, "--since", SINCE), ("risk.fuse", "--ym", YM)):
+        result = run_command(name, *args, *extra, env=made.env)
+        assert result.exit_code == 0, f"{name} {extra}: {result.output}"
+
+
+@pytest.fixture(scope="module")
+def serial_and_parallel(tmp_path_factory):
+    runs = {}
+    for label, extra in (("serial", ("--jobs", "1")), ("jobs2", ("--jobs", "2"))):
+        made = make_roots(tmp_path_factory.mktemp(label))
+        chain(made, *extra)
+        runs[label] = made
+    return runs
+
+
+def test_jobs_2_writes_the_same_bytes_as_a_serial_run(serial_and_parallel):
+    serial, parallel = (data_digests(serial_and_parallel[k].data) for k in ("serial", "jobs2"))
+    assert len(serial) > 20 and serial == parallel
+    assert any("risk_202609" in p for p in serial) and any("incidents" in p for p in serial)
+
+
+def test_the_parent_alone_records_the_run_and_verify_passes(serial_and_parallel):
+    made = serial_and_parallel["jobs2"]
+    assert run_command("catalog.verify", env=made.env).exit_code == 0
+    records = [json.loads(p.read_text()) for p in sorted((made.outputs / "runs").glob("*.json"))]
+    fuse = next(r for r in records if r["command"] == "risk.fuse")
+    assert fuse["status"] == "ok" and len([a for a in fuse["artifacts"] if "daily" in a["logical_id"]]) == 6
+    log = (made.outputs / "logs" / "risk.fuse.log").read_text()
+    assert log.count("written") >= 6
+    assert not list(made.data.rglob(".tmp-*"))
+
+
+def test_a_second_parallel_run_does_nothing(serial_and_parallel):
+    made = serial_and_parallel["jobs2"]
+    before = data_digests(made.data)
+    result = run_command("risk.fuse", "--ym", YM, "--jobs", "2", env=made.env)
+    assert result.exit_code == 0 and "0 days written" in result.stdout, result.output
+    assert data_digests(made.data) == before
+
+
+def test_a_refused_input_in_a_worker_is_named_and_the_other_days_are_fused(tmp_path):
+    made = make_roots(tmp_path)
+    run_command("ingest.nrt.pull", "--ym", YM, "--since", SINCE, "--what", "ice", env=made.env)
+    victim = next(p for p in (made.data / "env" / "ice.sic").rglob("*_20260927_adv_v1.nc"))
+    victim.write_bytes(victim.read_bytes()[:-10] + b"0123456789")
+    result = run_command("risk.fuse", "--ym", YM, "--jobs", "2", env=made.env)
+    assert result.exit_code == 1 and "ar://env/ice.sic@20260927" in result.stderr, result.output
+    assert "just repair" in result.stderr
+    fused = sorted(p.name for p in (made.data / "risk").rglob("risk_202609??_adv_v1.nc"))
+    assert len(fused) == 5 and not any("20260927" in name for name in fused)
+    assert not list(made.data.rglob(".tmp-*"))
+
+
+def _square(value):
+    if value == 3:
+        raise ValueError("three")
+    return value * value
+
+
+def test_run_tasks_returns_every_result_and_error_in_either_mode():
+    for jobs in (1, 2):
+        results = dict(run_tasks(_square, [1, 2, 3, 4], jobs=jobs))
+        assert {k: v.value for k, v in results.items() if k != 3} == {1: 1, 2: 4, 4: 16}
+        with pytest.raises(RuntimeError, match="ValueError: three"):
+            results[3].reraise()
+
+
+def test_a_domain_error_crosses_the_process_boundary_with_its_hint():
+    from arcticroute.errors import DiskFullError
+
+    def boom(_):
+        raise DiskFullError("no space", hint="just gc")
+
+    result = call_task(boom, None)
+    assert isinstance(result, TaskResult)
+    with pytest.raises(DiskFullError) as caught:
+        result.reraise()
+    assert caught.value.hint == "just gc"
+
+
+def test_jobs_default_to_the_cores():
+    assert resolve_jobs(None) == default_jobs() >= 1
+    assert resolve_jobs(3) == 3
+
+
+@pytest.mark.parametrize("case", ["none", "one", "scattered", "clustered", "at_the_edges"])
+def test_the_incident_kernel_equals_the_whole_grid_filter_bit_for_bit(case):
+    import numpy as np
+    from scipy.ndimage import gaussian_filter
+
+    from arcticroute.risk import incident_hazard
+
+    rng = np.random.default_rng(7)
+    counts = np.zeros((448, 304), dtype=np.float32)
+    if case == "one":
+        counts[200, 150] = 1
+    elif case == "scattered":
+        counts[rng.integers(0, 448, 40), rng.integers(0, 304, 40)] = rng.integers(1, 3, 40)
+    elif case == "clustered":
+        counts[200:210, 100:104] = 1
+        counts[20, 20] = 2
+    elif case == "at_the_edges":
+        counts[0, 0] = counts[447, 303] = counts[0, 303] = counts[447, 150] = 1
+    for sigma_km, resolution_m in ((100.0, 25_000.0), (100.0, 6_250.0), (30.0, 25_000.0)):
+        sigma = sigma_km * 1000.0 / resolution_m
+        expected = (1.0 - np.exp(-gaussian_filter(counts.astype(np.float64), sigma=sigma, mode="constant")
+                                 / (1.0 / (2.0 * np.pi * sigma**2)))).astype(np.float32)
+        got = incident_hazard(counts, sigma_km, resolution_m)
+        assert got.dtype == np.float32 and np.array_equal(got, expected), (case, sigma_km, resolution_m)
+
+
+def test_the_streaming_monthly_summary_equals_nanmean_and_nanmax_bit_for_bit():
+    import warnings
+
+    import numpy as np
+
+    from arcticroute.risk import monthly_mean_max
+
+    rng = np.random.default_rng(3)
+    days = rng.random((31, 60, 40)).astype(np.float32)
+    days[:, :5, :] = np.nan  # land: NaN every day
+    days[rng.random(days.shape) < 0.05] = np.nan  # and some missing values
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        expected_mean, expected_max = np.nanmean(days, axis=0), np.nanmax(days, axis=0)
+    mean, peak = monthly_mean_max(iter(days))
+    assert mean.dtype == expected_mean.dtype
+    assert np.array_equal(mean, expected_mean, equal_nan=True) and np.array_equal(peak, expected_max, equal_nan=True)
+
+
+def test_the_land_mask_built_in_blocks_equals_global_land_mask(monkeypatch):
+    import numpy as np
+    from global_land_mask import globe
+
+    from arcticroute import landmask
+    from arcticroute.grid import Grid
+
+    grid = Grid.from_km(25)
+    landmask.land_mask.cache_clear()
+    blocks = landmask.land_mask(grid)
+
+    class WholeGlobe:
+        def __init__(self, lat_min):
+            pass
+
+        @staticmethod
+        def is_land(lat, lon):
+            return globe.is_land(lat, lon)
+
+    landmask.land_mask.cache_clear()
+    monkeypatch.setattr(landmask, "_ArcticMask", WholeGlobe)
+    whole = landmask.land_mask(grid)
+    landmask.land_mask.cache_clear()
+    assert np.array_equal(blocks, whole) and 0 < blocks.sum() < blocks.size
