@@ -80,14 +80,20 @@ class Endpoints:
         headers = {"Cache-Control": "no-cache, max-age=0"}
         return Reply(health.http_status(result), result, headers, health.MEDIA_TYPE)
 
-    def runs(self, query: Mapping[str, str]) -> Reply:
+    def _limit_and_settings(self, query: Mapping[str, str], default: int, example: str) -> tuple[int, Settings] | Reply:
+        """The ``limit`` parameter and the settings, or the error reply (400 bad limit, 503 bad config)."""
         try:
-            limit = _limit(query, 50)
-            settings = self.settings()
+            return _limit(query, default), self.settings()
         except ValueError as exc:
-            return _error(400, str(exc), "e.g. /api/runs?limit=20")
+            return _error(400, str(exc), f"e.g. {example}")
         except ArcticRouteError as exc:
             return _error(503, str(exc), exc.hint)
+
+    def runs(self, query: Mapping[str, str]) -> Reply:
+        found = self._limit_and_settings(query, 50, "/api/runs?limit=20")
+        if isinstance(found, Reply):
+            return found
+        limit, settings = found
         command = query.get("command")
         records = last_runs(settings.outputs_root, limit=limit if not command else MAX_LIMIT)
         if command:
@@ -95,13 +101,10 @@ class Endpoints:
         return Reply(200, {"runs": records, "count": len(records)})
 
     def catalog(self, query: Mapping[str, str]) -> Reply:
-        try:
-            limit = _limit(query, 200)
-            settings = self.settings()
-        except ValueError as exc:
-            return _error(400, str(exc), "e.g. /api/catalog?prefix=ar://env/ice.sic&limit=50")
-        except ArcticRouteError as exc:
-            return _error(503, str(exc), exc.hint)
+        found = self._limit_and_settings(query, 200, "/api/catalog?prefix=ar://env/ice.sic&limit=50")
+        if isinstance(found, Reply):
+            return found
+        limit, settings = found
         index = read_index(settings)
         prefix, kind = query.get("prefix"), query.get("kind")
         shown = [e for e in index["entries"] if (not prefix or e["logical_id"].startswith(prefix))
