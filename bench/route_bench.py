@@ -10,14 +10,20 @@ interleaved in one process:
   route core     routing.blocked_masks + routing.cost_surface + routing.least_cost_path:
                  one route including cost building (what the issue's targets are about)
   plan_path      routing.plan_path end to end: snapping, the risk-aware route and the
-                 distance-only baseline route (two MCP runs)
+                 distance-only baseline route (two MCP runs), each smoothed into straight legs
+  smoothing      routing.smooth_path of the route core's grid path alone (issue 14): straight
+                 legs within the limits, checked against the land data, costing no more
 
 It prints the median of each, the ratio of medians against the bare call, and each case's
 peak memory, measured in a fresh child process that loads the static layers from a file
-(building them loads a ~1 GB land array, which is not the planner's own memory).
+(building them loads a ~1 GB land array, which is not the planner's own memory), then per
+grid the length of the route and of the distance-only baseline before and after smoothing,
+the smoothing's time as a share of the route core's, and the one-time read of the land data
+the smoothing checks legs against (once per process, not in the medians).
 
-Targets (issue): a 6.25 km route including cost building in under 1.5 s, at most 1.5x the
-bare call, peak memory under 1 GB. PASS/MISS is informational; the exit code is 0 either way.
+Targets (issue 8): a 6.25 km route including cost building in under 1.5 s, at most 1.5x the
+bare call, peak memory under 1 GB; (issue 14) smoothing at most 20 % of the route core's time.
+PASS/MISS is informational; the exit code is 0 either way.
 """
 
 from __future__ import annotations
@@ -47,7 +53,7 @@ from skimage.graph import route_through_array
 
 import_project("arcticroute")
 
-from arcticroute import routing  # noqa: E402
+from arcticroute import geometry, routing, smoothing  # noqa: E402
 from arcticroute.config import load_settings  # noqa: E402
 from arcticroute.errors import BadInputError  # noqa: E402
 from arcticroute.grid import Grid  # noqa: E402
@@ -59,10 +65,11 @@ DAY = datetime.date(2026, 9, 15)
 SCENARIO = "murmansk_bering"  # Murmansk (Kola Bay, 69.10, 33.42) -> Bering Strait (65.80, -168.46), pc5_cargo
 CONFIG_DIR = REPO / "config"
 
-BARE, CORE, PLAN = "bare skimage", "route core", "plan_path"
-CASES = (BARE, CORE, PLAN)
+BARE, CORE, PLAN, SMOOTH = "bare skimage", "route core", "plan_path", "smoothing"
+CASES = (BARE, CORE, PLAN, SMOOTH)
 TARGET_KM = 6.25
 TARGETS = {"seconds": 1.5, "ratio": 1.5, "peak_mb": 1000.0}  # for CORE at TARGET_KM
+SMOOTH_SHARE = 0.20  # smoothing time / route core time, every grid
 
 
 # ---------------------------------------------------------------------------
@@ -136,6 +143,7 @@ class Case:
     start: tuple[int, int]
     end: tuple[int, int]
     cost: np.ndarray  # routing.cost_surface of the above: the bare call's input
+    grid_path: routing.PathResult  # the route core's path: the smoothing case's input
 
     def calls(self) -> dict:
         def bare():
@@ -156,7 +164,32 @@ class Case:
             return routing.plan_path(self.static, fresh(), self.vessel, self.origin,
                                      self.destination, self.risk_weight)
 
-        return {BARE: bare, CORE: core, PLAN: plan}
+        def smooth():
+            path = routing.PathResult(self.grid_path.cells, self.grid_path.cost)
+            routing.smooth_path(self.static, path, self.cost, self.origin, self.destination)
+            return path
+
+        return {BARE: bare, CORE: core, PLAN: plan, SMOOTH: smooth}
+
+    def lengths(self) -> dict:
+        """Length (nm) of the route and of the distance-only baseline before and after smoothing."""
+        conditions = routing.with_fairways(self.static, self.conditions)
+        blocked = routing.blocked_masks(self.static, conditions, self.vessel)
+        distance = routing.cost_surface(self.static, conditions, self.vessel, 0.0, blocked, distance_only=True)
+        out = {}
+        for role, cost in (("route", self.cost), ("baseline", distance)):
+            path = routing.least_cost_path(cost, self.start, self.end)
+            routing.smooth_path(self.static, path, cost, self.origin, self.destination)
+            for state, vertices in (("grid", routing.route_vertices(self.static, path.cells, self.origin,
+                                                                       self.destination)),
+                                    ("smoothed", routing.path_vertices(self.static, path, self.origin,
+                                                                       self.destination))):
+                lon, lat = routing.vertices_lonlat(vertices[0], vertices[1])
+                out[f"{role}_{state}_nm"] = float(geometry.segment_metres(lon, lat).sum() / geometry.METRES_PER_NM)
+            out[f"{role}_legs"] = path.smoothing["legs"]
+        out["great_circle_nm"] = geometry.great_circle_nm(self.origin.lat, self.origin.lon, self.destination.lat,
+                                                          self.destination.lon)
+        return out
 
 
 def load_case(path: Path) -> Case:
@@ -171,9 +204,11 @@ def load_case(path: Path) -> Case:
                            for p in (settings["origin"], settings["destination"]))
     start, _ = routing.snap_to_sea(static, grid.index_of(origin.lat, origin.lon), origin)
     end, _ = routing.snap_to_sea(static, grid.index_of(destination.lat, destination.lon), destination)
-    cost = routing.cost_surface(static, conditions, vessel, settings["risk_weight"])
-    return Case(static, conditions, vessel, origin, destination, settings["risk_weight"], start, end,
-                cost)
+    filled = routing.with_fairways(static, conditions)  # as plan_path routes (fairway cells opened)
+    cost = routing.cost_surface(static, filled, vessel, settings["risk_weight"])
+    grid_path = routing.least_cost_path(cost, start, end)
+    return Case(static, filled, vessel, origin, destination, settings["risk_weight"], start, end,
+                cost, grid_path)
 
 
 # ---------------------------------------------------------------------------
@@ -204,6 +239,9 @@ def bench_resolution(km: float, repeat: int, workdir: Path) -> dict:
     route_cost = check_same_route(case)
     progress(f"{label}{case.static.grid.shape[0]}x{case.static.grid.shape[1]} = {cells:,} cells, "
              f"start {case.start}, end {case.end}; timing {repeat} interleaved rounds")
+    case.calls()[SMOOTH]()  # the one-time read of the land data, outside the timing
+    land_load_s = smoothing.FINE_LAND.load_seconds
+    lengths = case.lengths()
     times = interleaved(case.calls(), repeat, label=label)
     del case
 
@@ -228,13 +266,19 @@ def bench_resolution(km: float, repeat: int, workdir: Path) -> dict:
             "peak_mb": peaks[name]["peak_bytes"] / MB,
             "peak_method": peaks[name]["method"],
         })
-    return {"resolution_km": km, "cells": cells, "route_cost_s": route_cost, "rows": rows}
+    share = median(times[SMOOTH]) / median(times[CORE])
+    return {"resolution_km": km, "cells": cells, "route_cost_s": route_cost, "rows": rows,
+            "smoothing": {**lengths, "share_of_route_core": share, "land_data_load_s": land_load_s}}
 
 
 def target_checks(results: list[dict]) -> list[dict]:
     """PASS/MISS of the route core at the target resolution against each target."""
     checks = []
     for result in results:
+        share = result["smoothing"]["share_of_route_core"]
+        checks.append({"target": f"{SMOOTH} at {result['resolution_km']:g} km: <= {SMOOTH_SHARE:.0%} of the "
+                                 f"{CORE} time", "value": share, "limit": SMOOTH_SHARE,
+                       "status": "PASS" if share <= SMOOTH_SHARE else "MISS"})
         if result["resolution_km"] != TARGET_KM:
             continue
         row = next(r for r in result["rows"] if r["candidate"] == CORE)
@@ -268,11 +312,30 @@ def render(results: list[dict], checks: list[dict], env: dict, repeat: int) -> s
               rows, right=[False, True, False, True, True, True, True]),
         "",
         "route core = blocked_masks + cost_surface + least_cost_path (one route, cost building "
-        "included); plan_path = snapping + route + distance-only baseline (two MCP runs).",
+        "included, not smoothed); plan_path = snapping + route + distance-only baseline (two MCP runs), "
+        "both smoothed; smoothing = smooth_path of the route core's path alone.",
         f"peak MB = resident high-water mark during one call in a fresh process minus resident "
         f"size before it (1 MB = 10^6 bytes; {results[0]['rows'][0]['peak_method']}).",
         "",
     ]
+    smooth_rows = []
+    for result in results:
+        sm = result["smoothing"]
+        for role in ("route", "baseline"):
+            grid_nm, smooth_nm = sm[f"{role}_grid_nm"], sm[f"{role}_smoothed_nm"]
+            smooth_rows.append((f"{result['resolution_km']:g} km", role, f"{grid_nm:,.1f}", f"{smooth_nm:,.1f}",
+                                f"{smooth_nm / grid_nm - 1:+.2%}", f"{grid_nm / sm['great_circle_nm']:.3f}",
+                                f"{smooth_nm / sm['great_circle_nm']:.3f}", str(sm[f"{role}_legs"])))
+    lines += [
+        "smoothing (issue 14): length before and after, ratio to the great circle between the end points",
+        table(["resolution", "path", "grid nm", "smoothed nm", "change", "grid / gc", "smoothed / gc", "legs"],
+              smooth_rows, right=[False, False, True, True, True, True, True, True]),
+        "",
+    ]
+    lines += [f"{r['resolution_km']:g} km: smoothing takes {r['smoothing']['share_of_route_core']:.0%} of the route "
+              f"core's time; reading the land data it checks legs against took "
+              f"{r['smoothing']['land_data_load_s']:.2f} s once per process (not in the medians)" for r in results]
+    lines.append("")
     if checks:
         lines += [f"{c['status']}  {c['target']} (measured {c['value']:.3g})" for c in checks]
     else:

@@ -24,7 +24,8 @@ from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 6  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time
+PLANNER_VERSION = 7  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
+# 7: smoothed into straight legs
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -197,7 +198,34 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
         "replans": voyage.replans,
         "cells": int(len(rows)),
     }
-    return metrics, lon, lat, {"terms": terms, "lon": lon_c, "lat": lat_c, "seg": seg}
+    return metrics, lon, lat, {"terms": terms, "lon": lon_c, "lat": lat_c, "seg": seg,
+                               "leg": step_legs(voyage.x, voyage.y)}
+
+
+def step_legs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per step, the number (from 0) of the straight leg it lies on: a new leg begins at each
+    vertex where the line turns (points along a leg are collinear in the projection)."""
+    if x.size < 3:
+        return np.zeros(max(x.size - 1, 0), dtype=np.int64)
+    ax, ay, bx, by = np.diff(x)[:-1], np.diff(y)[:-1], np.diff(x)[1:], np.diff(y)[1:]
+    norm = np.maximum(np.hypot(ax, ay) * np.hypot(bx, by), 1e-9)
+    turns = (np.abs(ax * by - ay * bx) / norm > 1e-6) | (ax * bx + ay * by < 0)
+    return np.concatenate([[0], np.cumsum(turns)]).astype(np.int64)
+
+
+def describe_legs(steps: dict) -> list[dict]:
+    """The straight legs of a sailed route: ends, length, time and initial true course."""
+    leg, seg, hours = steps["leg"], steps["seg"], steps["terms"]["hours"]
+    out = []
+    for number in range(int(leg.max()) + 1 if leg.size else 0):
+        where = np.flatnonzero(leg == number)
+        a, b = int(where[0]), int(where[-1]) + 1
+        lon0, lat0, lon1, lat1 = (float(v) for v in (steps["lon"][a], steps["lat"][a], steps["lon"][b], steps["lat"][b]))
+        course = float(geometry.GEOD.inv(lon0, lat0, lon1, lat1)[0]) % 360.0
+        out.append({"leg": number + 1, "from": [round(lon0, 4), round(lat0, 4)], "to": [round(lon1, 4), round(lat1, 4)],
+                    "distance_nm": round(float(seg[a:b].sum() / geometry.METRES_PER_NM), 1),
+                    "hours": round(float(hours[a:b].sum()), 2), "initial_course_deg": round(course, 1)})
+    return out
 
 
 def eta_assumption(daily: DailyConditions) -> str:
@@ -213,14 +241,15 @@ MAX_SEGMENTS = 40
 
 
 def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
-    """The path cut where the ice type, the POLARIS band or the dominant cost term changes,
-    at most ``MAX_SEGMENTS`` (the shortest pieces merged into a neighbour), each explained."""
+    """The path cut at each turn between straight legs and where the ice type, the POLARIS band
+    or the dominant cost term changes, at most ``MAX_SEGMENTS`` (the shortest pieces merged into a
+    neighbour), each explained; ``legs`` names the first and last leg it lies on."""
     terms, seg = steps["terms"], steps["seg"]
     if seg.size == 0:
         return []
     costs = np.stack([terms[f"{k}_h"] for k in TERM_NAMES])
     dominant = np.argmax(costs, axis=0)
-    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant])
+    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"]])
     cuts = [0] + [i for i in range(1, seg.size) if (key[:, i] != key[:, i - 1]).any()] + [seg.size]
     pieces = [[a, b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     while len(pieces) > MAX_SEGMENTS:
@@ -243,6 +272,7 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
         out.append({
             "from": [round(float(steps["lon"][a]), 4), round(float(steps["lat"][a]), 4)],
             "to": [round(float(steps["lon"][b]), 4), round(float(steps["lat"][b]), 4)],
+            "legs": [int(steps["leg"][a]) + 1, int(steps["leg"][b - 1]) + 1],
             "distance_nm": round(nm, 1),
             "hours": round(hours, 2),
             "speed_kn": round(nm / hours, 1) if hours > 0 else None,
@@ -258,6 +288,37 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
             "dominant": TERM_NAMES[max(cost, key=cost.get)],
         })
     return out
+
+
+LEGS_NOTE = ("straight legs in the grid's projection (EPSG:3413), within the vessel's hard limits and clear of land "
+             "in the land data, replacing the grid path wherever that costs no more (docs/route-model.md)")
+
+
+def _smoothing_metrics(static: StaticGrid, daily: DailyConditions, vessel: Vessel, risk_weight: float,
+                       departure: datetime, request: RouteRequest, path: PathResult, metrics: dict, gc_nm: float,
+                       steps: dict, *, distance_only: bool) -> dict:
+    """The smoothed path's legs, and the grid path it came from sailed alike (same days, no
+    re-planning) beside it, so the gain shows."""
+    grid_sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination,
+                       path.cells, replan=False)
+    grid_metrics, _lon, _lat, _steps = _path_metrics(static, grid_sailed)
+    done = path.smoothing
+    unit, factor = ("nm", 1 / geometry.METRES_PER_NM) if distance_only else ("h", 1 / 3600.0)
+    return {
+        "grid_path": {
+            "distance_nm": grid_metrics["distance_nm"], "duration_h": grid_metrics["duration_h"],
+            "distance_ratio": round(grid_metrics["distance_nm"] / gc_nm, 3) if gc_nm else None,
+            "cost_h": grid_metrics["cost_h"], "vertices": done["grid_vertices"],
+        },
+        "smoothing": {
+            "legs": done["legs"], "geometry": LEGS_NOTE,
+            "saved_nm": round(grid_metrics["distance_nm"] - metrics["distance_nm"], 1),
+            "saved_h": round(grid_metrics["duration_h"] - metrics["duration_h"], 1),
+            f"planning_cost_{unit}": {"grid_path": round(done["grid_cost"] * factor, 2),
+                                      "smoothed": round(done["cost"] * factor, 2)},
+        },
+        "legs": describe_legs(steps),
+    }
 
 
 def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRequest, arrival: datetime,
@@ -299,11 +360,14 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
     features = []
     warnings = list(route.warnings) + list(daily.get(day).warnings)
     for role, path in (("route", route), ("baseline", baseline)):
-        sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination, path.cells,
+        sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination, path,
                       replan=role == "route")
         metrics, lon, lat, steps = _path_metrics(static, sailed)
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
+        if path.smoothing is not None:
+            metrics.update(_smoothing_metrics(static, daily, vessel, risk_weight, departure, request, path, metrics,
+                                              gc_nm, steps, distance_only=role == "baseline"))
         description = ("minimum-cost route (transit time + risk penalty) within the vessel's hard limits"
                        if role == "route" else "distance-only baseline within the same hard limits")
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
@@ -312,7 +376,7 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
             extra["eta_assumption"] = eta_assumption(daily)
         features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
                          "properties": {"role": role, "description": description, **common, **metrics, **extra}})
-    summary = {k: v for k, v in features[0]["properties"].items() if k != "segments"}
+    summary = {k: v for k, v in features[0]["properties"].items() if k not in ("segments", "legs")}
     if request.onward:
         arrival = departure + timedelta(hours=features[0]["properties"]["duration_h"])
         onward, onward_nm, _onward_h, onward_warnings = _onward_feature(static, daily, request, arrival, vessel)

@@ -9,7 +9,8 @@ the ice-speed model, the POLARIS speed limit and the wave speed loss leave, plus
 steps by sqrt(2), so a path's cost is its transit time plus the penalty along it. With zero risk
 weight, open water and calm seas the cost is the step length over a constant speed: the
 shortest path. The distance-only baseline uses the step length itself, within the same limits.
-See docs/route-model.md.
+Both grid paths are then smoothed into straight legs that keep within the same limits and cost
+no more along the same cost surface (``smooth_path``, ``smoothing``). See docs/route-model.md.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
-from . import fairways, polaris
+from . import fairways, polaris, smoothing
 from .errors import BadInputError, NoRouteError
 from .geometry import GEOD
 from .grid import to_lonlat
@@ -158,6 +159,11 @@ class PathResult:
     cells: np.ndarray  # (n, 2) rows and columns, start to end
     cost: float
     warnings: list[str] = field(default_factory=list)
+    # after ``smooth_path``: the straight legs' end points (EPSG:3413, true end points included)
+    # and what smoothing did (grid path and smoothed cost, integrated alike; legs; seconds)
+    legs_x: np.ndarray | None = None
+    legs_y: np.ndarray | None = None
+    smoothing: dict | None = None
 
 
 @lru_cache(maxsize=64)
@@ -348,6 +354,13 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
     y = np.concatenate([[oy], y, [dy]])
     keep = np.concatenate([[True], np.hypot(np.diff(x), np.diff(y)) > 1.0])  # drop repeated points
     x, y = x[keep], y[keep]
+    return x, y, vertex_cells(static, x, y)
+
+
+def vertex_cells(static: StaticGrid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The grid cell of each vertex whose conditions it takes: its own, or where that is a cell
+    routing does not use (a true end point on land), the nearest routable one."""
+    grid = static.grid
     rows = np.clip(((grid.y[0] + grid.resolution_m / 2 - y) // grid.resolution_m).astype(np.int64), 0, grid.ny - 1)
     cols = np.clip(((x - grid.x[0] + grid.resolution_m / 2) // grid.resolution_m).astype(np.int64), 0, grid.nx - 1)
     vcells = np.stack([rows, cols], axis=1)
@@ -357,7 +370,31 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
     off = where.land[rows, cols]
     vcells[off, 0] = where.nearest[0][rows[off], cols[off]]
     vcells[off, 1] = where.nearest[1][rows[off], cols[off]]
-    return x, y, vcells
+    return vcells
+
+
+def path_vertices(static: StaticGrid, path: PathResult | np.ndarray, origin: Place, destination: Place
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The vertices a route is sailed and drawn along: a smoothed path's legs with points every
+    half cell along each leg that replaced grid steps (so each step lies in at most two cells, as
+    the grid path's do) and the grid path's own vertices elsewhere; unsmoothed, the grid path's
+    (``route_vertices``)."""
+    if isinstance(path, PathResult) and path.legs_x is not None:
+        replaced = np.diff(path.smoothing["kept"]) > 1
+        x, y = smoothing.densify(path.legs_x, path.legs_y, static.grid.resolution_m / 2.0, replaced)
+        return x, y, vertex_cells(static, x, y)
+    cells = path.cells if isinstance(path, PathResult) else path
+    return route_vertices(static, cells, origin, destination)
+
+
+def smooth_path(static: StaticGrid, path: PathResult, cost: np.ndarray, origin: Place, destination: Place) -> None:
+    """Smooth ``path`` in place (``smoothing``): straight legs within the limits ``cost`` marks
+    (-1) and the water routing uses, costing no more than the grid path along ``cost``."""
+    x, y, _vcells = route_vertices(static, path.cells, origin, destination)
+    done = smoothing.smooth(static.grid, static.scale, cost, routable(static).ocean, x, y)
+    path.legs_x, path.legs_y = done.x, done.y
+    path.smoothing = {"grid_vertices": int(x.size), "legs": int(done.x.size - 1), "grid_cost": done.grid_cost,
+                      "cost": done.cost, "seconds": done.seconds, "kept": done.kept}
 
 
 def vertices_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -412,8 +449,9 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) 
 
 
 def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin: Place, destination: Place,
-              risk_weight: float) -> tuple[PathResult, PathResult, dict[str, np.ndarray]]:
-    """Minimum-time risk-aware path and distance-only baseline; NoRouteError names the blocking limit."""
+              risk_weight: float, *, smooth: bool = True) -> tuple[PathResult, PathResult, dict[str, np.ndarray]]:
+    """Minimum-time risk-aware path and distance-only baseline, each smoothed into straight legs
+    (``smooth_path``) unless ``smooth`` is False; NoRouteError names the blocking limit."""
     grid = static.grid
     warnings = []
     start, warn_start = snap_to_sea(static, grid.index_of(origin.lat, origin.lon), origin)
@@ -427,7 +465,8 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
         )
     conditions = with_fairways(static, conditions)
     blocked = blocked_masks(static, conditions, vessel)
-    route = least_cost_path(cost_surface(static, conditions, vessel, risk_weight, blocked), start, end)
+    cost = cost_surface(static, conditions, vessel, risk_weight, blocked)
+    route = least_cost_path(cost, start, end)
     if route is None:
         reason = explain_blocked(blocked, start, end, vessel)
         raise NoRouteError(
@@ -436,6 +475,10 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
             hint="choose a vessel with a higher ice class, another date, or other end points",
         )
     route.warnings = warnings
-    baseline = least_cost_path(cost_surface(static, conditions, vessel, 0.0, blocked, distance_only=True), start, end)
+    distance = cost_surface(static, conditions, vessel, 0.0, blocked, distance_only=True)
+    baseline = least_cost_path(distance, start, end)
     assert baseline is not None  # same hard limits as the route, which exists
+    if smooth:
+        smooth_path(static, route, cost, origin, destination)
+        smooth_path(static, baseline, distance, origin, destination)
     return route, baseline, blocked

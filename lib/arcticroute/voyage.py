@@ -117,9 +117,10 @@ def _steps(static: StaticGrid, conditions: Conditions, vessel: Vessel, risk_weig
 
 
 def sail(static: StaticGrid, daily: DailyConditions, vessel: Vessel, risk_weight: float, departure: datetime,
-         origin: Place, destination: Place, cells: np.ndarray, *, replan: bool = True) -> Voyage:
-    """Sail the grid path from ``origin`` to ``destination`` through the daily layers."""
-    x, y, vcells = routing.route_vertices(static, cells, origin, destination)
+         origin: Place, destination: Place, cells: routing.PathResult | np.ndarray, *, replan: bool = True) -> Voyage:
+    """Sail the path (its smoothed legs where it has them, else its grid cells) from ``origin`` to
+    ``destination`` through the daily layers."""
+    x, y, vcells = routing.path_vertices(static, cells, origin, destination)
     moment, k = departure, 0
     chunks: list[tuple[np.ndarray, dict, date, int]] = []
     warnings: list[str] = []
@@ -146,7 +147,7 @@ def sail(static: StaticGrid, daily: DailyConditions, vessel: Vessel, risk_weight
                     warnings.append(f"on {day} the route meets {reasons[bad]} at {where} and no way round exists "
                                     f"that day ({str(exc)[:120]}); kept the route planned on {daily.first_day}")
                 else:
-                    nx, ny, nv = routing.route_vertices(static, route.cells, place, destination)
+                    nx, ny, nv = routing.path_vertices(static, route, place, destination)
                     x = np.concatenate([x[:k + bad + 1], nx[1:]])
                     y = np.concatenate([y[:k + bad + 1], ny[1:]])
                     vcells = np.concatenate([vcells[:k + bad + 1], nv[1:]])
