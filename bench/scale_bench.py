@@ -125,9 +125,9 @@ def main() -> None:
     ext = []
     for years in (1, 10):
         n = 365 * years
-        ext.append([f"{years} year{'s' if years > 1 else ''}", f"{n * per_day_s['serial'] / 3600:.1f} h",
-                    f"{n * per_day_s[parallel['name']] / 3600:.1f} h",
-                    f"{n * per_day_s['serial'] / (0.8 * 16) / 3600:.1f} h", f"{n * per_day / 1e9:.1f} GB"])
+        ext.append([f"{years} year{'s' if years > 1 else ''}", f"{n * per_day_s['serial'] / 60:.0f} min",
+                    f"{n * per_day_s[parallel['name']] / 60:.0f} min",
+                    f"{n * per_day_s['serial'] / (0.8 * 16) / 60:.0f} min", f"{n * per_day / 1e9:.1f} GB"])
     print(table(["span", "1 core", f"{args.jobs} cores (measured)", "16 cores (at 0.8 x)", "disk"], ext,
                 [False, True, True, True, True]))
     if args.json:

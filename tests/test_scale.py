@@ -176,3 +176,57 @@ def test_the_land_mask_built_in_blocks_equals_global_land_mask(monkeypatch):
     whole = landmask.land_mask(grid)
     landmask.land_mask.cache_clear()
     assert np.array_equal(blocks, whole) and 0 < blocks.sum() < blocks.size
+
+
+def test_daily_risk_stores_the_risk_in_tiles_with_its_precision(serial_and_parallel):
+    import netCDF4
+    import numpy as np
+
+    made = serial_and_parallel["serial"]
+    daily = sorted((made.data / "risk").rglob("risk_202609??_adv_v1.nc"))[-1]
+    with netCDF4.Dataset(daily) as ds:
+        assert not [name for name in ds.variables if name.startswith("hazard_")]  # risk.store_hazards: [] by default
+        risk = ds["risk"]
+        assert risk.chunking() == [256, 256] and risk.filters()["shuffle"] and risk.filters()["complevel"] == 1
+        assert risk.least_significant_digit == 4
+        values = risk[:].filled(np.nan)
+    finite = values[np.isfinite(values)]
+    assert finite.size and finite.min() >= 0 and finite.max() <= 1
+    sic = sorted((made.data / "env" / "ice.sic").rglob("ice_sic_202609??_adv_v1.nc"))[-1]
+    with netCDF4.Dataset(sic) as ds:
+        assert ds["sic"].least_significant_digit == 3 and ds["sic"].chunking() == [256, 256]
+
+
+def test_configured_hazards_are_stored_and_an_older_layout_is_still_read(tmp_path):
+    import numpy as np
+    import xarray as xr
+
+    from arcticroute.grid import Grid
+    from arcticroute.layers import grid_dataset, read_variables, write_netcdf
+
+    grid = Grid.from_km(25)
+    values = np.linspace(0, 1, grid.ny * grid.nx, dtype=np.float32).reshape(grid.shape)
+    old = tmp_path / "old.nc"  # as format 1 wrote it: one whole-grid chunk, zlib 4, full precision, hazards beside
+    grid_dataset(grid, {"risk": (values, {}), "hazard_ice": (values, {})}, {}).to_netcdf(
+        old, engine="netcdf4", encoding={"risk": {"zlib": True, "complevel": 4}, "hazard_ice": {"zlib": True, "complevel": 4}})
+    new = tmp_path / "new.nc"
+    write_netcdf(grid_dataset(grid, {"risk": (values, {})}, {}), new, digits={"risk": 4})
+    for path in (old, new):
+        with xr.open_dataset(path) as ds:
+            assert ds["risk"].dtype == np.float32 and np.nanmax(np.abs(ds["risk"].values - values)) <= 1e-4
+
+    meta = {"logical_id": "ar://risk/daily@20260901?grid=3413-25km", "version": 1, "root": "data", "path": "old.nc",
+            "sha256": hashlib.sha256(old.read_bytes()).hexdigest(), "size_bytes": old.stat().st_size}
+    read = read_variables({"data": tmp_path}, meta, ("risk", "hazard_ice"))
+    assert np.array_equal(read["risk"], values) and np.array_equal(read["hazard_ice"], values)
+
+
+def test_the_risk_digest_names_the_storage_format():
+    from arcticroute.layers import FORMAT_VERSION
+    from arcticroute.risk import _digest
+
+    assert FORMAT_VERSION >= 2
+    inputs = [{"logical_id": "ar://env/ice.sic@20260901?grid=3413-25km", "sha256": "0" * 64}]
+    legacy = json.dumps({"inputs": [[i["logical_id"], i["sha256"]] for i in inputs], "params": {}, "grid": "g"},
+                        sort_keys=True)
+    assert _digest(inputs, {}, "g") != hashlib.sha256(legacy.encode()).hexdigest()

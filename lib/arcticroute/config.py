@@ -45,6 +45,7 @@ DEFAULTS = {
             "traffic_reference": 20.0,
             "incident_window_days": 30,
             "incident_sigma_km": 100.0,
+            "store_hazards": [],
         },
         "route": {"risk_weight": 2.0},
         "health": {

@@ -217,6 +217,10 @@ RUNTIME_SCHEMA = {
                 "traffic_reference": {**_POSITIVE, "description": "AIS vessel-hours per 1000 km2 per day that count as full exposure"},
                 "incident_window_days": {"type": "integer", "minimum": 1},
                 "incident_sigma_km": _POSITIVE,
+                "store_hazards": {"type": "array", "uniqueItems": True,
+                                  "items": {"enum": ["ice", "wave", "traffic", "incidents"]},
+                                  "description": "normalised hazards also stored in each daily risk file "
+                                                 "(hazard_<name>); none: the fused risk only"},
                 "stacking": {
                     "type": "object",
                     "additionalProperties": False,

@@ -272,7 +272,9 @@ def pull_day(job: PullJob) -> list[Fetched]:
             _validate(item.layer, result.variables)
             dataset = _dataset_for(item.layer, static, result, source.synthetic, item.day)
             target = settings.data_root / layer_relpath(item.layer, item.day, settings.grid.name)
-            tmp = _write_temp(target, lambda path, dataset=dataset: _locked_write(NETCDF_LOCK, dataset, path),
+            digits = {LAYERS[item.layer].variable: LAYERS[item.layer].digits}
+            tmp = _write_temp(target, lambda path, dataset=dataset, digits=digits:
+                              _locked_write(NETCDF_LOCK, dataset, path, digits),
                               layer_logical_id(item.layer, item.day, settings.grid))
             identity = result.identity if result.identity is not None else source.identity(item.day)
             outcomes.append(Fetched(item, "fetched", tmp=str(tmp), identity=identity,
@@ -312,9 +314,9 @@ def _prefetch_day(sources: dict[str, Source], job: PullJob, static: StaticGrid) 
     return found
 
 
-def _locked_write(lock, dataset, path) -> None:
+def _locked_write(lock, dataset, path, digits) -> None:
     with lock:
-        write_netcdf(dataset, path)
+        write_netcdf(dataset, path, digits=digits)
 
 
 def _write_temp(target, write, logical_id: str):

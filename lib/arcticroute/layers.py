@@ -21,13 +21,14 @@ class LayerInfo:
     variable: str  # netCDF variable holding the grid
     units: str
     long_name: str
+    digits: int | None = None  # decimal digits kept when stored (least_significant_digit); None: exact
 
 
 LAYERS = {
-    "ice.sic": LayerInfo("ice.sic", "sic", "1", "sea-ice concentration (fraction 0..1)"),
+    "ice.sic": LayerInfo("ice.sic", "sic", "1", "sea-ice concentration (fraction 0..1)", 3),
     "ice.type": LayerInfo("ice.type", "stage", "1", "sea-ice stage of development (POLARIS ice type code 0..11)"),
-    "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height"),
-    "ais.density": LayerInfo("ais.density", "density", "vessel-hours per cell per day", "AIS traffic density"),
+    "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height", 2),
+    "ais.density": LayerInfo("ais.density", "density", "vessel-hours per cell per day", "AIS traffic density", 3),
     "incidents": LayerInfo("incidents", "count", "incidents per cell per day", "maritime incidents"),
 }
 ALIASES = {"ice": "ice.sic", "wave": "wave.hs", "ais": "ais.density", "incidents": "incidents"}
@@ -109,12 +110,29 @@ def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attr
     )
 
 
-def write_netcdf(dataset: xr.Dataset, path: Path) -> None:
-    encoding = {
-        name: {"zlib": True, "complevel": 4}
-        for name, var in dataset.data_vars.items()
-        if var.ndim > 0 and var.dtype.kind in "fiub"
-    }
+# Storage (bench/README.md, "Storage"): deflate level 1 with the shuffle filter over 256 x 256
+# tiles. A reader of a region or a downsampled view decompresses only the tiles it touches, and
+# level 1 costs a fraction of level 4's time for nearly the same size once the values are
+# quantized. Changing any of these changes the bytes written: FORMAT_VERSION goes up with them.
+FORMAT_VERSION = 2  # 1: zlib 4, one whole-grid chunk, full float precision
+CHUNK = 256
+COMPLEVEL = 1
+
+
+def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | None = None) -> None:
+    """Write ``dataset`` compressed and tiled; ``digits`` maps a float variable to the decimal
+    digits it keeps (netCDF4's ``least_significant_digit``: values are rounded to a power of two
+    finer than 10^-digits, which the file records as an attribute of the variable)."""
+    encoding = {}
+    for name, var in dataset.data_vars.items():
+        if var.ndim == 0 or var.dtype.kind not in "fiub":
+            continue
+        enc = {"zlib": True, "complevel": COMPLEVEL, "shuffle": True}
+        if var.ndim == 2:
+            enc["chunksizes"] = tuple(min(CHUNK, n) for n in var.shape)
+        if digits and digits.get(name) is not None and var.dtype.kind == "f":
+            enc["least_significant_digit"] = int(digits[name])
+        encoding[name] = enc
     dataset.to_netcdf(path, engine="netcdf4", encoding=encoding)
 
 

@@ -30,6 +30,7 @@ from .config import Settings
 from .errors import ConfigError
 from .integrity import IntegrityError, is_intact, read_bytes
 from .layers import (
+    FORMAT_VERSION,
     grid_dataset,
     layer_relpath,
     read_artifact,
@@ -52,6 +53,7 @@ class RiskParams:
     traffic_reference: float
     incident_window_days: int
     incident_sigma_km: float
+    store_hazards: tuple[str, ...] = ()  # hazards also stored as hazard_<name> in the daily file
     fallback_reason: str | None = None  # set when stacking was refused and "weighted" used instead
 
     @classmethod
@@ -64,10 +66,13 @@ class RiskParams:
             traffic_reference=float(cfg["traffic_reference"]),
             incident_window_days=int(cfg["incident_window_days"]),
             incident_sigma_km=float(cfg["incident_sigma_km"]),
+            store_hazards=tuple(cfg.get("store_hazards") or ()),
         )
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        values = dict(self.__dict__)
+        values["store_hazards"] = list(self.store_hazards)
+        return values
 
 
 def daily_relpath(day: date, grid_name: str) -> str:
@@ -222,9 +227,16 @@ def _day_inputs(roots, day: date, window_days: int, grid_name: str, *, shift: in
     return found
 
 
+RISK_DIGITS = 4  # decimal digits the stored risk and hazards keep (least_significant_digit)
+
+
 def _digest(inputs: list[dict], params: dict, grid_name: str) -> str:
-    payload = json.dumps({"inputs": sorted((i["logical_id"], i["sha256"]) for i in inputs),
-                          "params": params, "grid": grid_name}, sort_keys=True)
+    """What a daily or monthly risk file is made from; the storage format is part of it, so a
+    new format (different bytes from the same inputs) is written again."""
+    payload = {"inputs": sorted((i["logical_id"], i["sha256"]) for i in inputs), "params": params, "grid": grid_name}
+    if FORMAT_VERSION > 1:
+        payload["format"] = [FORMAT_VERSION, RISK_DIGITS]
+    payload = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -322,15 +334,19 @@ def compute_day(job: FuseJob) -> Fused:
         long_name = f"fused risk ({params.method})"
     risk[static.land] = np.nan
     variables = {"risk": (risk, {"units": "1", "long_name": long_name, "valid_range": [0.0, 1.0]}), **variables}
-    for name, values in hazards.items():
-        hazard = values.astype(np.float32)
+    for name in params.store_hazards:
+        if name not in hazards:
+            continue
+        hazard = hazards[name].astype(np.float32)
         hazard[static.land] = np.nan
         variables[f"hazard_{name}"] = (hazard, {"units": "1", "long_name": f"{name} hazard, normalised"})
     metas = [m for group in found.values() for m in group] + ([model[1]] if model else [])
     synthetic = any(m.get("synthetic") for m in metas)
     dataset = grid_dataset(settings.grid, variables, {"title": f"ArcticRoute risk {day}", "synthetic": str(synthetic).lower()})
     target = settings.data_root / daily_relpath(day, settings.grid.name)
-    tmp = _write_temp(target, lambda path: write_netcdf(dataset, path), daily_logical_id(day, settings.grid.name))
+    digits = {name: RISK_DIGITS for name in variables if name != "probability"}  # probabilities are tiny: exact
+    tmp = _write_temp(target, lambda path: write_netcdf(dataset, path, digits=digits),
+                      daily_logical_id(day, settings.grid.name))
     return Fused(day, str(tmp), sorted(hazards), missing, synthetic)
 
 
@@ -518,7 +534,9 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
         inputs=inputs,
         params={**params.as_dict(), "days": len(days), "inputs_digest": digest},
     )
-    meta = write_artifact(roots, spec, lambda p: write_netcdf(dataset, p), run_id=run.run_id, command=run.command)
+    digits = {"risk_mean": RISK_DIGITS, "risk_max": RISK_DIGITS}
+    meta = write_artifact(roots, spec, lambda p: write_netcdf(dataset, p, digits=digits), run_id=run.run_id,
+                          command=run.command)
     run.artifact(meta)
     return "written"
 
