@@ -175,14 +175,13 @@ class FineLand:
 
     def near_land(self, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         """Land at the point or about 1 km from it (the land mask's probes: 3 x 3 offsets)."""
-        lat, lon = np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64)
-        coslat = np.clip(np.cos(np.radians(lat)), 0.05, 1.0)
-        hit = np.zeros(lat.shape, dtype=bool)
-        for dlat in (-_MARGIN_DEG, 0.0, _MARGIN_DEG):
-            for dlon in (-1.0, 0.0, 1.0):
-                plon = (lon + dlon * _MARGIN_DEG / coslat + 180.0) % 360.0 - 180.0
-                hit |= self.is_land(lat + dlat, plon)
-        return hit
+        lat, lon = np.asarray(lat, dtype=np.float64).ravel(), np.asarray(lon, dtype=np.float64).ravel()
+        step = _MARGIN_DEG / np.clip(np.cos(np.radians(lat)), 0.05, 1.0)
+        offsets = np.array([-1.0, 0.0, 1.0])
+        dlat, dlon = np.repeat(offsets, 3)[:, None], np.tile(offsets, 3)[:, None]  # the 9 probes
+        plat = lat[None, :] + _MARGIN_DEG * dlat
+        plon = (lon[None, :] + step[None, :] * dlon + 180.0) % 360.0 - 180.0
+        return self.is_land(plat.ravel(), plon.ravel()).reshape(9, -1).any(axis=0)
 
 
 FINE_LAND = FineLand()
