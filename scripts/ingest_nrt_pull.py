@@ -47,7 +47,7 @@ def _overrides(ctx, param, value):
               help="Use another of the profile's available sources for a layer (repeatable), e.g. ice=osisaf-conc.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (dry run) or the summary as JSON on stdout.")
 @common_options
-def main(ym, what, since, dry_run, force, jobs, sources, as_json, config_dir, profile, grid_km):
+def main(ym, what, since, dry_run, force, jobs, executor, scheduler, sources, as_json, config_dir, profile, grid_km):
     """Pull sea ice, waves, incidents and AIS traffic for the days of a month.
 
     Days already pulled from an unchanged source are skipped (a conditional request, no
@@ -83,9 +83,11 @@ def main(ym, what, since, dry_run, force, jobs, sources, as_json, config_dir, pr
         if todo and sys.stderr.isatty():
             with click.progressbar(length=todo, label="pulling", file=sys.stderr,
                                    item_show_func=lambda text: text) as bar:
-                return ingest.execute_pull(settings, plan, built, run, jobs=jobs, overrides=sources,
+                return ingest.execute_pull(settings, plan, built, run, jobs=jobs, overrides=sources, executor=executor,
+                                           scheduler=scheduler,
                                            progress=lambda item, outcome: bar.update(1, f"{item.layer} {item.day} {outcome}"))
-        return ingest.execute_pull(settings, plan, built, run, jobs=jobs, overrides=sources)
+        return ingest.execute_pull(settings, plan, built, run, jobs=jobs, overrides=sources, executor=executor,
+                                   scheduler=scheduler)
 
     def render(counts, run):
         if as_json:

@@ -20,7 +20,7 @@ from arcticroute.parallel import jobs_option
 @click.option("--force", is_flag=True, help="Fuse every day again, even when its inputs are unchanged.")
 @jobs_option("read, fuse, write; the summary and the catalog are written by the parent")
 @common_options
-def main(ym, method, fallback, force, jobs, config_dir, profile, grid_km):
+def main(ym, method, fallback, force, jobs, executor, scheduler, config_dir, profile, grid_km):
     """Fuse sea ice, waves, traffic and incidents into a 0..1 risk layer per day.
 
     Only days with sea-ice input are fused; days whose inputs are unchanged and whose risk
@@ -36,7 +36,8 @@ def main(ym, method, fallback, force, jobs, config_dir, profile, grid_km):
     settings = load_or_exit(config_dir, profile, grid_km)
 
     def body(run):
-        counts = risk.fuse_month(settings, *ym, method, run, force=force, fallback=fallback, jobs=jobs)
+        counts = risk.fuse_month(settings, *ym, method, run, force=force, fallback=fallback, jobs=jobs,
+                                 executor=executor, scheduler=scheduler)
         run.summary = counts
         return counts
 

@@ -30,17 +30,23 @@ def chain(made, *extra: str) -> None:
 @pytest.fixture(scope="module")
 def serial_and_parallel(tmp_path_factory):
     runs = {}
-    for label, extra in (("serial", ("--jobs", "1")), ("jobs2", ("--jobs", "2"))):
+    for label, extra in (("serial", ("--jobs", "1")), ("jobs2", ("--jobs", "2")),
+                         ("dask", ("--executor", "dask", "--jobs", "2"))):
         made = make_roots(tmp_path_factory.mktemp(label))
         chain(made, *extra)
         runs[label] = made
     return runs
 
 
-def test_jobs_2_writes_the_same_bytes_as_a_serial_run(serial_and_parallel):
-    serial, parallel = (data_digests(serial_and_parallel[k].data) for k in ("serial", "jobs2"))
-    assert len(serial) > 20 and serial == parallel
+def test_serial_jobs_2_and_a_dask_cluster_write_the_same_bytes(serial_and_parallel):
+    """--executor dask runs on a real distributed.LocalCluster of 2 worker processes."""
+    serial, parallel, dask = (data_digests(serial_and_parallel[k].data) for k in ("serial", "jobs2", "dask"))
+    assert len(serial) > 20 and serial == parallel == dask
     assert any("risk_202609" in p for p in serial) and any("incidents" in p for p in serial)
+    for made in serial_and_parallel.values():
+        assert run_command("catalog.verify", env=made.env).exit_code == 0
+    log = (serial_and_parallel["dask"].outputs / "logs" / "risk.fuse.log").read_text()
+    assert "dask: 6 task(s) on tcp://" in log
 
 
 def test_the_parent_alone_records_the_run_and_verify_passes(serial_and_parallel):

@@ -394,9 +394,11 @@ def remove_run_temporaries(folders, run_id: str) -> None:
 
 def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, Source], run, *,
                  jobs: int | None = None, overrides: dict[str, str] | None = None,
-                 progress: Callable[[PlanItem, str], None] | None = None) -> dict:
+                 progress: Callable[[PlanItem, str], None] | None = None, executor: str = "process",
+                 scheduler: str | None = None) -> dict:
     """Fetch and write every ``fetch`` item, each day's in a worker process (``jobs`` at a time,
-    default one per core; see parallel.py), and publish them here; returns counts by outcome.
+    default one per core; or on a dask cluster with ``executor="dask"``; see parallel.py), and
+    publish them here; returns counts by outcome.
 
     A failed item is named and the others go on; if any failed, PullFailedError is raised at
     the end (exit 1, alert), after everything that succeeded has been written.
@@ -442,7 +444,8 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
     folders = [(settings.data_root / layer_relpath(i.layer, i.day, settings.grid.name)).parent for i in todo]
     try:
         with closing(run_tasks(pull_day, jobs_, jobs=resolve_jobs(jobs), run_tag=run.run_id,
-                               outputs_root=str(settings.outputs_root), log=run.log)) as parallel:
+                               outputs_root=str(settings.outputs_root), log=run.log, executor=executor,
+                               scheduler=scheduler)) as parallel:
             results = itertools.chain(parallel, run_tasks(pull_day, day_jobs(shared), jobs=1))
             for job, result in results:
                 try:

@@ -11,6 +11,11 @@ run record, the log and the catalog. A temporary file the parent never published
 the parent, or, if the parent was killed, by the next run of its family (its name carries the
 run id). ``jobs == 1`` runs the very same task functions in the parent, one after another, so
 the bytes written do not depend on ``jobs``.
+
+``executor="dask"`` hands the same tasks to a ``dask.distributed`` cluster instead: the one at
+``scheduler`` (or ``DASK_SCHEDULER_ADDRESS``), or else a ``LocalCluster`` of ``jobs`` worker
+processes started for the run. The workers must see the data root at the same path as the
+command (shared storage), since the parent publishes the temporary files they write.
 """
 
 from __future__ import annotations
@@ -146,15 +151,64 @@ def _mp_context():
     return multiprocessing.get_context("spawn")
 
 
+EXECUTORS = ("process", "dask")
+
+
+def _dask_call(func: Callable, task, run_tag: str, outputs_root: str | None) -> TaskResult:
+    """One task on a dask worker: temporary names carry the run id, as in a pool worker."""
+    from . import atomic, integrity
+
+    atomic.set_run_tag(run_tag)
+    if outputs_root:
+        from pathlib import Path
+
+        integrity.load_cache(Path(outputs_root))
+    return call_task(func, task)
+
+
+def _run_dask(func: Callable, tasks: list, *, jobs: int, scheduler: str | None, run_tag: str,
+              outputs_root: str | None, log: logging.Logger | None) -> Iterator[tuple[object, TaskResult]]:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError as exc:  # pragma: no cover - distributed is a pinned dependency
+        raise BadInputError("--executor dask needs the 'distributed' package",
+                            hint="run just setup (it installs the pinned requirements)") from exc
+    address = scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None
+    cluster = None
+    if address is None:
+        cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+    try:
+        with Client(address or cluster) as client:
+            if log is not None:
+                log.info("dask: %s task(s) on %s", len(tasks), client.scheduler.address)
+            futures = {client.submit(_dask_call, func, task, run_tag, outputs_root, pure=False): n
+                       for n, task in enumerate(tasks)}
+            for future in as_completed(futures):
+                result = future.result()
+                if log is not None:
+                    for level, line in result.logs:
+                        log.log(level, line)
+                yield tasks[futures[future]], result
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+
 def run_tasks(func: Callable, tasks: Iterable, *, jobs: int, run_tag: str = "x",
-              outputs_root: str | None = None, log: logging.Logger | None = None) -> Iterator[tuple[object, TaskResult]]:
+              outputs_root: str | None = None, log: logging.Logger | None = None,
+              executor: str = "process", scheduler: str | None = None) -> Iterator[tuple[object, TaskResult]]:
     """Yield ``(task, TaskResult)`` for every task, in completion order.
 
     ``func`` must be a module-level function (it is pickled by reference). With ``jobs`` 1,
-    or a single task, everything runs in this process. The worker's log lines are replayed on
-    ``log`` here, in the parent.
+    or a single task, everything runs in this process (``executor="dask"`` always uses its
+    cluster). The worker's log lines are replayed on ``log`` here, in the parent.
     """
     tasks = list(tasks)
+    if executor == "dask" and tasks:
+        yield from _run_dask(func, tasks, jobs=jobs, scheduler=scheduler, run_tag=run_tag,
+                             outputs_root=outputs_root, log=log)
+        return
     if jobs <= 1 or len(tasks) <= 1:
         for task in tasks:
             yield task, call_task(func, task)
@@ -178,8 +232,19 @@ def run_tasks(func: Callable, tasks: Iterable, *, jobs: int, run_tag: str = "x",
 
 
 def jobs_option(what: str):
-    """``--jobs N``, spelled the same in every command that spreads days over processes."""
+    """``--jobs N``, ``--executor`` and ``--scheduler``, spelled the same in every command that
+    spreads days over processes."""
     import click
 
-    return click.option("--jobs", type=click.IntRange(1, 64), default=None,
-                        help=f"Worker processes, one day each at a time ({what}). Default: one per core.")
+    def decorate(func):
+        func = click.option("--scheduler", default=None, envvar="DASK_SCHEDULER_ADDRESS", show_envvar=True,
+                            metavar="ADDRESS",
+                            help="With --executor dask: the scheduler of an existing cluster (tcp://host:8786); "
+                                 "without it a local cluster of --jobs worker processes is started.")(func)
+        func = click.option("--executor", type=click.Choice(EXECUTORS), default="process", show_default=True,
+                            help="Where the per-day work runs: worker processes on this machine, or a "
+                                 "dask.distributed cluster (its workers must see the data root at the same path).")(func)
+        return click.option("--jobs", type=click.IntRange(1, 64), default=None,
+                            help=f"Worker processes, one day each at a time ({what}). Default: one per core.")(func)
+
+    return decorate

@@ -542,7 +542,8 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
 
 
 def fuse_month(settings: Settings, year: int, month: int, method: str | None, run, *, force: bool = False,
-               fallback: str | None = None, jobs: int | None = None) -> dict:
+               fallback: str | None = None, jobs: int | None = None, executor: str = "process",
+               scheduler: str | None = None) -> dict:
     """Fuse every day of the month, then its summary. A day whose inputs fail verification is
     refused (nothing derived from them is written) and the others go on; the run then fails
     naming each refused input and the command that restores it.
@@ -551,8 +552,9 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
     fails the run, unless ``fallback`` is "weighted": then the month is fused with ``weighted``
     and every daily sidecar, the summary and the report say why.
 
-    The days are fused by worker processes, ``jobs`` at a time (default one per core; see
-    parallel.py); this process plans them, publishes each result and writes the summary."""
+    The days are fused by worker processes, ``jobs`` at a time (default one per core), or on a
+    dask cluster with ``executor="dask"`` (see parallel.py); this process plans them, publishes
+    each result and writes the summary."""
     from contextlib import closing
     from dataclasses import replace
 
@@ -596,7 +598,8 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
     folders = [(settings.data_root / daily_relpath(job.day, settings.grid.name)).parent for job in jobs_to_run]
     try:
         with closing(run_tasks(compute_day, jobs_to_run, jobs=resolve_jobs(jobs), run_tag=run.run_id,
-                               outputs_root=str(settings.outputs_root), log=run.log)) as results:
+                               outputs_root=str(settings.outputs_root), log=run.log, executor=executor,
+                               scheduler=scheduler)) as results:
             for job, result in results:
                 try:
                     result.reraise()
