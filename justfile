@@ -301,6 +301,11 @@ pull *args: setup
 fuse *args: setup
     {{py}} scripts/risk_fuse.py "$@"
 
+# pull and fuse a range of months, oldest first, resuming after a kill (ingest.backfill; e.g. `just backfill --from 2024-01 --to 2026-10`)
+[group('pipeline')]
+backfill *args: setup
+    {{py}} scripts/ingest_backfill.py "$@"
+
 # plan routes (route.plan; with no arguments every scenario on the newest risk day: --scenario all)
 [group('pipeline')]
 route *args: setup

@@ -236,3 +236,77 @@ def test_the_risk_digest_names_the_storage_format():
     legacy = json.dumps({"inputs": [[i["logical_id"], i["sha256"]] for i in inputs], "params": {}, "grid": "g"},
                         sort_keys=True)
     assert _digest(inputs, {}, "g") != hashlib.sha256(legacy.encode()).hexdigest()
+
+
+# -- backfill -----------------------------------------------------------------------------------
+
+def test_months_between_and_progress_are_pure():
+    from arcticroute.backfill import Progress, months_between
+    from arcticroute.errors import BadInputError
+
+    assert months_between((2025, 11), (2026, 2)) == [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
+    with pytest.raises(BadInputError):
+        months_between((2026, 2), (2026, 1))
+    now = [100.0]
+    progress = Progress(60, clock=lambda: now[0])
+    assert progress.line("x").startswith("backfill 0/60 days, 0.0 days/min, ETA ?")
+    now[0] += 60
+    progress.advance(20)
+    assert progress.line("2026-01 fuse") == "backfill 20/60 days, 20.0 days/min, ETA 00:02:00  2026-01 fuse"
+
+
+def test_backfill_serial_jobs_and_dask_give_the_same_bytes(tmp_path):
+    digests = {}
+    for label, extra in (("serial", ("--jobs", "1")), ("jobs2", ("--jobs", "2")),
+                         ("dask", ("--executor", "dask", "--jobs", "2"))):
+        made = make_roots(tmp_path / label)
+        result = run_command("ingest.backfill", "--from", "2026-08", "--to", "2026-09", "--what", "ice,incidents",
+                             *extra, env=made.env)
+        assert result.exit_code == 0, result.output
+        assert "backfill 2026-08..2026-09: 2 months, 61 days; pulled 183 new" in result.stdout, result.stdout
+        assert "fused 61 days" in result.stdout
+        assert run_command("catalog.verify", env=made.env).exit_code == 0
+        digests[label] = data_digests(made.data)
+    assert len(digests["serial"]) > 180 and digests["serial"] == digests["jobs2"] == digests["dask"]
+    again = run_command("ingest.backfill", "--from", "202608", "--to", "202609", "--what", "ice,incidents",
+                        "--json", env=made.env)
+    summary = json.loads(again.stdout)
+    assert summary["pulled"] == 0 and summary["fused"] == 0 and summary["status"] == "no_new_data"
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="SIGKILL is POSIX")
+def test_a_killed_backfill_resumes_and_does_only_what_is_missing(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    made = make_roots(tmp_path / "killed")
+    args = ["--from", "2026-08", "--to", "2026-09", "--what", "ice,incidents", "--jobs", "2"]
+    script = Path(__file__).resolve().parents[1] / "scripts" / "ingest_backfill.py"
+    process = subprocess.Popen([sys.executable, str(script), *args], env={**__import__("os").environ, **made.env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(made.data.glob("risk/*/2026/08/risk_202608??_adv_v1.nc"))) < 10:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the backfill finished before it could be killed"
+    done = {p.name for p in made.data.rglob("*_adv_v1.nc")}
+
+    again = run_command("ingest.backfill", *args, "--json", env=made.env)
+    assert again.exit_code == 0, again.output
+    summary = json.loads(again.stdout)
+    fused_before = len([n for n in done if n.startswith("risk_2026") and len(n) == len("risk_20260801_adv_v1.nc")])
+    assert summary["fused"] == 61 - fused_before and summary["fuse_unchanged"] == fused_before
+    assert summary["pulled"] + summary["pull_skipped"] == 183
+    assert not any(p.name.endswith("_adv_v2.nc") for p in made.data.rglob("*.nc"))  # nothing done twice
+    assert not list(made.data.rglob(".tmp-*"))
+    assert run_command("catalog.verify", env=made.env).exit_code == 0
+    records = [json.loads(p.read_text()) for p in (made.outputs / "runs").glob("*.json")]
+    assert sorted(r["status"] for r in records if r["command"] == "ingest.backfill") == ["interrupted", "ok"]
+
+    fresh = make_roots(tmp_path / "fresh")
+    assert run_command("ingest.backfill", *args, env=fresh.env).exit_code == 0
+    assert data_digests(fresh.data) == data_digests(made.data)

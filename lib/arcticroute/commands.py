@@ -21,6 +21,7 @@ class CommandInfo:
 COMMANDS = [
     CommandInfo("ingest.nrt.pull", "ingest_nrt_pull.py", "just pull"),
     CommandInfo("risk.fuse", "risk_fuse.py", "just fuse"),
+    CommandInfo("ingest.backfill", "ingest_backfill.py", "just backfill"),
     CommandInfo("route.plan", "route_plan.py", "just route"),
     CommandInfo("report.build", "report_build.py", "just report"),
     CommandInfo("catalog.show", "catalog_show.py", "just catalog"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -543,7 +544,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
 
 def fuse_month(settings: Settings, year: int, month: int, method: str | None, run, *, force: bool = False,
                fallback: str | None = None, jobs: int | None = None, executor: str = "process",
-               scheduler: str | None = None) -> dict:
+               scheduler: str | None = None, progress: Callable[[date, str], None] | None = None) -> dict:
     """Fuse every day of the month, then its summary. A day whose inputs fail verification is
     refused (nothing derived from them is written) and the others go on; the run then fails
     naming each refused input and the command that restores it.
@@ -554,7 +555,7 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
 
     The days are fused by worker processes, ``jobs`` at a time (default one per core), or on a
     dask cluster with ``executor="dask"`` (see parallel.py); this process plans them, publishes
-    each result and writes the summary."""
+    each result and writes the summary. ``progress(day, outcome)`` is called once per day."""
     from contextlib import closing
     from dataclasses import replace
 
@@ -588,9 +589,13 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
             refused.append(exc)
             counts["refused"] += 1
             run.log.error("risk %s not fused: %s", day, exc)
+            if progress is not None:
+                progress(day, "refused")
             continue
         if isinstance(planned, str):
             counts[planned] += 1
+            if progress is not None:
+                progress(day, planned)
         else:
             jobs_to_run.append(planned)
     if jobs_to_run:
@@ -607,10 +612,14 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
                     refused.append(exc)
                     counts["refused"] += 1
                     run.log.error("risk %s not fused: %s", job.day, exc)
+                    if progress is not None:
+                        progress(job.day, "refused")
                     continue
                 publish_day(settings, job, result.value, run)
                 counts["written"] += 1
                 run.log.info("risk %s written", job.day)
+                if progress is not None:
+                    progress(job.day, "written")
     finally:
         from .ingest import remove_run_temporaries
 
