@@ -5,14 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from .errors import ArcticRouteError
 from .grid import CRS_EPSG, Grid
 from .integrity import check_unchanged, verified_path
 from .polaris import STAGES
+
+if TYPE_CHECKING:  # xarray (0.25 s with pandas) is imported where files are read or written, not by every command
+    import xarray as xr
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,8 @@ def incident_count(grid: Grid, points: list[dict]) -> np.ndarray:
 
 
 def crs_variable() -> xr.DataArray:
+    import xarray as xr
+
     return xr.DataArray(
         np.int32(0),
         attrs={
@@ -95,6 +100,8 @@ def crs_variable() -> xr.DataArray:
 
 def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attrs: dict) -> xr.Dataset:
     """A CF-style dataset on ``grid``; ``variables`` maps name to ``(array, attrs)``."""
+    import xarray as xr
+
     data_vars = {
         name: xr.DataArray(values, dims=("y", "x"), attrs={**var_attrs, "grid_mapping": "crs"})
         for name, (values, var_attrs) in variables.items()
@@ -138,6 +145,8 @@ def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | No
 
 def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
     """Variables of the artifact version a sidecar describes, verified against the sidecar."""
+    import xarray as xr
+
     path, identity = verified_path(roots, meta)
     with xr.open_dataset(path, engine="netcdf4", cache=False) as ds:
         values = {name: ds[name].values for name in variables}
