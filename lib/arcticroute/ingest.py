@@ -220,7 +220,7 @@ class PullJob:
     today: date
     day: date
     items: tuple[PlanItem, ...]
-    token: str = ""  # names the parent's adapters, which a forked worker inherits
+    token: str = ""  # names the run's adapters (the parent's own, used when a job runs in the parent)
 
 
 @dataclass
@@ -239,19 +239,23 @@ class Fetched:
     transferred_bytes: int = 0
 
 
-_WORKER_SOURCES: dict[tuple, dict[str, Source]] = {}
+_WORKER_SOURCES: dict[tuple[str, int], dict[str, Source]] = {}
 
 
 def _job_sources(job: PullJob) -> dict[str, Source]:
-    """The run's adapters: the parent's own (in the parent, or inherited by a forked worker),
-    else built once per worker process from the settings (a spawned worker)."""
-    if job.token not in _WORKER_SOURCES:
+    """The run's adapters: the parent's own in the parent; in a worker process its own, built
+    once from the settings (never the parent's inherited through fork: an HTTP session's pooled
+    connections must not be shared by two processes)."""
+    import os
+
+    key = (job.token, os.getpid())
+    if key not in _WORKER_SOURCES:
         settings = job.settings
         _WORKER_SOURCES.clear()
-        _WORKER_SOURCES[job.token] = build_sources(settings.profile, settings.sources, list(job.layers),
-                                                   overrides=dict(job.overrides), data_root=settings.data_root,
-                                                   env=settings.env, today=job.today)
-    return _WORKER_SOURCES[job.token]
+        _WORKER_SOURCES[key] = build_sources(settings.profile, settings.sources, list(job.layers),
+                                             overrides=dict(job.overrides), data_root=settings.data_root,
+                                             env=settings.env, today=job.today)
+    return _WORKER_SOURCES[key]
 
 
 def pull_day(job: PullJob) -> list[Fetched]:
@@ -418,12 +422,13 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
         counts["status"] = "no_new_data"
         return counts
     load_static(roots, settings.grid, run=run)  # built here, once, before any worker needs it
+    import os
     import uuid
 
     layers = tuple(sorted({item.layer for item in plan}))
     token = uuid.uuid4().hex
     _WORKER_SOURCES.clear()
-    _WORKER_SOURCES[token] = sources
+    _WORKER_SOURCES[(token, os.getpid())] = sources
     today = next(iter(sources.values())).context.today or date.today()
 
     def day_jobs(items: list[PlanItem]) -> list[PullJob]:
