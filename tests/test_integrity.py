@@ -380,3 +380,19 @@ def test_a_sidecar_path_that_leaves_its_root_is_refused(chain, tmp_path):
     sidecar.write_text(json.dumps(meta))
     result = run_command("route.plan", "--scenario", "murmansk_bering", "--force", env=chain.env)
     assert result.exit_code == 1 and "leaves the root" in result.stderr
+
+
+def test_a_run_killed_between_a_sidecar_and_its_link_leaves_a_verifying_catalog(chain):
+    canonical = _env_file(chain, "ice.sic")
+    v1 = _version(canonical)
+    v2 = v1.with_name(v1.name.replace("_adv_v1", "_adv_v2"))
+    shutil.copyfile(v1, v2)  # the new version and its sidecar were written; the link was not swapped
+    meta = json.loads(v1.with_name(v1.name + ".meta.json").read_text())
+    meta.update(version=2, path=meta["path"].replace("_adv_v1", "_adv_v2"))
+    v2.with_name(v2.name + ".meta.json").write_text(json.dumps(meta))
+    verify = run_command("catalog.verify", env=chain.env)
+    assert verify.exit_code == 0, verify.output
+    assert "WARN a newer version than the one" in verify.stdout
+    assert run_command("catalog.verify", "--repair", env=chain.env).exit_code == 0
+    assert _version(canonical) == v2
+    _assert_verifies(chain)

@@ -92,7 +92,18 @@ def leftovers(roots: dict[str, Path]) -> list[str]:
                 found.append(f"orphan version without a sidecar: {path}")
             elif path.is_symlink() and not path.exists():
                 found.append(f"dangling link: {path}")
+            elif path.is_symlink() and not path.name.endswith(META_SUFFIX) and _newer_version_unlinked(path):
+                found.append(f"a newer version than the one {path} links to has its sidecar but no link "
+                             "(a run was killed while publishing it)")
     return found
+
+
+def _newer_version_unlinked(canonical: Path) -> bool:
+    pointed = parse_version(Path(os.readlink(canonical)))
+    if pointed is None:
+        return False
+    newer = [v for v, p in existing_versions(canonical).items() if v > pointed[1] and meta_path_for(p).is_file()]
+    return bool(newer)
 
 
 def _is_version_sidecar(path: Path) -> bool:
