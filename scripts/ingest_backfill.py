@@ -9,9 +9,8 @@ import sys
 import click
 
 from arcticroute import backfill, risk
-from arcticroute.cli import common_options, execute, load_or_exit
+from arcticroute.cli import common_options, execute, layers_callback, load_or_exit
 from arcticroute.errors import BadInputError
-from arcticroute.layers import resolve_layers
 from arcticroute.parallel import jobs_option
 from arcticroute.timeutil import utc_now
 
@@ -25,19 +24,12 @@ def _month(ctx, param, value):
         raise click.BadParameter(str(exc)) from None
 
 
-def _layers(ctx, param, value):
-    try:
-        return resolve_layers(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.command(name="ingest.backfill")
 @click.option("--from", "start", required=True, callback=_month, metavar="YYYY-MM",
               help="First month (YYYY-MM or YYYYMM).")
 @click.option("--to", "end", default="current", show_default=True, callback=_month, metavar="YYYY-MM",
               help="Last month, included (YYYY-MM, YYYYMM or 'current').")
-@click.option("--what", default="ice,wave,incidents,ais", show_default=True, callback=_layers,
+@click.option("--what", default="ice,wave,incidents,ais", show_default=True, callback=layers_callback,
               help="Comma-separated layers to pull: ice, wave, incidents, ais.")
 @click.option("--method", type=click.Choice(risk.METHODS), default=None,
               help="How hazards combine; default from config/runtime.yaml (risk.method).")

@@ -9,18 +9,18 @@ import sys
 import click
 
 from arcticroute import ingest
-from arcticroute.cli import SINCE, call_or_exit, common_options, execute, load_or_exit, ym_option
-from arcticroute.layers import resolve_layers
+from arcticroute.cli import (
+    SINCE,
+    call_or_exit,
+    common_options,
+    execute,
+    layers_callback,
+    load_or_exit,
+    ym_option,
+)
 from arcticroute.parallel import jobs_option, resolve_jobs
 from arcticroute.sources import parse_overrides
 from arcticroute.timeutil import utc_now
-
-
-def _layers(ctx, param, value):
-    try:
-        return resolve_layers(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 def _overrides(ctx, param, value):
@@ -34,7 +34,7 @@ def _overrides(ctx, param, value):
 
 @click.command(name="ingest.nrt.pull")
 @ym_option
-@click.option("--what", default="ice,wave,incidents,ais", show_default=True, callback=_layers,
+@click.option("--what", default="ice,wave,incidents,ais", show_default=True, callback=layers_callback,
               help="Comma-separated layers: ice, wave, incidents, ais.")
 @click.option("--since", type=SINCE, default=None,
               help="Only days from this moment: ISO 8601 (2026-11-20) or a duration back from now (-P1D).")

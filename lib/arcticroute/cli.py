@@ -69,6 +69,16 @@ def ym_option(func):
     )(func)
 
 
+def layers_callback(ctx, param, value):
+    """``--what ice,wave`` to layer ids; an unknown name is a usage error listing the valid ones."""
+    from .layers import resolve_layers
+
+    try:
+        return resolve_layers(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def fail(message: str, hint: str | None, code: int) -> None:
     """Print ``Error:`` (and ``Hint:``) with every known secret masked, and exit."""
     click.echo(f"Error: {redact_known(message)}", err=True)
