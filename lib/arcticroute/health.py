@@ -190,11 +190,10 @@ def check_last_run(records: list[dict], command: str, max_age_h: float, now: dat
         return Observation("warn", f"no run of {command} on record", hint=f"run {command} (or enable the daily timer)")
     status = record.get("status")
     started = record.get("start") or ""
-    age_h = None
     try:
         age_h = round((now - datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds() / 3600, 1)
     except ValueError:
-        pass
+        age_h, started = None, f"at an unreadable time {started!r}"
     text = f"last {command} run {record.get('run_id')} {status}, started {started}"
     extra = {"run_id": record.get("run_id"), "runStatus": status}
     if status in ("failed", "bad-input", "interrupted"):
