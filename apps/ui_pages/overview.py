@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 from common import EMPTY_HINT, settings_or_stop, synthetic_banner
 
 from arcticroute import health
 from arcticroute.runs import last_runs
-from arcticroute.views import has_data
+from arcticroute.views import has_data, recent_alerts
 
 BADGE = {"pass": ":green-badge[PASS]", "warn": ":orange-badge[WARN]", "fail": ":red-badge[FAIL]"}
 
@@ -20,17 +18,6 @@ settings = settings_or_stop()
 def _health(key: str, _settings) -> dict:
     """Reused for 15 s per configuration (``key``); ``_settings`` is not part of the key."""
     return health.health_check(settings=_settings)
-
-
-def _recent_alerts(limit: int = 10) -> list[dict]:
-    folder = settings.outputs_root / "alerts"
-    alerts = []
-    for path in sorted(folder.glob("*.json"), reverse=True)[:limit] if folder.is_dir() else []:
-        try:
-            alerts.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    return alerts
 
 
 result = _health(f"{settings.config_dir}|{settings.roots}|{settings.grid.name}", settings)
@@ -63,7 +50,7 @@ else:
     st.write("No runs yet.")
 
 st.subheader("Recent alerts")
-alerts = _recent_alerts()
+alerts = recent_alerts(settings)
 if alerts:
     st.dataframe([{k: a.get(k) for k in ("created_at", "severity", "command", "what", "hint")} for a in alerts],
                  hide_index=True, width="stretch")

@@ -187,6 +187,21 @@ def verify(settings: Settings, entry: Entry) -> list[str]:
     return [p.message for p in verify_entry(settings.roots, entry)]
 
 
+# -- alerts -------------------------------------------------------------------------------------
+
+def recent_alerts(settings: Settings, limit: int = 10) -> list[dict]:
+    """The newest alert files, newest first; one that cannot be read is listed as such."""
+    folder = settings.outputs_root / "alerts"
+    alerts = []
+    for path in sorted(folder.glob("*.json"), reverse=True)[:limit] if folder.is_dir() else []:
+        try:
+            alerts.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError) as exc:
+            alerts.append({"created_at": path.name[:16], "severity": "unknown", "command": None,
+                           "what": f"unreadable alert file {path.name}: {exc}", "hint": "open it to see what is left"})
+    return alerts
+
+
 # -- logs ---------------------------------------------------------------------------------------
 
 def log_commands(settings: Settings) -> list[str]:
