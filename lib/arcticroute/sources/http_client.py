@@ -169,33 +169,44 @@ class HttpClient:
     def probe(self, url: str) -> Probe:
         """HEAD the URL (retried like a download); 404 raises UpstreamMissingError."""
         shown = redact_url(url)
-        response = self._with_retries(shown, lambda: self._request("HEAD", url))
+        response = self._with_retries(shown, lambda: self._response_or_reason("HEAD", url))
         if response.status_code == 404:
             raise UpstreamMissingError(f"{shown}: 404 Not Found")
         if response.status_code >= 400:
-            raise FetchError(f"{shown}: HTTP {response.status_code} {response.reason}")
+            raise FetchError(f"{shown}: HTTP {response.status_code} {response.reason}",
+                             hint="check the source's URL template and credentials in config/env.yaml and .env")
         length = response.headers.get("Content-Length")
         return Probe(shown, response.status_code, response.headers.get("ETag"), response.headers.get("Last-Modified"),
                      int(length) if length and length.isdigit() else None)
 
-    def _with_retries(self, shown: str, attempt_once: Callable[[], requests.Response]) -> requests.Response:
-        last = ""
+    def _with_retries(self, shown: str, once: Callable[[], object], *, kept: str = "",
+                      hint: str = "the provider may be down; the next scheduled run tries again"):
+        """Call ``once`` until it returns a result; a string it returns, a network error or a
+        corrupt body is the reason to try again, after a backoff with jitter."""
+        reason = ""
         for attempt in range(self.policy.retries + 1):
             try:
-                response = attempt_once()
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last = f"{type(exc).__name__}: {redact_known(str(exc))[:200]}"
+                result = once()
+            except CorruptDownloadError as exc:
+                reason = str(exc)
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
+                reason = f"{type(exc).__name__}: {redact_known(str(exc))[:200]}"
             else:
-                if response.status_code not in _RETRY_STATUS:
-                    return response
-                last = f"HTTP {response.status_code} {response.reason}"
-                response.close()
+                if not isinstance(result, str):
+                    return result
+                reason = result
             if attempt < self.policy.retries:
                 pause = self.backoff(attempt)
-                self._say("%s: %s; retry %d/%d in %.2f s", shown, last, attempt + 1, self.policy.retries, pause)
+                self._say("%s: %s; retry %d/%d in %.2f s", shown, reason, attempt + 1, self.policy.retries, pause)
                 self.sleep(pause)
-        raise FetchError(f"{shown}: {last} (gave up after {self.policy.retries + 1} attempts)",
-                         hint="the provider may be down; the next scheduled run tries again")
+        raise FetchError(f"{shown}: {reason} (gave up after {self.policy.retries + 1} attempts{kept})", hint=hint)
+
+    def _response_or_reason(self, method: str, url: str) -> requests.Response | str:
+        response = self._request(method, url)
+        if response.status_code not in _RETRY_STATUS:
+            return response
+        response.close()
+        return f"HTTP {response.status_code} {response.reason}"
 
     def download(self, url: str, dest: Path, check: Callable[[Path], None] | None = None) -> Download:
         """Fetch ``url`` into ``dest`` (conditionally when ``dest`` is cached), checked, atomically.
@@ -206,31 +217,18 @@ class HttpClient:
         """
         shown = redact_url(url)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        problems = ""
-        for attempt in range(self.policy.retries + 1):
+
+        def once() -> Download | str:
             record = read_record(dest)
             headers = {}
-            if record:
-                if record.get("etag"):
-                    headers["If-None-Match"] = record["etag"]
-                if record.get("last_modified"):
-                    headers["If-Modified-Since"] = record["last_modified"]
-            try:
-                result = self._attempt(url, shown, dest, headers, record, check)
-            except CorruptDownloadError as exc:
-                problems = str(exc)
-            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as exc:
-                problems = f"{type(exc).__name__}: {redact_known(str(exc))[:200]}"
-            else:
-                if isinstance(result, Download):
-                    return result
-                problems = result
-            if attempt < self.policy.retries:
-                pause = self.backoff(attempt)
-                self._say("%s: %s; retry %d/%d in %.2f s", shown, problems, attempt + 1, self.policy.retries, pause)
-                self.sleep(pause)
-        raise FetchError(f"{shown}: {problems} (gave up after {self.policy.retries + 1} attempts; nothing was kept)",
-                         hint="the provider may be down or serving damaged files; the next run tries again")
+            if record and record.get("etag"):
+                headers["If-None-Match"] = record["etag"]
+            if record and record.get("last_modified"):
+                headers["If-Modified-Since"] = record["last_modified"]
+            return self._attempt(url, shown, dest, headers, record, check)
+
+        return self._with_retries(shown, once, kept="; nothing was kept",
+                                  hint="the provider may be down or serving damaged files; the next run tries again")
 
     def _attempt(self, url, shown, dest: Path, headers, record, check) -> Download | str:
         """One try: a Download, or a string saying why it should be retried."""
