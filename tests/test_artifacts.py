@@ -114,3 +114,11 @@ def test_a_full_disk_leaves_the_previous_version_and_no_partial_file(tiny_filesy
         "ice_sic_20260901.nc", "ice_sic_20260901.nc.meta.json",
         "ice_sic_20260901_adv_v1.nc", "ice_sic_20260901_adv_v1.nc.meta.json"]
     assert (folder / "ice_sic_20260901.nc").read_bytes() == b"small and fine"
+
+
+def test_a_version_file_left_without_its_sidecar_is_taken_over_by_the_next_write(tree):
+    first = _write(tree, b"one")
+    folder = (tree["data"] / first["path"]).parent
+    (folder / "ice_sic_20260901_adv_v2.nc").write_bytes(b"killed before its sidecar")
+    second = _write(tree, b"two")
+    assert second["version"] == 2 and (folder / "ice_sic_20260901_adv_v2.nc").read_bytes() == b"two"

@@ -72,8 +72,10 @@ def existing_versions(canonical: Path) -> dict[int, Path]:
 
 
 def next_version(canonical: Path) -> int:
-    """One above every version on disk, counting sidecars whose file is gone: numbers are never reused."""
-    used = set(existing_versions(canonical))
+    """One above every version that has a sidecar, its file there or gone: catalogued numbers are
+    never reused. A version file without a sidecar (a run killed between the two writes) holds
+    no number: the next write of this canonical takes it over."""
+    used = set()
     for sidecar in canonical.parent.glob(f"{canonical.stem}_adv_v*{canonical.suffix}{META_SUFFIX}"):
         parsed = parse_version(Path(sidecar.name[: -len(META_SUFFIX)]))
         if parsed and parsed[0] == canonical.stem:
