@@ -19,7 +19,7 @@ import pytest
 from .conftest import REPO, SHARED
 
 VENV_BIN = Path(sys.executable).parent
-TOOLS = ("systemd", "docker", "compose", "hadolint", "jsonschema", "xmlschema", "powershell", "just")
+TOOLS = ("systemd", "docker", "compose", "hadolint", "jsonschema", "xmlschema", "powershell", "just", "gdal")
 ENGINE_SOCKET = "unix:///tmp/docker-engine/docker.sock"  # where ../shared/ci/docker-engine.sh starts one
 
 
@@ -79,6 +79,8 @@ def problem(tool: str) -> str | None:
         return None if importlib.util.find_spec(module) else f"the {module} package is not installed"
     if tool == "just":
         return None if shutil.which("just") else "just is not installed (pip: rust-just)"
+    if tool == "gdal":
+        return None if shutil.which("gdalsrsinfo") else "gdalsrsinfo is not installed (apt install gdal-bin)"
     raise ValueError(tool)
 
 

@@ -12,6 +12,9 @@ from arcticroute.parallel import TaskResult, call_task, default_jobs, resolve_jo
 from .conftest import make_roots, run_command
 
 YM, SINCE = "202609", "2026-09-25"
+# Files carry their date_created; with SOURCE_DATE_EPOCH set (the reproducible-builds convention)
+# every run writes the same one, so runs of the same inputs compare byte for byte.
+REPRODUCIBLE = {"SOURCE_DATE_EPOCH": "1790000000"}
 
 
 def data_digests(root) -> dict[str, str]:
@@ -23,7 +26,7 @@ def data_digests(root) -> dict[str, str]:
 
 def chain(made, *extra: str) -> None:
     for name, *args in (("ingest.nrt.pull", "--ym", YM, "--since", SINCE), ("risk.fuse", "--ym", YM)):
-        result = run_command(name, *args, *extra, env=made.env)
+        result = run_command(name, *args, *extra, env={**made.env, **REPRODUCIBLE})
         assert result.exit_code == 0, f"{name} {extra}: {result.output}"
 
 
@@ -193,14 +196,14 @@ def test_daily_risk_stores_the_risk_in_tiles_with_its_precision(serial_and_paral
     with netCDF4.Dataset(daily) as ds:
         assert not [name for name in ds.variables if name.startswith("hazard_")]  # risk.store_hazards: [] by default
         risk = ds["risk"]
-        assert risk.chunking() == [256, 256] and risk.filters()["shuffle"] and risk.filters()["complevel"] == 1
+        assert risk.chunking() == [1, 256, 256] and risk.filters()["shuffle"] and risk.filters()["complevel"] == 1
         assert risk.least_significant_digit == 4
         values = risk[:].filled(np.nan)
     finite = values[np.isfinite(values)]
     assert finite.size and finite.min() >= 0 and finite.max() <= 1
     sic = sorted((made.data / "env" / "ice.sic").rglob("ice_sic_202609??_adv_v1.nc"))[-1]
     with netCDF4.Dataset(sic) as ds:
-        assert ds["sic"].least_significant_digit == 3 and ds["sic"].chunking() == [256, 256]
+        assert ds["sic"].least_significant_digit == 3 and ds["sic"].chunking() == [1, 256, 256]
 
 
 def test_configured_hazards_are_stored_and_an_older_layout_is_still_read(tmp_path):
@@ -261,7 +264,7 @@ def test_backfill_serial_jobs_and_dask_give_the_same_bytes(tmp_path):
                          ("dask", ("--executor", "dask", "--jobs", "2"))):
         made = make_roots(tmp_path / label)
         result = run_command("ingest.backfill", "--from", "2026-08", "--to", "2026-09", "--what", "ice,incidents",
-                             *extra, env=made.env)
+                             *extra, env={**made.env, **REPRODUCIBLE})
         assert result.exit_code == 0, result.output
         assert "backfill 2026-08..2026-09: 2 months, 61 days; pulled 183 new" in result.stdout, result.stdout
         assert "fused 61 days" in result.stdout
@@ -285,7 +288,7 @@ def test_a_killed_backfill_resumes_and_does_only_what_is_missing(tmp_path):
     made = make_roots(tmp_path / "killed")
     args = ["--from", "2026-08", "--to", "2026-09", "--what", "ice,incidents", "--jobs", "2"]
     script = Path(__file__).resolve().parents[1] / "scripts" / "ingest_backfill.py"
-    process = subprocess.Popen([sys.executable, str(script), *args], env={**__import__("os").environ, **made.env},
+    process = subprocess.Popen([sys.executable, str(script), *args], env={**__import__("os").environ, **made.env, **REPRODUCIBLE},
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(made.data.glob("risk/*/2026/08/risk_202608??_adv_v1.nc"))) < 10:
@@ -296,7 +299,7 @@ def test_a_killed_backfill_resumes_and_does_only_what_is_missing(tmp_path):
     # done = published (a version file whose sidecar was not written yet is not done)
     done = {p.name for p in made.data.rglob("*_adv_v1.nc") if p.with_name(p.name + ".meta.json").exists()}
 
-    again = run_command("ingest.backfill", *args, "--json", env=made.env)
+    again = run_command("ingest.backfill", *args, "--json", env={**made.env, **REPRODUCIBLE})
     assert again.exit_code == 0, again.output
     summary = json.loads(again.stdout)
     fused_before = len([n for n in done if n.startswith("risk_2026") and len(n) == len("risk_20260801_adv_v1.nc")])
@@ -309,5 +312,5 @@ def test_a_killed_backfill_resumes_and_does_only_what_is_missing(tmp_path):
     assert sorted(r["status"] for r in records if r["command"] == "ingest.backfill") == ["interrupted", "ok"]
 
     fresh = make_roots(tmp_path / "fresh")
-    assert run_command("ingest.backfill", *args, env=fresh.env).exit_code == 0
+    assert run_command("ingest.backfill", *args, env={**fresh.env, **REPRODUCIBLE}).exit_code == 0
     assert data_digests(fresh.data) == data_digests(made.data)

@@ -44,7 +44,8 @@ def layer_values(roots, layer: str, variable: str, day) -> np.ndarray:
     path = roots.data / "env" / layer / "3413-25km" / f"{day:%Y}" / f"{day:%m}" / \
         f"{layer.replace('.', '_')}_{day:%Y%m%d}.nc"
     with xr.open_dataset(path) as ds:
-        return ds[variable].values
+        values = ds[variable]
+        return (values.squeeze("time") if "time" in values.dims else values).values
 
 
 def run(env, what: str, *args):

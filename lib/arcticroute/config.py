@@ -48,6 +48,7 @@ DEFAULTS = {
             "store_hazards": [],
         },
         "route": {"risk_weight": 2.0},
+        "storage": {"latlon_in_every_file": True},
         "health": {
             "disk_warn_fraction": 0.8,
             "disk_fail_fraction": 0.95,

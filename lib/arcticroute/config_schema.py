@@ -23,6 +23,8 @@ _SOURCE = {
         "name": {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]*$",
                  "description": "cache folder name under <data>/cache/"},
         "description": {"type": "string"},
+        "license": {"type": "string", "description": "the licence of the source's data, stated in every artifact made from it"},
+        "institution": {"type": "string", "description": "who provides the data (ACDD institution; default: the file's own)"},
         "url": {"type": "string", "description": "URL template, {date:%Y%m%d} style; never with credentials"},
         "token_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
                       "description": "environment variable holding a bearer token"},
@@ -244,6 +246,15 @@ RUNTIME_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "risk_weight": {"type": "number", "minimum": 0, "description": "extra cost per unit risk, in units of distance"},
+            },
+        },
+        "storage": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "latlon_in_every_file": {"type": "boolean",
+                                         "description": "lat/lon auxiliary coordinates in every layer and risk file "
+                                                        "(false: in the static grid file only)"},
             },
         },
         "gc": _GC,

@@ -26,8 +26,7 @@ from .errors import ArcticRouteError, ConfigError, DataValidationError, NotYetAv
 from .integrity import is_intact
 from .layers import (
     LAYERS,
-    grid_dataset,
-    incident_count,
+    layer_dataset,
     layer_logical_id,
     layer_relpath,
     write_netcdf,
@@ -190,26 +189,6 @@ def _validate(layer: str, variables: dict) -> None:
             )
 
 
-def _dataset_for(layer: str, static: StaticGrid, result, synthetic: bool, day: date):
-    variables = dict(result.variables)
-    if layer == "incidents":
-        points = result.points or []
-        variables["count"] = (incident_count(static.grid, points), {"units": "1", "long_name": "incidents in cell"})
-    attrs = {**result.attrs, "layer": layer, "date": day.isoformat(), "synthetic": str(synthetic).lower()}
-    dataset = grid_dataset(static.grid, variables, attrs)
-    if layer == "incidents":
-        points = result.points or []
-        dataset = dataset.assign(
-            incident_time=("incident", np.array([p["time_utc"] for p in points], dtype=str)),
-            incident_lat=("incident", np.array([p["lat"] for p in points], dtype=np.float64)),
-            incident_lon=("incident", np.array([p["lon"] for p in points], dtype=np.float64)),
-            incident_type=("incident", np.array([p["type"] for p in points], dtype=str)),
-            incident_severity=("incident", np.array([p["severity"] for p in points], dtype=np.int16)),
-            incident_source=("incident", np.array([p["source"] for p in points], dtype=str)),
-        )
-    return dataset
-
-
 @dataclass(frozen=True)
 class PullJob:
     """One day's fetch items, as a worker process receives them."""
@@ -237,6 +216,7 @@ class Fetched:
     inputs: list[dict] | None = None
     warnings: list[str] = dataclasses.field(default_factory=list)
     transferred_bytes: int = 0
+    license: str | None = None  # the licence the artifact states (its sidecar records it too)
 
 
 _WORKER_SOURCES: dict[tuple[str, int], dict[str, Source]] = {}
@@ -274,7 +254,8 @@ def pull_day(job: PullJob) -> list[Fetched]:
         try:
             result = prefetched.get(item.layer) or source.fetch(item.day, static)
             _validate(item.layer, result.variables)
-            dataset = _dataset_for(item.layer, static, result, source.synthetic, item.day)
+            dataset = layer_dataset(item.layer, static.grid, item.day, result, source, command="ingest.nrt.pull",
+                                    latlon=settings.runtime["storage"]["latlon_in_every_file"])
             target = settings.data_root / layer_relpath(item.layer, item.day, settings.grid.name)
             digits = {LAYERS[item.layer].variable: LAYERS[item.layer].digits}
             tmp = _write_temp(target, lambda path, dataset=dataset, digits=digits:
@@ -284,7 +265,8 @@ def pull_day(job: PullJob) -> list[Fetched]:
             outcomes.append(Fetched(item, "fetched", tmp=str(tmp), identity=identity,
                                     source_url=redact_url(result.source_url) if result.source_url else None,
                                     inputs=result.inputs, warnings=list(result.warnings),
-                                    transferred_bytes=result.transferred_bytes))
+                                    transferred_bytes=result.transferred_bytes,
+                                    license=dataset.attrs["license"]))
         except NotYetAvailableError as exc:
             outcomes.append(Fetched(item, "not-yet", str(exc)))
         except UpstreamMissingError as exc:
@@ -376,7 +358,8 @@ def _publish(settings: Settings, fetched: Fetched, source: Source, run) -> tuple
         tags=list(dict.fromkeys([item.layer, "synthetic" if source.synthetic else "live", source.kind])),
         inputs=inputs,
         params={"layer": item.layer, "variable": LAYERS[item.layer].variable, "source_kind": source.kind,
-                "source_name": source.name, "source_identity": fetched.identity, "source_url": fetched.source_url},
+                "source_name": source.name, "source_identity": fetched.identity, "source_url": fetched.source_url,
+                "license": fetched.license},
         warnings=list(fetched.warnings),
     )
     before = current_meta(settings.roots, "data", spec.relpath)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import ArcticRouteError
-from .grid import CRS_EPSG, Grid
+from .grid import Grid
 from .integrity import check_unchanged, verified_path
 from .polaris import STAGES
 
@@ -22,17 +22,41 @@ if TYPE_CHECKING:  # xarray (0.25 s with pandas) is imported where files are rea
 class LayerInfo:
     layer: str  # logical layer id, e.g. "ice.sic"
     variable: str  # netCDF variable holding the grid
-    units: str
+    units: str | None  # UDUNITS; None for flag variables (codes with flag_values)
     long_name: str
     digits: int | None = None  # decimal digits kept when stored (least_significant_digit); None: exact
+    standard_name: str | None = None  # CF standard name, where the table has one
+    title: str = ""  # what the layer is, in an artifact's title and summary
+    keywords: str = ""
+    cell_methods: str | None = None
+    valid_range: tuple[float, float] | None = None
+    content: str = "physicalMeasurement"  # ACDD coverage_content_type
+
+    def cf_attrs(self) -> dict:
+        """The variable's CF attributes (they override what an adapter wrote)."""
+        attrs = {"long_name": self.long_name, "units": self.units, "standard_name": self.standard_name,
+                 "cell_methods": self.cell_methods, "coverage_content_type": self.content,
+                 "valid_range": list(self.valid_range) if self.valid_range else None}
+        return {key: value for key, value in attrs.items() if value is not None}
 
 
 LAYERS = {
-    "ice.sic": LayerInfo("ice.sic", "sic", "1", "sea-ice concentration (fraction 0..1)", 3),
-    "ice.type": LayerInfo("ice.type", "stage", "1", "sea-ice stage of development (POLARIS ice type code 0..11)"),
-    "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height", 2),
-    "ais.density": LayerInfo("ais.density", "density", "vessel-hours per cell per day", "AIS traffic density", 3),
-    "incidents": LayerInfo("incidents", "count", "incidents per cell per day", "maritime incidents"),
+    "ice.sic": LayerInfo("ice.sic", "sic", "1", "sea-ice concentration (fraction 0..1)", 3,
+                         standard_name="sea_ice_area_fraction", title="sea-ice concentration",
+                         keywords="sea ice, sea ice concentration, Arctic", valid_range=(0.0, 1.0)),
+    "ice.type": LayerInfo("ice.type", "stage", None, "sea-ice stage of development (POLARIS ice type code 0..11)",
+                          standard_name="sea_ice_classification", title="sea-ice stage of development",
+                          keywords="sea ice, ice types, stage of development, POLARIS, Arctic",
+                          content="thematicClassification"),
+    "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height", 2,
+                         standard_name="sea_surface_wave_significant_height", title="significant wave height",
+                         keywords="ocean waves, significant wave height, Arctic", valid_range=(0.0, 30.0)),
+    "ais.density": LayerInfo("ais.density", "density", "h d-1",
+                             "AIS traffic density: vessel-hours in the cell per day", 3,
+                             title="AIS traffic density", keywords="AIS, ship traffic, vessel density, Arctic"),
+    "incidents": LayerInfo("incidents", "count", "1", "maritime incidents in the cell during the day",
+                           cell_methods="time: sum", title="maritime incidents",
+                           keywords="maritime incidents, ship accidents, Arctic"),
 }
 ALIASES = {"ice": "ice.sic", "wave": "wave.hs", "ais": "ais.density", "incidents": "incidents"}
 # "ice" means sea ice as routing needs it: its concentration and its stage of development.
@@ -40,8 +64,9 @@ ALIAS_EXTRA = {"ice": ("ice.type",)}
 
 
 def _stage_attrs() -> dict:
-    return {"units": "1", "long_name": "sea-ice stage of development (dominant type in the cell)",
-            "flag_values": [code for code, *_ in STAGES],
+    return {"long_name": "sea-ice stage of development (dominant type in the cell)",
+            "standard_name": "sea_ice_classification",
+            "flag_values": np.array([code for code, *_ in STAGES], dtype=np.int8),
             "flag_meanings": " ".join(key for _code, key, *_ in STAGES),
             "comment": "ice types of IMO MSC.1/Circ.1519 (POLARIS) Table 1.3, WMO sea-ice nomenclature"}
 
@@ -81,65 +106,140 @@ def incident_count(grid: Grid, points: list[dict]) -> np.ndarray:
     return count
 
 
-def crs_variable() -> xr.DataArray:
-    import xarray as xr
+def incident_points(points: list[dict]) -> dict:
+    """The incident records as CF point data (CF-1.8 section 9, the "point" form) on dimension
+    ``incident``, beside the gridded count: time, lat and lon are the auxiliary coordinates of
+    the other per-incident variables (docs/artifacts.md, "Incidents")."""
+    from datetime import datetime
 
-    return xr.DataArray(
-        np.int32(0),
-        attrs={
-            "grid_mapping_name": "polar_stereographic",
-            "latitude_of_projection_origin": 90.0,
-            "standard_parallel": 70.0,
-            "straight_vertical_longitude_from_pole": -45.0,
-            "semi_major_axis": 6378137.0,
-            "inverse_flattening": 298.257223563,
-            "epsg_code": f"EPSG:{CRS_EPSG}",
-        },
-    )
+    from . import cf
 
-
-def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attrs: dict) -> xr.Dataset:
-    """A CF-style dataset on ``grid``; ``variables`` maps name to ``(array, attrs)``."""
-    import xarray as xr
-
-    data_vars = {
-        name: xr.DataArray(values, dims=("y", "x"), attrs={**var_attrs, "grid_mapping": "crs"})
-        for name, (values, var_attrs) in variables.items()
+    where = {"coordinates": "incident_time incident_lat incident_lon"}
+    times = [round(datetime.fromisoformat(p["time_utc"].replace("Z", "+00:00")).timestamp()) for p in points]
+    return {
+        "incident_time": ("incident", np.array(times, dtype=np.float64),  # CF-1.8 has no int64
+                          {"standard_name": "time", "long_name": "time of the incident",
+                           "units": "seconds since 1970-01-01 00:00:00", "calendar": cf.CALENDAR}),
+        "incident_lat": ("incident", np.array([p["lat"] for p in points], dtype=np.float64),
+                         {"standard_name": "latitude", "long_name": "latitude of the incident",
+                          "units": "degrees_north"}),
+        "incident_lon": ("incident", np.array([p["lon"] for p in points], dtype=np.float64),
+                         {"standard_name": "longitude", "long_name": "longitude of the incident",
+                          "units": "degrees_east"}),
+        "incident_type": ("incident", np.array([p["type"] for p in points], dtype=str),
+                          {"long_name": "kind of incident, as the source names it",
+                           "coverage_content_type": "referenceInformation", **where}),
+        "incident_severity": ("incident", np.array([p["severity"] for p in points], dtype=np.int16),
+                              {"long_name": "severity of the incident, as the source grades it", "units": "1",
+                               "coverage_content_type": "referenceInformation", **where}),
+        "incident_source": ("incident", np.array([p["source"] for p in points], dtype=str),
+                            {"long_name": "where the incident record comes from",
+                             "coverage_content_type": "referenceInformation", **where}),
     }
-    data_vars["crs"] = crs_variable()
-    return xr.Dataset(
-        data_vars,
-        coords={
-            "x": ("x", grid.x, {"units": "m", "standard_name": "projection_x_coordinate"}),
-            "y": ("y", grid.y, {"units": "m", "standard_name": "projection_y_coordinate"}),
-        },
-        attrs={"Conventions": "CF-1.8", **attrs},
-    )
+
+
+def layer_dataset(layer: str, grid: Grid, day: date, result, source, *, command: str,
+                  latlon: bool = True) -> xr.Dataset:
+    """A day's layer as its CF-1.8 netCDF dataset: the adapter's variables with the layer's CF
+    attributes, the incident points beside their count, and the ACDD discovery attributes
+    (where the data came from, under which licence, synthetic or not)."""
+    from . import cf
+
+    info = LAYERS[layer]
+    variables = {name: (values, {**attrs, **(info.cf_attrs() if name == info.variable else {})})
+                 for name, (values, attrs) in result.variables.items()}
+    points = result.points or []
+    if layer == "incidents":
+        variables["count"] = (incident_count(grid, points), info.cf_attrs())
+    provided = {key: value for key, value in result.attrs.items() if key not in ("source", "synthetic")}
+    licence = source.license or provided.pop("source_license", None) or (
+        f"not stated by the source's configuration or files: see the terms of use of {source.name}")
+    attrs = {
+        **provided,
+        **cf.discovery_attrs(
+            title=f"ArcticRoute {info.title} {day.isoformat()} on {grid.name}",
+            summary=(f"{info.title[0].upper()}{info.title[1:]} for {day.isoformat()} on the {grid.name} grid "
+                     f"(EPSG:3413 polar stereographic, {grid.resolution_m / 1000:g} km cells), from the source "
+                     f"{source.name} ({source.kind}), regridded by ArcticRoute's ingest.nrt.pull."),
+            keywords=info.keywords, logical_id=layer_logical_id(layer, day, grid), grid=grid, command=command,
+            source=str(result.attrs.get("source") or result.source_url or source.name), license=licence,
+            synthetic=source.synthetic, coverage=(day, day),
+            institution=source.config.get("institution") or provided.get("source_institution") or "ArcticRoute"),
+        "layer": layer,
+    }
+    dataset = grid_dataset(grid, variables, attrs, coverage=(day, day), latlon=latlon)
+    if layer == "incidents":
+        dataset = dataset.assign(incident_points(points))
+    return dataset
+
+
+def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attrs: dict, *,
+                 coverage: tuple[date, date] | None = None,
+                 lonlat: tuple[np.ndarray, np.ndarray] | None = None, latlon: bool = True) -> xr.Dataset:
+    """A CF-1.8 dataset on ``grid``; ``variables`` maps name to ``(array, attrs)`` of shape
+    ``grid.shape``. With ``coverage`` (first and last day) the variables get a time axis of one
+    step with its bounds, so a month of daily files concatenates along time. lat/lon of the cell
+    centres are auxiliary coordinates (``lonlat`` gives them; by default computed for the grid
+    and rounded) unless ``latlon`` is false (runtime.yaml storage.latlon_in_every_file)."""
+    import xarray as xr
+
+    from . import cf
+
+    rounded = lonlat is None
+    lon, lat = cf.cell_lonlat(grid) if rounded else lonlat
+    dims = ("time", "y", "x") if coverage else ("y", "x")
+    data_vars = {}
+    for name, (values, var_attrs) in variables.items():
+        values = np.asarray(values)
+        var_attrs = {key: value for key, value in var_attrs.items() if value is not None}
+        data_vars[name] = xr.DataArray(values[np.newaxis] if coverage else values, dims=dims,
+                                       attrs={**cf.coerce_to_dtype(var_attrs, values.dtype), "grid_mapping": "crs"})
+    coords = {
+        # a scalar coordinate (listed in the variables' coordinates attribute), so xarray opens it
+        # as one and rioxarray finds the CRS in a plain open_dataset
+        "crs": ((), np.int32(0), cf.grid_mapping_attrs()),
+        "x": ("x", grid.x, cf.x_attrs()),
+        "y": ("y", grid.y, cf.y_attrs()),
+    }
+    if latlon:
+        coords["lat"] = (("y", "x"), lat, {**cf.LAT_ATTRS, **(cf.ROUNDED if rounded else {})})
+        coords["lon"] = (("y", "x"), lon, {**cf.LON_ATTRS, **(cf.ROUNDED if rounded else {})})
+    if coverage:
+        time = cf.time_coords(*coverage)
+        coords["time"] = time.pop("time")
+        data_vars.update(time)
+    return xr.Dataset(data_vars, coords=coords, attrs={"Conventions": cf.CONVENTIONS, **attrs})
 
 
 # Storage (bench/README.md, "Storage"): deflate level 1 with the shuffle filter over 256 x 256
 # tiles. A reader of a region or a downsampled view decompresses only the tiles it touches, and
 # level 1 costs a fraction of level 4's time for nearly the same size once the values are
 # quantized. Changing any of these changes the bytes written: FORMAT_VERSION goes up with them.
-FORMAT_VERSION = 2  # 1: zlib 4, one whole-grid chunk, full float precision
+FORMAT_VERSION = 3  # 1: zlib 4, one whole-grid chunk, full float precision; 2: CF-1.7-ish, no time axis
 CHUNK = 256
 COMPLEVEL = 1
 
 
-def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | None = None) -> None:
+def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int | None] | None = None) -> None:
     """Write ``dataset`` compressed and tiled; ``digits`` maps a float variable to the decimal
     digits it keeps (netCDF4's ``least_significant_digit``: values are rounded to a power of two
     finer than 10^-digits, which the file records as an attribute of the variable)."""
+    from . import cf
+
+    digits = digits or {}
     encoding = {}
-    for name, var in dataset.data_vars.items():
-        if var.ndim == 0 or var.dtype.kind not in "fiub":
-            continue
-        enc = {"zlib": True, "complevel": COMPLEVEL, "shuffle": True}
-        if var.ndim == 2:
-            enc["chunksizes"] = tuple(min(CHUNK, n) for n in var.shape)
-        if digits and digits.get(name) is not None and var.dtype.kind == "f":
-            enc["least_significant_digit"] = int(digits[name])
-        encoding[name] = enc
+    for name, var in dataset.variables.items():
+        enc = {"_FillValue": None} if name in cf.NO_FILL else {}
+        if var.ndim >= 2 and var.dtype.kind in "fiub":
+            enc.update({"zlib": True, "complevel": COMPLEVEL, "shuffle": True,
+                        "chunksizes": tuple(1 if dim == "time" else min(CHUNK, n)
+                                            for dim, n in zip(var.dims, var.shape, strict=True))})
+            if name == "time_bnds":
+                enc = {"_FillValue": None}
+            elif digits.get(name) is not None and var.dtype.kind == "f":
+                enc["least_significant_digit"] = int(digits[name])
+        if enc:
+            encoding[name] = enc
     dataset.to_netcdf(path, engine="netcdf4", encoding=encoding)
 
 
@@ -148,8 +248,10 @@ def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...
     import xarray as xr
 
     path, identity = verified_path(roots, meta)
-    with xr.open_dataset(path, engine="netcdf4", cache=False) as ds:
-        values = {name: ds[name].values for name in variables}
+    with xr.open_dataset(path, engine="netcdf4", cache=False, decode_times=False) as ds:
+        # format 3 layers have a time axis of one step; files written before it have none
+        values = {name: ds[name].isel(time=0).values if "time" in ds[name].dims else ds[name].values
+                  for name in variables}
     check_unchanged(meta, path, identity)
     return values
 

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from . import cf
 from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
 from .errors import ConfigError
@@ -230,6 +231,12 @@ def _day_inputs(roots, day: date, window_days: int, grid_name: str, *, shift: in
 
 
 RISK_DIGITS = 4  # decimal digits the stored risk and hazards keep (least_significant_digit)
+_UNKNOWN_LICENCE = "unknown for inputs written before artifacts recorded their licence"
+
+
+def inputs_licence(metas: list[dict]) -> str:
+    """The licences of the layers a risk field is made from (their sidecars record them)."""
+    return cf.licence_of(m.get("params", {}).get("license") or _UNKNOWN_LICENCE for m in metas)
 
 
 def _digest(inputs: list[dict], params: dict, grid_name: str) -> str:
@@ -285,6 +292,7 @@ class Fused:
     hazards: list[str]
     warnings: list[str]
     synthetic: bool
+    license: str  # the licences of the inputs, as the file states them
 
 
 def plan_day(settings: Settings, day: date, params: RiskParams, *, force: bool = False,
@@ -329,27 +337,39 @@ def compute_day(job: FuseJob) -> Fused:
         risk = stacking.risk_from_probability(document, probability).astype(np.float32)
         probability[static.land] = np.nan
         variables["probability"] = (probability, {"units": "1", "long_name": "probability of an incident in the cell "
-                                                  "on the day (stacking model)"})
+                                                  "on the day (stacking model)", "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"})
         long_name = "fused risk (stacking): incident probability over the model's reference, capped at 1"
     else:
         risk = hazards_to_risk(hazards, params).astype(np.float32)
         long_name = f"fused risk ({params.method})"
     risk[static.land] = np.nan
-    variables = {"risk": (risk, {"units": "1", "long_name": long_name, "valid_range": [0.0, 1.0]}), **variables}
+    variables = {"risk": (risk, {"units": "1", "long_name": long_name, "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"}), **variables}
     for name in params.store_hazards:
         if name not in hazards:
             continue
         hazard = hazards[name].astype(np.float32)
         hazard[static.land] = np.nan
-        variables[f"hazard_{name}"] = (hazard, {"units": "1", "long_name": f"{name} hazard, normalised"})
-    metas = [m for group in found.values() for m in group] + ([model[1]] if model else [])
-    synthetic = any(m.get("synthetic") for m in metas)
-    dataset = grid_dataset(settings.grid, variables, {"title": f"ArcticRoute risk {day}", "synthetic": str(synthetic).lower()})
+        variables[f"hazard_{name}"] = (hazard, {"units": "1", "long_name": f"{name} hazard, normalised",
+                                                "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"})
+    layer_metas = [m for group in found.values() for m in group]
+    synthetic = any(m.get("synthetic") for m in [*layer_metas, *([model[1]] if model else [])])
+    licence = inputs_licence(layer_metas)
+    attrs = cf.discovery_attrs(
+        title=f"ArcticRoute risk {day.isoformat()} on {settings.grid.name}",
+        summary=(f"Risk of navigating each cell of the {settings.grid.name} grid on {day.isoformat()} (0 none .. 1 "
+                 f"highest), fused by ArcticRoute's risk.fuse ({params.method}) from the day's layers: "
+                 f"{', '.join(sorted(hazards))}. Land cells have no value."),
+        keywords="sea ice, ship routing, navigation risk, Arctic", logical_id=daily_logical_id(day, settings.grid.name),
+        grid=settings.grid, command="risk.fuse", source=f"ArcticRoute risk.fuse ({params.method}) of "
+        + ", ".join(sorted(m["logical_id"] for m in layer_metas)),
+        license=licence, synthetic=synthetic, processing_level="derived: risk model result", coverage=(day, day))
+    dataset = grid_dataset(settings.grid, variables, attrs, coverage=(day, day),
+                           latlon=settings.runtime["storage"]["latlon_in_every_file"])
     target = settings.data_root / daily_relpath(day, settings.grid.name)
     digits = {name: RISK_DIGITS for name in variables if name != "probability"}  # probabilities are tiny: exact
     tmp = _write_temp(target, lambda path: write_netcdf(dataset, path, digits=digits),
                       daily_logical_id(day, settings.grid.name))
-    return Fused(day, str(tmp), sorted(hazards), missing, synthetic)
+    return Fused(day, str(tmp), sorted(hazards), missing, synthetic, licence)
 
 
 def publish_day(settings: Settings, job: FuseJob, fused: Fused, run) -> dict:
@@ -369,7 +389,7 @@ def publish_day(settings: Settings, job: FuseJob, fused: Fused, run) -> dict:
         grid=settings.grid.describe(),
         tags=["risk", params.method] + (["synthetic"] if fused.synthetic else []),
         inputs=list(job.inputs),
-        params={**params.as_dict(), "hazards": fused.hazards, "inputs_digest": job.digest,
+        params={**params.as_dict(), "hazards": fused.hazards, "inputs_digest": job.digest, "license": fused.license,
                 **({"model": job.model[1]["logical_id"]} if job.model else {})},
         warnings=fused.warnings,
     )
@@ -517,13 +537,29 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     if _up_to_date(roots, current_meta(roots, "data", monthly_relpath(year, month, grid_name)), digest, force):
         return "unchanged"
     mean, peak = monthly_mean_max(read_artifact(roots, m, "risk") for m in metas)
-    variables = {
-        "risk_mean": (mean.astype(np.float32), {"units": "1", "long_name": "monthly mean risk"}),
-        "risk_max": (peak.astype(np.float32), {"units": "1", "long_name": "monthly maximum risk"}),
-    }
     days = [m["time_coverage"]["start"][:10] for m in metas]
     synthetic = any(m.get("synthetic") for m in metas)
-    dataset = grid_dataset(settings.grid, variables, {"title": f"ArcticRoute risk {year:04d}-{month:02d}", "days": ",".join(days)})
+    first, last = date.fromisoformat(days[0]), date.fromisoformat(days[-1])
+    over = f"(interval: 1 day comment: {len(days)} daily risk fields of {first.isoformat()}..{last.isoformat()})"
+    variables = {
+        "risk_mean": (mean.astype(np.float32), {"units": "1", "long_name": "monthly mean risk",
+                                                "cell_methods": f"time: mean {over}", "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"}),
+        "risk_max": (peak.astype(np.float32), {"units": "1", "long_name": "monthly maximum risk",
+                                               "cell_methods": f"time: maximum {over}", "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"}),
+    }
+    licence = cf.licence_of(m.get("params", {}).get("license") or _UNKNOWN_LICENCE for m in metas)
+    attrs = cf.discovery_attrs(
+        title=f"ArcticRoute risk {year:04d}-{month:02d} summary on {settings.grid.name}",
+        summary=(f"Mean and maximum over {len(days)} days of {year:04d}-{month:02d} of ArcticRoute's daily risk "
+                 f"({params.method}) on the {settings.grid.name} grid; the days summarised are the variable day."),
+        keywords="sea ice, ship routing, navigation risk, monthly summary, Arctic",
+        logical_id=monthly_logical_id(year, month, grid_name), grid=settings.grid, command="risk.fuse",
+        source=f"ArcticRoute risk.fuse: summary of the daily risk artifacts ar://risk/daily@{year:04d}{month:02d}..",
+        license=licence, synthetic=synthetic, processing_level="derived: risk model result", coverage=(first, last))
+    dataset = grid_dataset(settings.grid, variables, attrs, coverage=(first, last),
+                           latlon=settings.runtime["storage"]["latlon_in_every_file"])
+    dataset = dataset.assign_coords(day=("day", [cf.day_number(date.fromisoformat(d)) for d in days], {
+        "long_name": "days whose daily risk fields are summarised", "units": cf.TIME_UNITS, "calendar": cf.CALENDAR}))
     spec = ArtifactSpec(
         logical_id=monthly_logical_id(year, month, settings.grid.name),
         root="data",
@@ -534,7 +570,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
         grid=settings.grid.describe(),
         tags=["risk", "monthly", params.method] + (["synthetic"] if synthetic else []),
         inputs=inputs,
-        params={**params.as_dict(), "days": len(days), "inputs_digest": digest},
+        params={**params.as_dict(), "days": len(days), "inputs_digest": digest, "license": licence},
     )
     digits = {"risk_mean": RISK_DIGITS, "risk_max": RISK_DIGITS}
     meta = write_artifact(roots, spec, lambda p: write_netcdf(dataset, p, digits=digits), run_id=run.run_id,

@@ -77,18 +77,35 @@ def _land_mask_source() -> dict:
     }
 
 
-def _write_static(static: StaticGrid, path) -> None:
+def _write_static(static: StaticGrid, path, command: str) -> None:
+    from . import cf
     from .layers import grid_dataset, write_netcdf
 
+    grid = static.grid
+    attrs = cf.discovery_attrs(
+        title=f"ArcticRoute static grid layers {grid.name}",
+        summary=(f"Time-invariant layers of the {grid.name} grid (EPSG:3413 polar stereographic, "
+                 f"{grid.resolution_m / 1000:g} km cells): land mask, map scale factor, cell-centre latitude and "
+                 "longitude."),
+        keywords="land mask, map scale factor, polar stereographic grid, Arctic",
+        logical_id=static_logical_id(grid), grid=grid, command=command,
+        source="land: global-land-mask (GLOBE 1 km), probed at the cell centre, edge midpoints and corners; "
+               "scale: pyproj",
+        license="global-land-mask: MIT licence (its PyPI classifier); its GLOBE 1 km data: NOAA NGDC terms of use",
+        synthetic=False, coverage=None, lonlat=(static.lon, static.lat), processing_level="derived: grid constants",
+        acknowledgement="global-land-mask (PyPI) and the GLOBE project (NOAA NGDC)")
     dataset = grid_dataset(
-        static.grid,
+        grid,
         {
-            "lon": (static.lon, {"units": "degrees_east", "standard_name": "longitude"}),
-            "lat": (static.lat, {"units": "degrees_north", "standard_name": "latitude"}),
-            "land": (static.land.astype(np.uint8), {"long_name": "land mask (1 = land)", "source": "global-land-mask (GLOBE 1 km)"}),
-            "scale": (static.scale, {"long_name": "map scale factor k of EPSG:3413"}),
+            "land": (static.land.astype(np.int8), {"standard_name": "land_binary_mask", "long_name": "land mask",
+                                                   "flag_values": [0, 1], "flag_meanings": "sea land",
+                                                   "coverage_content_type": "auxiliaryInformation",
+                                                   "source": "global-land-mask (GLOBE 1 km)"}),
+            "scale": (static.scale, {"units": "1", "coverage_content_type": "auxiliaryInformation", "long_name": "map scale factor k of EPSG:3413 at the cell centre "
+                                     "(true distance = projected distance / k)"}),
         },
-        {"title": f"ArcticRoute static grid layers {static.grid.name}"},
+        attrs,
+        lonlat=(static.lon, static.lat),
     )
     write_netcdf(dataset, path)
 
@@ -145,7 +162,8 @@ def _build_static(roots: dict, grid: Grid, run) -> StaticGrid:
         inputs=[_land_mask_source()],
         params={"land_rule": "centre, edge midpoints and corners probed with a 0.01 deg margin"},
     )
-    meta = write_artifact(roots, spec, lambda p: _write_static(static, p), run_id=run.run_id, command=run.command)
+    meta = write_artifact(roots, spec, lambda p: _write_static(static, p, run.command), run_id=run.run_id,
+                          command=run.command)
     run.artifact(meta)
     _CACHE[(meta["sha256"], grid)] = static
     return static

@@ -88,6 +88,6 @@ def sidecar(roots, day: date, layer: str = "ice.sic") -> dict:
 def sic(roots, day: date) -> np.ndarray:
     path = roots.data / "env" / "ice.sic" / "3413-25km" / f"{day:%Y}" / f"{day:%m}" / f"ice_sic_{day:%Y%m%d}.nc"
     with xr.open_dataset(path) as ds:
-        return ds["sic"].values
+        return ds["sic"].squeeze("time").values
 
 

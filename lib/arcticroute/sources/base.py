@@ -61,6 +61,11 @@ class Source(ABC):
     def name(self) -> str:
         return self.context.name
 
+    @property
+    def license(self) -> str | None:
+        """The licence of the source's data as its configuration states it (None: not stated)."""
+        return self.config.get("license")
+
     @abstractmethod
     def identity(self, day: date) -> dict:
         """Cheap description of what ``fetch`` would return (URL + ETag, generator version...)."""
@@ -75,5 +80,5 @@ class Source(ABC):
 
     def config_digest(self) -> str:
         """A short digest of what in the config shapes the result (not the politeness settings)."""
-        shaping = {k: v for k, v in self.config.items() if k not in ("http", "description", "name")}
+        shaping = {k: v for k, v in self.config.items() if k not in ("http", "description", "name", "license", "institution")}
         return hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -225,6 +225,6 @@ def _read(ds: xr.Dataset, spec: dict, name: str, grid: Grid) -> Field:
             _check_projection(crs, spec["projection"], name)
         regridder = regrid.for_projected(x, y, crs, grid)
         crs_text = _crs_facts(crs)[0]
-    attrs = {k: str(ds.attrs[k]) for k in ("title", "institution", "source", "references", "product_version")
+    attrs = {k: str(ds.attrs[k]) for k in ("title", "institution", "source", "references", "product_version", "license")
              if k in ds.attrs}
     return values, regridder, crs_text, attrs
