@@ -215,6 +215,10 @@ def test_yaml_that_parses_into_nonsense_is_a_config_error(config_dir, text, expe
 def test_an_explicit_env_file_that_does_not_exist_is_an_error(config_dir, tmp_path):
     with pytest.raises(ConfigError, match="ARCTICROUTE_ENV_FILE names .*nowhere.env, which is not a file"):
         load_settings(config_dir, environ={"ARCTICROUTE_ENV_FILE": str(tmp_path / "nowhere.env")})
+    for odd in ("\n", " trailing.env ", "tab\there.env"):  # found by the property tests: shown as repr, one line
+        with pytest.raises(ConfigError) as info:
+            load_settings(config_dir, environ={"ARCTICROUTE_ENV_FILE": odd})
+        assert repr(odd) in str(info.value) and "\n" not in str(info.value)
 
 
 def test_unusable_paths_name_where_they_came_from(config_dir):

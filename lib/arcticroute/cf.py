@@ -8,7 +8,7 @@ and the ACDD discovery attributes (title, summary, coverage, creation, licence o
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
@@ -110,10 +110,11 @@ def coerce_to_dtype(attrs: dict, dtype) -> dict:
     return fixed
 
 
-def date_created() -> str:
-    """Now in UTC, or ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) when set, so the
-    same inputs can give byte-identical files."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+def date_created(env: Mapping[str, str]) -> str:
+    """Now in UTC, or ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) when the run's
+    environment (``Settings.env``, which worker processes receive with the settings) sets it, so
+    the same inputs can give byte-identical files."""
+    epoch = str(env.get("SOURCE_DATE_EPOCH", "")).strip()
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -149,13 +150,12 @@ SYNTHETIC_NOTICE = "SYNTHETIC DEMO DATA, not for navigation"
 
 
 def discovery_attrs(*, title: str, summary: str, keywords: str, logical_id: str, grid: Grid, command: str,
-                    source: str, license: str, synthetic: bool, coverage: tuple[date, date] | None,
+                    source: str, license: str, synthetic: bool, coverage: tuple[date, date] | None, created: str,
                     institution: str = "ArcticRoute", acknowledgement: str | None = None,
                     processing_level: str = "regridded to the ArcticRoute grid",
                     lonlat: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
     """The ACDD-1.3 global attributes of an artifact. Synthetic data says so in its title and
     summary, not only in the ``synthetic`` attribute."""
-    created = date_created()
     attrs = {
         "Conventions": CONVENTIONS,
         "title": f"{title} ({SYNTHETIC_NOTICE})" if synthetic else title,

@@ -278,24 +278,24 @@ def _read_environment(real_env: Mapping[str, str], project_root: Path) -> _Envir
     if not path.is_file():
         if named:
             raise ConfigError(
-                f"environment variable {ENV_PREFIX}ENV_FILE names {path}, which is not a file",
+                f"environment variable {ENV_PREFIX}ENV_FILE names {_show(str(path), 200)}, which is not a file",
                 hint="point it at an existing .env file, or unset it to read <project>/.env",
             )
         return environment
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        raise ConfigError(f".env file {path}: not UTF-8 text (byte {exc.start})",
+        raise ConfigError(f".env file {_show(str(path), 200)}: not UTF-8 text (byte {exc.start})",
                           hint="save the file as UTF-8") from None
     except OSError as exc:
-        raise ConfigError(f".env file {path}: cannot be read ({exc.strerror or type(exc).__name__})") from None
+        raise ConfigError(f".env file {_show(str(path), 200)}: cannot be read ({exc.strerror or type(exc).__name__})") from None
     bindings = list(parse_stream(io.StringIO(text)))
     parsed = {b.key: b.value for b in bindings if not b.error and b.key is not None and b.value is not None}
     remember_secrets(secret_values(parsed))  # before any message about the file can be printed
     bad = [str(b.original.line) for b in bindings if b.error]
     if bad:
         raise ConfigError(
-            f".env file {path}: line{'s' if len(bad) > 1 else ''} {', '.join(bad[:10])}"
+            f".env file {_show(str(path), 200)}: line{'s' if len(bad) > 1 else ''} {', '.join(bad[:10])}"
             f"{' and more' if len(bad) > 10 else ''} cannot be parsed (expected NAME=value)",
             hint="fix or remove those lines: quote values holding spaces or '#', start comments with '#'; "
                  "nothing was run",

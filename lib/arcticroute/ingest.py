@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 import numpy as np
 
+from . import cf
 from .artifacts import ArtifactSpec, current_meta, write_artifact
 from .config import Settings
 from .errors import ArcticRouteError, ConfigError, DataValidationError, NotYetAvailableError
@@ -255,6 +256,7 @@ def pull_day(job: PullJob) -> list[Fetched]:
             result = prefetched.get(item.layer) or source.fetch(item.day, static)
             _validate(item.layer, result.variables)
             dataset = layer_dataset(item.layer, static.grid, item.day, result, source, command="ingest.nrt.pull",
+                                    created=cf.date_created(settings.env),
                                     latlon=settings.runtime["storage"]["latlon_in_every_file"])
             target = settings.data_root / layer_relpath(item.layer, item.day, settings.grid.name)
             digits = {LAYERS[item.layer].variable: LAYERS[item.layer].digits}

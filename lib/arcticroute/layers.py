@@ -138,7 +138,7 @@ def incident_points(points: list[dict]) -> dict:
     }
 
 
-def layer_dataset(layer: str, grid: Grid, day: date, result, source, *, command: str,
+def layer_dataset(layer: str, grid: Grid, day: date, result, source, *, command: str, created: str,
                   latlon: bool = True) -> xr.Dataset:
     """A day's layer as its CF-1.8 netCDF dataset: the adapter's variables with the layer's CF
     attributes, the incident points beside their count, and the ACDD discovery attributes
@@ -163,7 +163,7 @@ def layer_dataset(layer: str, grid: Grid, day: date, result, source, *, command:
                      f"{source.name} ({source.kind}), regridded by ArcticRoute's ingest.nrt.pull."),
             keywords=info.keywords, logical_id=layer_logical_id(layer, day, grid), grid=grid, command=command,
             source=str(result.attrs.get("source") or result.source_url or source.name), license=licence,
-            synthetic=source.synthetic, coverage=(day, day),
+            synthetic=source.synthetic, coverage=(day, day), created=created,
             institution=source.config.get("institution") or provided.get("source_institution") or "ArcticRoute"),
         "layer": layer,
     }

@@ -362,7 +362,8 @@ def compute_day(job: FuseJob) -> Fused:
         keywords="sea ice, ship routing, navigation risk, Arctic", logical_id=daily_logical_id(day, settings.grid.name),
         grid=settings.grid, command="risk.fuse", source=f"ArcticRoute risk.fuse ({params.method}) of "
         + ", ".join(sorted(m["logical_id"] for m in layer_metas)),
-        license=licence, synthetic=synthetic, processing_level="derived: risk model result", coverage=(day, day))
+        license=licence, synthetic=synthetic, processing_level="derived: risk model result",
+        created=cf.date_created(settings.env), coverage=(day, day))
     dataset = grid_dataset(settings.grid, variables, attrs, coverage=(day, day),
                            latlon=settings.runtime["storage"]["latlon_in_every_file"])
     target = settings.data_root / daily_relpath(day, settings.grid.name)
@@ -555,7 +556,8 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
         keywords="sea ice, ship routing, navigation risk, monthly summary, Arctic",
         logical_id=monthly_logical_id(year, month, grid_name), grid=settings.grid, command="risk.fuse",
         source=f"ArcticRoute risk.fuse: summary of the daily risk artifacts ar://risk/daily@{year:04d}{month:02d}..",
-        license=licence, synthetic=synthetic, processing_level="derived: risk model result", coverage=(first, last))
+        license=licence, synthetic=synthetic, processing_level="derived: risk model result",
+        created=cf.date_created(settings.env), coverage=(first, last))
     dataset = grid_dataset(settings.grid, variables, attrs, coverage=(first, last),
                            latlon=settings.runtime["storage"]["latlon_in_every_file"])
     dataset = dataset.assign_coords(day=("day", [cf.day_number(date.fromisoformat(d)) for d in days], {

@@ -77,7 +77,7 @@ def _land_mask_source() -> dict:
     }
 
 
-def _write_static(static: StaticGrid, path, command: str) -> None:
+def _write_static(static: StaticGrid, path, command: str, created: str) -> None:
     from . import cf
     from .layers import grid_dataset, write_netcdf
 
@@ -92,7 +92,7 @@ def _write_static(static: StaticGrid, path, command: str) -> None:
         source="land: global-land-mask (GLOBE 1 km), probed at the cell centre, edge midpoints and corners; "
                "scale: pyproj",
         license="global-land-mask: MIT licence (its PyPI classifier); its GLOBE 1 km data: NOAA NGDC terms of use",
-        synthetic=False, coverage=None, lonlat=(static.lon, static.lat), processing_level="derived: grid constants",
+        synthetic=False, coverage=None, created=created, lonlat=(static.lon, static.lat), processing_level="derived: grid constants",
         acknowledgement="global-land-mask (PyPI) and the GLOBE project (NOAA NGDC)")
     dataset = grid_dataset(
         grid,
@@ -146,6 +146,7 @@ def ensure_static(roots: dict, grid: Grid, run) -> None:
 
 
 def _build_static(roots: dict, grid: Grid, run) -> StaticGrid:
+    from . import cf
     from .artifacts import ArtifactSpec, write_artifact
 
     run.log.info("building static layers (land mask, lat/lon, scale) for grid %s", grid.name)
@@ -162,7 +163,7 @@ def _build_static(roots: dict, grid: Grid, run) -> StaticGrid:
         inputs=[_land_mask_source()],
         params={"land_rule": "centre, edge midpoints and corners probed with a 0.01 deg margin"},
     )
-    meta = write_artifact(roots, spec, lambda p: _write_static(static, p, run.command), run_id=run.run_id,
+    meta = write_artifact(roots, spec, lambda p: _write_static(static, p, run.command, cf.date_created(run.settings.env)), run_id=run.run_id,
                           command=run.command)
     run.artifact(meta)
     _CACHE[(meta["sha256"], grid)] = static

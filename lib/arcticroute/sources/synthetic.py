@@ -41,20 +41,16 @@ class SyntheticSource(Source):
                     memo[name] = fields.ais_density(static, day, field("sic"))
             return memo[name]
 
-        made = {}
+        made = {}  # the variables' CF attributes come from layers.LAYERS when the file is written
         for layer in layers:
             if layer == "ice.sic":
-                made[layer] = FetchResult({"sic": (field("sic"), {"units": "1", "long_name": "sea-ice concentration"})},
-                                          None, attrs=dict(attrs))
+                made[layer] = FetchResult({"sic": (field("sic"), {})}, None, attrs=dict(attrs))
             elif layer == "ice.type":
                 made[layer] = FetchResult({"stage": (field("stage"), STAGE_ATTRS)}, None, attrs=dict(attrs))
             elif layer == "wave.hs":
-                made[layer] = FetchResult({"hs": (field("hs"), {"units": "m", "long_name": "significant wave height"})},
-                                          None, attrs=dict(attrs))
+                made[layer] = FetchResult({"hs": (field("hs"), {})}, None, attrs=dict(attrs))
             elif layer == "ais.density":
-                made[layer] = FetchResult(
-                    {"density": (field("ais"), {"units": "vessel-hours per cell per day",
-                                                "long_name": "AIS traffic density"})}, None, attrs=dict(attrs))
+                made[layer] = FetchResult({"density": (field("ais"), {})}, None, attrs=dict(attrs))
             else:
                 points = fields.incidents(static, day, field("sic"), field("hs"), field("ais"), field("stage"))
                 made[layer] = FetchResult({}, None, points=points, attrs=dict(attrs))
