@@ -16,6 +16,7 @@ import pytest
 from arcticroute.grid import X_MIN, Y_MAX, Grid
 
 from .conftest import REPO, make_roots, run_command
+from .replicas.helpers import loopback_only  # noqa: F401 - a fixture: the live test dials loopback only
 from .test_deploy_tools import need, problem
 
 GRID = "3413-25km"
@@ -254,3 +255,85 @@ def test_files_written_before_format_3_are_still_read(tmp_path):
     for read in (read_old, read_new):
         assert read["sic"].shape == grid.shape and np.array_equal(read["sic"], values)
         assert np.array_equal(read["land"].astype(bool), land.astype(bool))
+
+
+def test_other_grids_and_stored_hazards_stay_cf_clean_with_their_own_geotransform(tmp_path):
+    import rasterio
+    from affine import Affine
+
+    made = make_roots(tmp_path)
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "config", config)
+    runtime = config / "runtime.yaml"
+    runtime.write_text(runtime.read_text().replace("store_hazards: []", "store_hazards: [ice, wave, incidents]"))
+    env = {**made.env, "ARCTICROUTE_CONFIG_DIR": str(config), "ARCTICROUTE_GRID_KM": "12.5"}
+    for name, *args in (("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30"), ("risk.fuse", "--ym", "202609")):
+        result = run_command(name, *args, env=env)
+        assert result.exit_code == 0, result.output
+    grid = Grid.from_km(12.5)
+    risk = made.data / "risk" / grid.name / "2026" / "09" / "risk_20260930.nc"
+    assert failures(compliance(risk, "cf:1.8", tmp_path)) == []
+    with rasterio.open(f'NETCDF:"{risk}":hazard_ice') as raster:
+        assert raster.crs.to_epsg(confidence_threshold=100) == 3413 and raster.shape == (896, 608)
+        assert raster.transform == Affine(12500.0, 0.0, X_MIN, 0.0, -12500.0, Y_MAX)
+
+
+def test_a_day_without_incidents_and_an_old_input_without_a_licence(tmp_path):
+    from arcticroute.layers import layer_dataset, write_netcdf
+    from arcticroute.risk import inputs_licence
+    from arcticroute.sources.base import FetchResult
+    from arcticroute.sources.synthetic import SyntheticSource
+
+    grid = Grid.from_km(25)
+    empty = FetchResult({}, None, points=[], attrs={"source": "a table with no incident that day"})
+    dataset = layer_dataset("incidents", grid, DAY, empty, SyntheticSource("incidents", {}), command="test",
+                            created="2026-11-29T00:00:00Z")
+    path = tmp_path / "incidents.nc"
+    write_netcdf(dataset, path)
+    assert failures(compliance(path, "cf:1.8", tmp_path)) == []
+    old = {"logical_id": "ar://env/ice.sic@20260901?grid=3413-25km", "params": {}}
+    new = {"logical_id": "ar://env/wave.hs@20260901?grid=3413-25km", "params": {"license": "CC0"}}
+    assert inputs_licence([new, new, old]) == (
+        "CC0; unknown for inputs written before artifacts recorded their licence")
+
+
+@pytest.mark.usefixtures("loopback_only")
+def test_live_layers_state_their_source_and_licence(roots, tmp_path):
+    import xarray as xr
+    import yaml
+
+    from .replicas.config import live_config
+    from .replicas.helpers import DAYS, ReplicaSite, bremen_file, env_for, pull
+
+    site = ReplicaSite(tmp_path / "site").start()
+    try:
+        for day in DAYS:
+            bremen_file(site, day)
+        config = live_config(tmp_path / "stated", site.url())
+        licence = yaml.safe_load((config / "env.yaml").read_text())[
+            "profiles"]["live"]["sources"]["available"]["bremen-asi-amsr2"]["license"]
+        assert pull(env_for(roots, config)).exit_code == 0
+        unstated = make_roots(tmp_path / "unstated")
+        config = live_config(tmp_path / "unstated", site.url(),
+                             edit=lambda available: available["bremen-asi-amsr2"].pop("license"))
+        assert pull(env_for(unstated, config)).exit_code == 0
+        fused = run_command("risk.fuse", "--ym", f"{DAYS[0]:%Y%m}", env=env_for(roots, live_config(
+            tmp_path / "fuse", site.url())))
+        assert fused.exit_code == 0, fused.output
+    finally:
+        site.stop()
+
+    def attrs(made, relpath):
+        with xr.open_dataset(next(made.data.rglob(relpath))) as ds:
+            return ds.attrs
+
+    sic = attrs(roots, f"ice_sic_{DAYS[0]:%Y%m%d}.nc")
+    assert sic["license"] == licence and "Spreen" in licence
+    assert sic["source"].startswith("http://127.0.0.1:") and sic["synthetic"] == "false"
+    assert "SYNTHETIC" not in sic["title"] + sic["summary"] and "bremen-asi-amsr2" in sic["summary"]
+    assert sic["source_title"]  # the provider file's own attributes are kept beside ours
+    assert attrs(unstated, f"ice_sic_{DAYS[0]:%Y%m%d}.nc")["license"].startswith("not stated")
+    risk = attrs(roots, f"risk_{DAYS[0]:%Y%m%d}.nc")
+    assert risk["license"] == licence and f"ar://env/ice.sic@{DAYS[0]:%Y%m%d}" in risk["source"]
+    meta = json.loads(next(roots.data.rglob(f"risk_{DAYS[0]:%Y%m%d}.nc.meta.json")).read_text())
+    assert meta["params"]["license"] == licence
