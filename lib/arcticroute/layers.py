@@ -220,7 +220,7 @@ CHUNK = 256
 COMPLEVEL = 1
 
 
-def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int | None] | None = None) -> None:
+def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | None = None) -> None:
     """Write ``dataset`` compressed and tiled; ``digits`` maps a float variable to the decimal
     digits it keeps (netCDF4's ``least_significant_digit``: values are rounded to a power of two
     finer than 10^-digits, which the file records as an attribute of the variable)."""
@@ -230,13 +230,11 @@ def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int | Non
     encoding = {}
     for name, var in dataset.variables.items():
         enc = {"_FillValue": None} if name in cf.NO_FILL else {}
-        if var.ndim >= 2 and var.dtype.kind in "fiub":
+        if {"y", "x"} <= set(var.dims) and var.dtype.kind in "fiub":  # the grids: tiled, one time step a chunk
             enc.update({"zlib": True, "complevel": COMPLEVEL, "shuffle": True,
                         "chunksizes": tuple(1 if dim == "time" else min(CHUNK, n)
                                             for dim, n in zip(var.dims, var.shape, strict=True))})
-            if name == "time_bnds":
-                enc = {"_FillValue": None}
-            elif digits.get(name) is not None and var.dtype.kind == "f":
+            if digits.get(name) is not None and var.dtype.kind == "f":
                 enc["least_significant_digit"] = int(digits[name])
         if enc:
             encoding[name] = enc
