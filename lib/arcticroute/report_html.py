@@ -91,6 +91,7 @@ def provenance_row(meta: dict) -> dict:
         "created_at": meta.get("created_at"),
         "synthetic": bool(meta.get("synthetic")),
         "source_url": input_ref(meta)["source_url"],
+        "license": (meta.get("params") or {}).get("license"),  # layers and risk record their inputs' licences
     }
 
 
@@ -218,9 +219,10 @@ def freshness_table_html(rows: list[dict]) -> str:
 
 def provenance_table_html(rows: list[dict]) -> str:
     cells = [[Cell(r["logical_id"], "mono"), _num(r["version"]), Cell(r["sha256"], "mono"), r["command"] or "—",
-              r["created_at"] or "—", _yes_no(r["synthetic"]), r["source_url"] or "—"] for r in rows]
-    return html_table(["logical id", "version", "sha256", "producer", "created (UTC)", "synthetic", "source URL"],
-                      cells)
+              r["created_at"] or "—", _yes_no(r["synthetic"]), r["source_url"] or "—", r["license"] or "—"]
+             for r in rows]
+    return html_table(["logical id", "version", "sha256", "producer", "created (UTC)", "synthetic", "source URL",
+                       "licence"], cells)
 
 
 def runs_table_html(rows: list[dict]) -> str:

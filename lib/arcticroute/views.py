@@ -166,7 +166,7 @@ def catalog_rows(entries: list[Entry], search: str = "") -> list[dict]:
         row = {"logical_id": entry.logical_id, "kind": newest.get("kind"), "version": newest.get("version"),
                "date": (newest.get("time_coverage") or {}).get("start"), "size_bytes": newest.get("size_bytes"),
                "synthetic": newest.get("synthetic"), "source": source or newest.get("params", {}).get("source_kind"),
-               "created_at": newest.get("created_at")}
+               "license": newest.get("params", {}).get("license"), "created_at": newest.get("created_at")}
         if not needle or any(needle in str(v).lower() for v in row.values()):
             rows.append(row)
     return rows
