@@ -337,3 +337,18 @@ def test_live_layers_state_their_source_and_licence(roots, tmp_path):
     assert risk["license"] == licence and f"ar://env/ice.sic@{DAYS[0]:%Y%m%d}" in risk["source"]
     meta = json.loads(next(roots.data.rglob(f"risk_{DAYS[0]:%Y%m%d}.nc.meta.json")).read_text())
     assert meta["params"]["license"] == licence
+
+
+def test_the_source_attribute_never_carries_credentials():
+    from arcticroute.layers import layer_dataset
+    from arcticroute.redact import MASK
+    from arcticroute.sources.base import FetchResult
+    from arcticroute.sources.synthetic import SyntheticSource
+
+    grid = Grid.from_km(25)
+    signed = "https://user:pw@host.example/ice/a.nc?token=abc123&day=1"
+    result = FetchResult({"sic": (np.zeros(grid.shape, np.float32), {})}, signed, attrs={"source": signed})
+    attrs = layer_dataset("ice.sic", grid, DAY, result, SyntheticSource("ice.sic", {}), command="test",
+                          created="2026-11-29T00:00:00Z").attrs
+    assert "pw@" not in attrs["source"] and "abc123" not in attrs["source"]
+    assert attrs["source"] == f"https://{MASK}@host.example/ice/a.nc?token={MASK}&day=1"

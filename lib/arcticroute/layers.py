@@ -162,7 +162,7 @@ def layer_dataset(layer: str, grid: Grid, day: date, result, source, *, command:
                      f"(EPSG:3413 polar stereographic, {grid.resolution_m / 1000:g} km cells), from the source "
                      f"{source.name} ({source.kind}), regridded by ArcticRoute's ingest.nrt.pull."),
             keywords=info.keywords, logical_id=layer_logical_id(layer, day, grid), grid=grid, command=command,
-            source=str(result.attrs.get("source") or result.source_url or source.name), license=licence,
+            source=_where_from(result, source), license=licence,
             synthetic=source.synthetic, coverage=(day, day), created=created,
             institution=source.config.get("institution") or provided.get("source_institution") or "ArcticRoute"),
         "layer": layer,
@@ -171,6 +171,15 @@ def layer_dataset(layer: str, grid: Grid, day: date, result, source, *, command:
     if layer == "incidents":
         dataset = dataset.assign(incident_points(points))
     return dataset
+
+
+def _where_from(result, source) -> str:
+    """The ``source`` attribute: the provider's URL without credentials (a signed asset href keeps
+    its path, not its token), or the adapter's own description."""
+    from .redact import redact_known, redact_url
+
+    where = str(result.attrs.get("source") or result.source_url or source.name)
+    return redact_known(redact_url(where) if "://" in where else where)
 
 
 def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attrs: dict, *,
