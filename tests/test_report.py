@@ -200,7 +200,7 @@ def test_no_route_document_is_shown_with_its_reason_escaped():
     }
     row = report_html.route_row(document)
     assert row["status"] == "NO ROUTE" and row["reason"].startswith("sea ice 0.95")
-    table = report_html.route_table_html([row])
+    table = report_html.table_html(report_html.route_table([row]))
     assert "NO ROUTE: sea ice 0.95 &gt; vessel limit 0.4 &amp; no way round" in table
     assert "laptev_&lt;winter&gt;" in table and "<winter>" not in table
     assert '<tr class="bad">' in table

@@ -1,4 +1,5 @@
-"""The report page: pure table rows from sidecars and documents, and the HTML around them.
+"""The report page: pure table rows from sidecars and documents, the tables they make, and the
+page rendered from the Jinja2 template ``templates/report.html.j2`` (autoescape on).
 
 No external resources: the map is an inline PNG, the style is inline CSS, every text is escaped.
 """
@@ -6,9 +7,9 @@ No external resources: the map is an inline PNG, the style is inline CSS, every 
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from html import escape
+from functools import lru_cache
 
 from .artifacts import input_ref
 from .planner import DEMO_NOTICE
@@ -106,29 +107,21 @@ def run_row(record: dict) -> dict:
     }
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1100px;
-padding:0 16px 32px;color:#1d232a;line-height:1.4}
-h1{font-size:1.6em;margin:18px 0 4px}h2{font-size:1.2em;margin:28px 0 8px;border-bottom:1px solid #d5dae0}
-.banner{background:#b3261e;color:#fff;padding:12px 16px;margin:0 -16px;font-size:1.05em}
-.banner strong{font-size:1.25em;text-transform:uppercase;letter-spacing:.03em;display:block}
-.meta{color:#4a5560;font-size:.9em}
-table{border-collapse:collapse;width:100%;font-size:.85em}
-th,td{border:1px solid #d5dae0;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:anywhere;
-white-space:pre-line}
-th{background:#eef1f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
-tr.bad td{background:#fdecea}.mono{font-family:ui-monospace,Consolas,monospace;font-size:.95em}
-figure{margin:0}img{max-width:100%;height:auto}figcaption{color:#4a5560;font-size:.85em}
-.note{color:#4a5560;font-size:.85em}
-"""
-
-
 @dataclass(frozen=True)
 class Cell:
-    """A table cell: text (escaped on output) and an optional CSS class."""
+    """A table cell: text (escaped by the template) and an optional CSS class."""
 
     text: str
     css: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as the template's ``table`` macro draws it; ``classes`` are per-row CSS classes."""
+
+    headers: list[str]
+    rows: list[list[Cell]]
+    classes: list[str] = field(default_factory=list)
 
 
 def _fmt(value, digits: int | None = None, suffix: str = "") -> str:
@@ -152,31 +145,12 @@ def _yes_no(value) -> str:
     return "—" if value is None else ("yes" if value else "no")
 
 
-def html_table(headers: list[str], rows: list[list], row_classes: list[str] | None = None) -> str:
-    """A table; cells are ``Cell`` or plain values, all text escaped."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = []
-    for index, row in enumerate(rows):
-        cells = [c if isinstance(c, Cell) else Cell(str(c)) for c in row]
-        css = row_classes[index] if row_classes else ""
-        tds = "".join(f'<td class="{c.css}">{escape(c.text)}</td>' if c.css else f"<td>{escape(c.text)}</td>"
-                      for c in cells)
-        body.append(f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+def table(headers: list[str], rows: list[list], classes: list[str] | None = None) -> Table:
+    """A table from cells that are ``Cell`` or plain values."""
+    return Table(headers, [[c if isinstance(c, Cell) else Cell(str(c)) for c in row] for row in rows], classes or [])
 
 
-def section(title: str, body: str, note: str = "") -> str:
-    note_html = f'<p class="note">{escape(note)}</p>' if note else ""
-    return f"<section><h2>{escape(title)}</h2>{note_html}{body}</section>"
-
-
-def banner_html(profile: str) -> str:
-    return (f'<div class="banner" role="alert"><strong>{escape(DEMO_NOTICE)}</strong>'
-            f"The data in this report are synthetic (generated, not observed; profile "
-            f"&ldquo;{escape(profile)}&rdquo;) and describe no real ice, sea or ship.</div>")
-
-
-def route_table_html(rows: list[dict]) -> str:
+def route_table(rows: list[dict]) -> Table:
     headers = ["scenario", "vessel (ice class)", "date", "status", "distance nm", "× great circle", "ETA",
                "max ice", "mean risk", "baseline nm", "total to final destination", "notes"]
     cells, classes = [], []
@@ -193,10 +167,10 @@ def route_table_html(rows: list[dict]) -> str:
                       _num(row["distance_ratio"], 2), _time(row["eta"]), _num(row["max_sic"], 2),
                       _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, "; ".join(row["warnings"])])
         classes.append("")
-    return html_table(headers, cells, classes)
+    return table(headers, cells, classes)
 
 
-def explanation_table_html(rows: list[dict]) -> str:
+def explanation_table(rows: list[dict]) -> Table:
     cells = []
     for row in rows:
         if row["status"] != "ok":
@@ -207,28 +181,28 @@ def explanation_table_html(rows: list[dict]) -> str:
                            (("open", "transit"), ("ice", "ice"), ("wave", "waves"), ("risk", "risk")))
         cells.append([row["scenario"], _num(row.get("ice_nm"), 0), _num(row.get("elevated_risk_nm"), 0),
                       _num(row.get("min_rio"), 0), shares, "\n".join(row.get("segments") or []) or "—"])
-    return html_table(["scenario", "in ice nm", "POLARIS elevated nm", "lowest RIO", "cost shares",
-                       "longest stretches"], cells)
+    return table(["scenario", "in ice nm", "POLARIS elevated nm", "lowest RIO", "cost shares",
+                  "longest stretches"], cells)
 
 
-def freshness_table_html(rows: list[dict]) -> str:
+def freshness_table(rows: list[dict]) -> Table:
     cells = [[row["layer"], row["day"] or "none this month", _num(row["age_days"]), _yes_no(row["synthetic"])]
              for row in rows]
-    return html_table(["layer", "newest day", "age (days)", "synthetic"], cells)
+    return table(["layer", "newest day", "age (days)", "synthetic"], cells)
 
 
-def provenance_table_html(rows: list[dict]) -> str:
+def provenance_table(rows: list[dict]) -> Table:
     cells = [[Cell(r["logical_id"], "mono"), _num(r["version"]), Cell(r["sha256"], "mono"), r["command"] or "—",
               r["created_at"] or "—", _yes_no(r["synthetic"]), r["source_url"] or "—", r["license"] or "—"]
              for r in rows]
-    return html_table(["logical id", "version", "sha256", "producer", "created (UTC)", "synthetic", "source URL",
-                       "licence"], cells)
+    return table(["logical id", "version", "sha256", "producer", "created (UTC)", "synthetic", "source URL",
+                  "licence"], cells)
 
 
-def runs_table_html(rows: list[dict]) -> str:
+def runs_table(rows: list[dict]) -> Table:
     cells = [[r["command"] or "—", Cell(r["run_id"] or "—", "mono"), r["status"] or "—", _num(r["exit_code"]),
               _num(r["duration_s"], 2), _num(r["warnings"])] for r in rows]
-    return html_table(["command", "run id", "status", "exit code", "duration (s)", "warnings"], cells)
+    return table(["command", "run id", "status", "exit code", "duration (s)", "warnings"], cells)
 
 
 @dataclass(frozen=True)
@@ -242,9 +216,20 @@ class PageInfo:
     git_sha: str
 
 
-def calibration_html(calibration: dict, png: bytes | None, month: str) -> str:
+@dataclass(frozen=True)
+class Section:
+    """One ``<section>`` of the page: a heading, a note, and a paragraph, a calibration block or a table."""
+
+    title: str
+    note: str = ""
+    text: str = ""
+    table: Table | None = None
+    calibration: dict | None = None
+
+
+def calibration_section(title: str, note: str, calibration: dict, png: bytes | None, month: str) -> Section:
     if calibration["status"] != "ok":
-        return f"<p>{escape(calibration['reason'])}</p>"
+        return Section(title, note, text=calibration["reason"])
 
     def num(value, digits=4):
         return "—" if value is None else f"{value:.{digits}g}"
@@ -261,13 +246,28 @@ def calibration_html(calibration: dict, png: bytes | None, month: str) -> str:
     rows = [[f"{b['low']:.0e}–{b['high']:.0e}", _num(b["cell_days"]), Cell(num(b["mean_predicted"], 3), "num"),
              _num(b["events"]), Cell(num(b["observed_frequency"], 3), "num")]
             for b in calibration["bins"] if b["cell_days"]]
-    image = (f'<figure><img alt="reliability diagram {escape(month)}" src="data:image/png;base64,'
-             f'{base64.b64encode(png).decode("ascii")}"><figcaption>Observed incident frequency against the mean '
-             "predicted probability of each bin (log-log), dashed: perfect calibration; numbers: events behind each "
-             "point.</figcaption></figure>") if png else ""
-    return (f"<p>{escape(facts)}</p><p class=\"note\">Learned weights (logistic, on normalised hazards): "
-            f"{escape(weights)}.</p>{image}"
-            + html_table(["predicted probability", "cell-days", "mean predicted", "events", "observed frequency"], rows))
+    block = {"facts": facts, "weights": weights, "month": month, "png": _base64(png) if png else None}
+    return Section(title, note, calibration=block,
+                   table=table(["predicted probability", "cell-days", "mean predicted", "events", "observed frequency"],
+                               rows))
+
+
+def _base64(png: bytes) -> str:
+    return base64.b64encode(png).decode("ascii")
+
+
+@lru_cache(maxsize=2)
+def _template(name: str = "report.html.j2"):
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    environment = Environment(loader=PackageLoader("arcticroute", "templates"), autoescape=True,
+                              undefined=StrictUndefined)
+    return environment.get_template(name)
+
+
+def table_html(t: Table) -> str:
+    """One table as the page draws it (the ``table`` macro of ``report_macros.html.j2``)."""
+    return str(_template("report_macros.html.j2").module.table(t))
 
 
 def render_html(inputs: ReportInputs, info: PageInfo, png: bytes | None, run_records: list[dict], *,
@@ -275,45 +275,40 @@ def render_html(inputs: ReportInputs, info: PageInfo, png: bytes | None, run_rec
                 calibration: dict | None = None, calibration_png: bytes | None = None) -> str:
     """The whole page as one string: no external resources, every text escaped."""
     month = f"{inputs.year:04d}-{inputs.month:02d}"
-    title = f"ArcticRoute monthly report {month}"
-    caption = (f"EPSG:3413 polar stereographic, grid {info.grid_name}. Left: sea-ice concentration of the newest "
-               f"day; right: mean fused risk of the month with the ice edge. Route solid, distance-only baseline "
-               f"dashed, onward leg beyond the grid dotted (clipped at the grid edge).")
-    figure = (f'<figure><img alt="{escape(title)}: sea ice, risk and routes" '
-              f'src="data:image/png;base64,{base64.b64encode(png).decode("ascii")}">'
-              f"<figcaption>{escape(caption)}</figcaption></figure>") if png is not None and "layers" in include else ""
     rows = [route_row(r.document) for r in inputs.routes]
-    calibration_title = "Calibration" + (" (synthetic incidents)" if calibration and calibration.get("synthetic_incidents")
-                                         else "")
-    parts = [
-        banner_html(info.profile) if inputs.synthetic else "",
-        f"<h1>{escape(title)}</h1>",
-        f'<p class="meta">grid {escape(info.grid_name)} · profile {escape(info.profile)} · generated '
-        f"{escape(iso_utc(info.generated_at))} · run {escape(info.run_id)} · git "
-        f'<span class="mono">{escape(info.git_sha)}</span></p>',
-        figure,
-        section("Routes", route_table_html(rows) if inputs.routes else "<p>No routes planned this month.</p>",
-                "Newest plan of each scenario in the month. Distances in nautical miles; ETA in UTC; "
-                "ice as concentration 0..1; baseline = shortest path within the same hard limits.")
-        if "routes" in include else "",
-        section("Route explanation", explanation_table_html(rows),
-                "Per route: distance in ice, distance in POLARIS elevated risk (speed limited), the lowest Risk "
-                "Index Outcome met, the share of each cost term (transit time, ice and wave speed loss, risk "
-                "penalty) and the longest stretches; the route document holds every segment.")
-        if inputs.routes and "routes" in include else "",
-        section(calibration_title, calibration_html(calibration, calibration_png, month),
-                f"Predicted incident probability (risk.fuse --method stacking) against the incidents of {month}, per "
-                "sea cell and day; an event is a cell-day with at least one incident.")
-        if calibration is not None else "",
-        section("Data freshness", freshness_table_html(freshness_rows(inputs.latest, info.generated_at)),
-                f"Newest day of each layer in {month}; age in days at generation time.")
-        if "freshness" in include else "",
-        section("Provenance", provenance_table_html([provenance_row(m) for m in inputs.metas()]),
-                "Every artifact this report was made from (the sidecars in the catalog)."),
-        section("Recent runs", runs_table_html([run_row(r) for r in run_records]),
-                f"The last {len(run_records)} command runs before this report, newest first.")
-        if "runs" in include else "",
-    ]
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{escape(title)}</title>"
-            f"<style>{_CSS}</style></head><body>{''.join(parts)}</body></html>\n")
+    sections = []
+    if "routes" in include:
+        sections.append(Section("Routes", "Newest plan of each scenario in the month. Distances in nautical miles; "
+                                "ETA in UTC; ice as concentration 0..1; baseline = shortest path within the same "
+                                "hard limits.", **({"table": route_table(rows)} if inputs.routes
+                                                   else {"text": "No routes planned this month."})))
+        if inputs.routes:
+            sections.append(Section(
+                "Route explanation", "Per route: distance in ice, distance in POLARIS elevated risk (speed limited), "
+                "the lowest Risk Index Outcome met, the share of each cost term (transit time, ice and wave speed loss, "
+                "risk penalty) and the longest stretches; the route document holds every segment.",
+                table=explanation_table(rows)))
+    if calibration is not None:
+        title = "Calibration" + (" (synthetic incidents)" if calibration.get("synthetic_incidents") else "")
+        sections.append(calibration_section(
+            title, f"Predicted incident probability (risk.fuse --method stacking) against the incidents of {month}, "
+            "per sea cell and day; an event is a cell-day with at least one incident.", calibration, calibration_png,
+            month))
+    if "freshness" in include:
+        sections.append(Section("Data freshness", f"Newest day of each layer in {month}; age in days at generation time.",
+                                table=freshness_table(freshness_rows(inputs.latest, info.generated_at))))
+    sections.append(Section("Provenance", "Every artifact this report was made from (the sidecars in the catalog).",
+                            table=provenance_table([provenance_row(m) for m in inputs.metas()])))
+    if "runs" in include:
+        sections.append(Section("Recent runs", f"The last {len(run_records)} command runs before this report, newest "
+                                "first.", table=runs_table([run_row(r) for r in run_records])))
+    map_caption = (f"EPSG:3413 polar stereographic, grid {info.grid_name}. Left: sea-ice concentration of the newest "
+                   f"day; right: mean fused risk of the month with the ice edge. Route solid, distance-only baseline "
+                   f"dashed, onward leg beyond the grid dotted (clipped at the grid edge).")
+    page = _template().render(
+        title=f"ArcticRoute monthly report {month}",
+        banner={"notice": DEMO_NOTICE, "profile": info.profile} if inputs.synthetic else None,
+        page=info, generated=iso_utc(info.generated_at),
+        map_png=_base64(png) if png is not None and "layers" in include else None, map_caption=map_caption,
+        sections=sections)
+    return page + "\n"
