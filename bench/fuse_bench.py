@@ -57,7 +57,7 @@ def _pull(settings, ym: tuple[int, int]) -> None:
 
     from arcticroute.ingest import build_plan, execute_pull, select_days
     from arcticroute.layers import resolve_layers
-    from arcticroute.runs import Run
+    from arcticroute.ops.runs import Run
 
     layers = resolve_layers("ice,wave,incidents,ais")
     with Run(settings, "ingest.nrt.pull", family="pull", argv=["fuse_bench"]) as run:
@@ -66,8 +66,8 @@ def _pull(settings, ym: tuple[int, int]) -> None:
 
 
 def _fuse(settings, ym, jobs: int) -> None:
+    from arcticroute.ops.runs import Run
     from arcticroute.risk import fuse_month
-    from arcticroute.runs import Run
 
     with Run(settings, "risk.fuse", family="fuse", argv=["fuse_bench"]) as run:
         fuse_month(settings, *ym, None, run, force=True, jobs=jobs)
@@ -75,8 +75,8 @@ def _fuse(settings, ym, jobs: int) -> None:
 
 def _load_month(settings, ym):
     """Every day's input arrays, in memory (what the baseline starts from)."""
-    from arcticroute.artifacts import current_meta
     from arcticroute.layers import layer_relpath, read_artifact
+    from arcticroute.store.artifacts import current_meta
     from arcticroute.timeutil import month_days
 
     days = []

@@ -53,9 +53,9 @@ from _harness import (
 
 import_project()
 
-from arcticroute import catalog  # noqa: E402
-from arcticroute.artifacts import ArtifactSpec, meta_path_for, write_artifact  # noqa: E402
 from arcticroute.gc import cache, policy  # noqa: E402
+from arcticroute.store import catalog  # noqa: E402
+from arcticroute.store.artifacts import ArtifactSpec, meta_path_for, write_artifact  # noqa: E402
 
 MB = 1_000_000
 DAY = 86_400

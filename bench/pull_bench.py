@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 
 from arcticroute.config import load_settings  # noqa: E402
 from arcticroute.ingest import build_plan, execute_pull, select_days  # noqa: E402
-from arcticroute.runs import Run  # noqa: E402
+from arcticroute.ops.runs import Run  # noqa: E402
 from arcticroute.timeutil import utc_now  # noqa: E402
 from tests.replicas.config import live_config  # noqa: E402
 from tests.replicas.files import bremen_asi  # noqa: E402

@@ -397,7 +397,7 @@ def main(repeat, resolutions, json_path, child_prepare, child_memory, case_file)
     checks = target_checks(results)
     click.echo(render(results, checks, env, repeat))
     if json_path:
-        from arcticroute.atomic import write_text
+        from arcticroute.store.atomic import write_text
 
         payload = {
             "bench": "route", "created_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

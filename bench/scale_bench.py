@@ -94,7 +94,7 @@ def main() -> None:
                         "--dry-run"], env=_env(seed, args.grid_km), stdout=subprocess.DEVNULL, check=True)
         sys.path.insert(0, str(REPO / "lib"))
         from arcticroute.config import load_settings
-        from arcticroute.runs import Run
+        from arcticroute.ops.runs import Run
         from arcticroute.static import ensure_static
 
         settings = load_settings(None, environ=_env(seed, args.grid_km))

@@ -15,7 +15,7 @@ import sys
 
 import click
 
-from arcticroute.alerts import write_alert
+from arcticroute.ops.alerts import write_alert
 from arcticroute.config import load_settings
 from arcticroute.errors import ArcticRouteError
 from arcticroute.redact import secret_values

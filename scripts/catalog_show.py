@@ -7,10 +7,10 @@ import json
 
 import click
 
-from arcticroute import catalog
-from arcticroute.artifacts import KINDS
 from arcticroute.cli import common_options, execute, load_or_exit
 from arcticroute.errors import ArcticRouteError
+from arcticroute.store import catalog
+from arcticroute.store.artifacts import KINDS
 
 
 def _month(ctx, param, value):

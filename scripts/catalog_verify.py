@@ -7,10 +7,10 @@ import json
 
 import click
 
-from arcticroute import catalog, repair
 from arcticroute.cli import common_options, execute, load_or_exit
 from arcticroute.errors import ArcticRouteError
-from arcticroute.runs import FAMILIES
+from arcticroute.ops.runs import FAMILIES
+from arcticroute.store import catalog, repair
 
 
 @click.command(name="catalog.verify")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from arcticroute.artifacts import artifact_meta_schema
 from arcticroute.commands import COMMANDS, help_text, load_command
+from arcticroute.store.artifacts import artifact_meta_schema
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 

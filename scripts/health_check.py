@@ -9,9 +9,10 @@ from pathlib import Path
 
 import click
 
-from arcticroute import atomic, health
 from arcticroute.cli import common_options, execute, fail, settings_from_options
 from arcticroute.errors import EXIT_FAILURE, ArcticRouteError, HealthFailedError
+from arcticroute.ops import health
+from arcticroute.store import atomic
 
 
 @click.command(name="health.check")

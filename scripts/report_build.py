@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import click
 
-from arcticroute import report
 from arcticroute.cli import common_options, execute, load_or_exit, ym_option
 from arcticroute.planner import DEMO_NOTICE
+from arcticroute.report.build import SECTIONS, build_report
 
 
 def _sections(ctx, param, value):
     names = [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [n for n in names if n not in report.SECTIONS]
+    unknown = [n for n in names if n not in SECTIONS]
     if unknown or not names:
-        raise click.BadParameter(f"{value!r}: expected a comma-separated list of {', '.join(report.SECTIONS)}")
+        raise click.BadParameter(f"{value!r}: expected a comma-separated list of {', '.join(SECTIONS)}")
     return tuple(names)
 
 
 @click.command(name="report.build")
 @ym_option
-@click.option("--include", default=",".join(report.SECTIONS), show_default=True, callback=_sections,
+@click.option("--include", default=",".join(SECTIONS), show_default=True, callback=_sections,
               metavar="SECTION[,SECTION...]",
               help="Sections of the page: routes (table and explanation), layers (the map), calibration "
                    "(reliability of the stacking risk against the month's incidents), freshness, runs; "
@@ -37,7 +37,7 @@ def main(ym, include, force, config_dir, profile, grid_km):
     settings = load_or_exit(config_dir, profile, grid_km)
 
     def body(run):
-        result = report.build_report(settings, *ym, run, force=force, include=include)
+        result = build_report(settings, *ym, run, force=force, include=include)
         run.summary = {"outcome": result.outcome, "path": str(result.path), "version": result.meta["version"]}
         return result
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from werkzeug import Response
 
-from arcticroute.alerts import WEBHOOK_ENV, post_webhook, write_alert
 from arcticroute.config import load_settings
 from arcticroute.errors import ArcticRouteError, ConfigError
-from arcticroute.runs import Run
+from arcticroute.ops.alerts import WEBHOOK_ENV, post_webhook, write_alert
+from arcticroute.ops.runs import Run
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "config"
 SECRET_PATH = "/services/T000/B000/XXXXSECRET"
@@ -29,7 +29,7 @@ def free_port() -> int:
 
 
 def logged(caplog) -> str:
-    return "\n".join(r.getMessage() for r in caplog.records if r.name == "arcticroute.alerts")
+    return "\n".join(r.getMessage() for r in caplog.records if r.name == "arcticroute.ops.alerts")
 
 
 def alert(tmp_path: Path, webhook: str, timeout_s: float = 2.0) -> Path:
@@ -47,7 +47,7 @@ def test_webhook_receives_the_alert_json(httpserver):
 
 def test_webhook_answering_500_is_a_warning_naming_only_the_host(httpserver, tmp_path, caplog):
     httpserver.expect_request(SECRET_PATH).respond_with_data("down", status=500)
-    caplog.set_level(logging.WARNING, logger="arcticroute.alerts")
+    caplog.set_level(logging.WARNING, logger="arcticroute.ops.alerts")
     path = alert(tmp_path, httpserver.url_for(SECRET_PATH))
     assert path.is_file() and json.loads(path.read_text())["why"] == "boom"
     text = logged(caplog)
@@ -56,7 +56,7 @@ def test_webhook_answering_500_is_a_warning_naming_only_the_host(httpserver, tmp
 
 
 def test_webhook_on_a_port_nobody_listens_on_is_a_warning(tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="arcticroute.alerts")
+    caplog.set_level(logging.WARNING, logger="arcticroute.ops.alerts")
     url = f"http://127.0.0.1:{free_port()}{SECRET_PATH}"
     assert post_webhook(url, PAYLOAD, 2.0) is False
     assert alert(tmp_path, url).is_file()
@@ -70,7 +70,7 @@ def test_webhook_that_does_not_answer_in_time_is_a_warning(httpserver, caplog):
         return Response("late")
 
     httpserver.expect_request(SECRET_PATH).respond_with_handler(slow)
-    caplog.set_level(logging.WARNING, logger="arcticroute.alerts")
+    caplog.set_level(logging.WARNING, logger="arcticroute.ops.alerts")
     assert post_webhook(httpserver.url_for(SECRET_PATH), PAYLOAD, 0.2) is False
     assert "timed out" in logged(caplog) and "XXXXSECRET" not in logged(caplog)
 
@@ -81,7 +81,7 @@ def test_webhook_that_does_not_answer_in_time_is_a_warning(httpserver, caplog):
      "https://hooks example.org/XXXXSECRET", "file:///etc/XXXXSECRET", "https:///XXXXSECRET", "http://[::1/XXXXSECRET"],
 )
 def test_malformed_webhook_never_raises_and_never_logs_its_value(tmp_path, caplog, url):
-    caplog.set_level(logging.WARNING, logger="arcticroute.alerts")
+    caplog.set_level(logging.WARNING, logger="arcticroute.ops.alerts")
     assert post_webhook(url, PAYLOAD, 1.0) is False
     assert alert(tmp_path, url).is_file()
     text = logged(caplog)
@@ -92,8 +92,8 @@ def test_a_webhook_that_raises_anything_cannot_break_write_alert(tmp_path, monke
     def explode(*_args, **_kwargs):
         raise RuntimeError("webhook client bug at https://hooks.example.org" + SECRET_PATH)
 
-    monkeypatch.setattr("arcticroute.alerts.post_webhook", explode)
-    caplog.set_level(logging.WARNING, logger="arcticroute.alerts")
+    monkeypatch.setattr("arcticroute.ops.alerts.post_webhook", explode)
+    caplog.set_level(logging.WARNING, logger="arcticroute.ops.alerts")
     assert alert(tmp_path, "https://hooks.example.org" + SECRET_PATH).is_file()
     assert "RuntimeError" in logged(caplog) and "XXXXSECRET" not in logged(caplog)
 

@@ -6,9 +6,14 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from arcticroute import artifacts
-from arcticroute.artifacts import ArtifactSpec, artifact_meta_schema, current_meta, write_artifact
 from arcticroute.errors import DiskFullError
+from arcticroute.store import artifacts
+from arcticroute.store.artifacts import (
+    ArtifactSpec,
+    artifact_meta_schema,
+    current_meta,
+    write_artifact,
+)
 
 from .conftest import tmpfs
 

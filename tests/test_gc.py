@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 from filelock import FileLock
 
-from arcticroute import catalog, config_schema
-from arcticroute.artifacts import KINDS, ArtifactSpec, meta_path_for, write_artifact
+from arcticroute import config_schema
 from arcticroute.gc import disk, fs, policy, retention, versions
 from arcticroute.gc.retention import VersionInfo, months_back, plan_eviction, plan_retention
-from arcticroute.runs import FAMILIES
+from arcticroute.ops.runs import FAMILIES
+from arcticroute.store import catalog
+from arcticroute.store.artifacts import KINDS, ArtifactSpec, meta_path_for, write_artifact
 
 from .conftest import REPO, make_roots, run_command, tmpfs
 

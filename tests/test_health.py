@@ -13,9 +13,9 @@ import urllib.request
 
 import pytest
 
-from arcticroute import health
 from arcticroute.config import load_settings
-from arcticroute.runs import last_runs
+from arcticroute.ops import health
+from arcticroute.ops.runs import last_runs
 
 from .browser import start_server, stop_server
 from .conftest import REPO, build_month, run_command, tmpfs
@@ -188,7 +188,7 @@ def test_a_crashing_check_is_that_checks_failure(built, monkeypatch):
 WRITER = """
 import logging, sys
 from pathlib import Path
-from arcticroute.runs import shared_log_handler
+from arcticroute.ops.runs import shared_log_handler
 handler = shared_log_handler(Path(sys.argv[1]), {"max_bytes": 20000, "backups": 50}, Path(sys.argv[2]))
 handler.setFormatter(logging.Formatter("%(message)s"))
 log = logging.getLogger("w"); log.addHandler(handler); log.setLevel(logging.INFO)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from arcticroute import integrity
 from arcticroute.errors import ArcticRouteError
 from arcticroute.planner import check_route_document
+from arcticroute.store import integrity
 
 from .conftest import build_month, make_roots, run_command, tmpfs
 
@@ -284,7 +284,7 @@ def test_a_run_that_died_is_marked_interrupted_and_its_temporary_files_removed(c
 
 def test_a_run_record_exists_while_the_run_is_going(chain):
     from arcticroute.config import load_settings
-    from arcticroute.runs import Run
+    from arcticroute.ops.runs import Run
 
     with Run(load_settings(), "risk.fuse", family="fuse", argv=["risk.fuse"]) as run:
         assert json.loads(run.record_path.read_text())["status"] == "running"

@@ -7,7 +7,7 @@ import jsonschema
 import pytest
 from filelock import FileLock
 
-from arcticroute.artifacts import artifact_meta_schema
+from arcticroute.store.artifacts import artifact_meta_schema
 
 from .conftest import build_month, run_command
 from .land_check import land_points

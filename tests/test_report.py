@@ -13,9 +13,10 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from arcticroute import report_html, report_inputs
-from arcticroute.artifacts import artifact_meta_schema, existing_versions, meta_path_for
 from arcticroute.config import load_settings
+from arcticroute.report import inputs as report_inputs
+from arcticroute.report import page as report_page
+from arcticroute.store.artifacts import artifact_meta_schema, existing_versions, meta_path_for
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
 YM = "202609"
@@ -198,9 +199,9 @@ def test_no_route_document_is_shown_with_its_reason_escaped():
                         "vessel": {"name": "ice1a_bulk", "ice_class": "1A"}, "date": "2026-02-01",
                         "synthetic": True},
     }
-    row = report_html.route_row(document)
+    row = report_page.route_row(document)
     assert row["status"] == "NO ROUTE" and row["reason"].startswith("sea ice 0.95")
-    table = report_html.table_html(report_html.route_table([row]))
+    table = report_page.table_html(report_page.route_table([row]))
     assert "NO ROUTE: sea ice 0.95 &gt; vessel limit 0.4 &amp; no way round" in table
     assert "laptev_&lt;winter&gt;" in table and "<winter>" not in table
     assert '<tr class="bad">' in table

@@ -6,7 +6,7 @@ from filelock import FileLock
 
 from arcticroute.config import load_settings
 from arcticroute.errors import ArcticRouteError, LockHeldError
-from arcticroute.runs import Run, last_runs
+from arcticroute.ops.runs import Run, last_runs
 
 SECRET = "pa55word-xyz"
 

@@ -140,7 +140,7 @@ def test_the_model_is_a_versioned_artifact_with_its_skill(stacked_month):
     meta = json.loads((path.parent / (path.name + ".meta.json")).read_text())
     import jsonschema
 
-    from arcticroute.artifacts import artifact_meta_schema
+    from arcticroute.store.artifacts import artifact_meta_schema
 
     jsonschema.validate(meta, artifact_meta_schema())
     params = meta["params"]

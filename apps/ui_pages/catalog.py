@@ -6,7 +6,7 @@ import streamlit as st
 from common import EMPTY_HINT, settings_or_stop, synthetic_banner
 
 from arcticroute import views
-from arcticroute.integrity import repair_command
+from arcticroute.store.integrity import repair_command
 
 settings = settings_or_stop()
 st.title("Catalog")

@@ -6,7 +6,7 @@ import streamlit as st
 from common import settings_or_stop
 
 from arcticroute import views
-from arcticroute.runs import last_runs
+from arcticroute.ops.runs import last_runs
 
 settings = settings_or_stop()
 st.title("Logs")

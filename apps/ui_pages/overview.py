@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from common import EMPTY_HINT, settings_or_stop, synthetic_banner
 
-from arcticroute import health
-from arcticroute.runs import last_runs
+from arcticroute.ops import health
+from arcticroute.ops.runs import last_runs
 from arcticroute.views import has_data, recent_alerts
 
 BADGE = {"pass": ":green-badge[PASS]", "warn": ":orange-badge[WARN]", "fail": ":red-badge[FAIL]"}

@@ -13,12 +13,12 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from . import health
-from .catalog import write_index
 from .config import Settings, load_settings
 from .errors import ArcticRouteError
+from .ops import health
+from .ops.runs import last_runs
 from .redact import redact_known
-from .runs import last_runs
+from .store.catalog import write_index
 
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_LIMIT = 1000

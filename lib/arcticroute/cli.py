@@ -11,9 +11,9 @@ from click.core import ParameterSource
 
 from .config import Settings, load_settings
 from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError
-from .layout import refuse_legacy
+from .ops.runs import Run
 from .redact import redact_known
-from .runs import Run
+from .store.layout import refuse_legacy
 from .timeutil import parse_since, parse_ym
 
 

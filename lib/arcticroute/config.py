@@ -22,10 +22,10 @@ import yaml
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from .alerts import WEBHOOK_ENV, webhook_problem
 from .config_schema import ENV_SCHEMA, GRID_KM_CHOICES, RUNTIME_SCHEMA, SCENARIOS_SCHEMA
 from .errors import ConfigError
 from .grid import Grid
+from .ops.alerts import WEBHOOK_ENV, webhook_problem
 from .redact import remember_secrets, secret_values
 
 DEFAULTS = {

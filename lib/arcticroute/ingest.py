@@ -21,10 +21,8 @@ from datetime import date, datetime
 import numpy as np
 
 from . import cf
-from .artifacts import ArtifactSpec, current_meta, write_artifact
 from .config import Settings
 from .errors import ArcticRouteError, ConfigError, DataValidationError, NotYetAvailableError
-from .integrity import is_intact
 from .layers import (
     LAYERS,
     layer_dataset,
@@ -35,6 +33,8 @@ from .layers import (
 from .redact import redact_known, redact_url
 from .sources import Source, build_sources
 from .static import StaticGrid, ensure_static, load_static
+from .store.artifacts import ArtifactSpec, current_meta, write_artifact
+from .store.integrity import is_intact
 from .timeutil import month_days
 
 VALID_RANGES = {"ice.sic": (0.0, 1.0), "wave.hs": (0.0, 30.0), "ais.density": (0.0, 1e6)}
@@ -310,8 +310,8 @@ def _locked_write(lock, dataset, path, digits) -> None:
 def _write_temp(target, write, logical_id: str):
     """Write an artifact's bytes to a temporary file in its folder (removed on failure); a
     full disk is named as such, as write_artifact names it."""
-    from . import atomic
     from .errors import DiskFullError
+    from .store import atomic
 
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = atomic.temp_path_for(target)
@@ -372,7 +372,7 @@ def _publish(settings: Settings, fetched: Fetched, source: Source, run) -> tuple
 
 def remove_run_temporaries(folders, run_id: str) -> None:
     """Remove the temporary files this run's workers left unpublished in ``folders``."""
-    from . import atomic
+    from .store import atomic
 
     prefix = atomic.tmp_prefix_for(run_id)
     for folder in set(folders):

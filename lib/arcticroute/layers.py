@@ -11,8 +11,8 @@ import numpy as np
 
 from .errors import ArcticRouteError
 from .grid import Grid
-from .integrity import check_unchanged, verified_path
 from .polaris import STAGES
+from .store.integrity import check_unchanged, verified_path
 
 if TYPE_CHECKING:  # xarray (0.25 s with pandas) is imported where files are read or written, not by every command
     import xarray as xr

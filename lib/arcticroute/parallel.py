@@ -102,7 +102,7 @@ _PARENT_PID: int | None = None
 def _worker_init(run_tag: str, outputs_root: str | None, parent_pid: int) -> None:
     """In a worker: it dies with its parent, temporary names carry the run id, the sha256 cache
     is shared read-only, and nothing is logged to the run's files (lines go back to the parent)."""
-    from . import atomic, integrity
+    from .store import atomic, integrity
 
     global _PARENT_PID
     _PARENT_PID = parent_pid
@@ -156,7 +156,7 @@ EXECUTORS = ("process", "dask")
 
 def _dask_call(func: Callable, task, run_tag: str, outputs_root: str | None) -> TaskResult:
     """One task on a dask worker: temporary names carry the run id, as in a pool worker."""
-    from . import atomic, integrity
+    from .store import atomic, integrity
 
     atomic.set_run_tag(run_tag)
     if outputs_root:

@@ -11,14 +11,14 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from . import geometry, polaris, routing
-from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
 from .errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
-from .integrity import is_intact
 from .layers import layer_relpath, read_artifact, require_grid
 from .risk import daily_relpath
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .static import StaticGrid, load_static
+from .store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from .store.integrity import is_intact
 from .timeutil import parse_day
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 

@@ -26,10 +26,8 @@ from datetime import date, timedelta
 import numpy as np
 
 from . import cf
-from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from .config import Settings
 from .errors import ConfigError
-from .integrity import IntegrityError, is_intact, read_bytes
 from .layers import (
     FORMAT_VERSION,
     grid_dataset,
@@ -39,6 +37,8 @@ from .layers import (
     write_netcdf,
 )
 from .static import load_static
+from .store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from .store.integrity import IntegrityError, is_intact, read_bytes
 from .timeutil import month_days
 
 METHODS = ("weighted", "max", "stacking")

@@ -116,9 +116,9 @@ _CACHE: dict[tuple, StaticGrid] = {}
 def load_static(roots: dict, grid: Grid, *, run=None) -> StaticGrid:
     """The grid's static layers, verified on read; built and stored as an artifact the first
     time they are needed, and again when the current version is missing or corrupt."""
-    from .artifacts import current_meta
-    from .integrity import is_intact
     from .layers import read_variables
+    from .store.artifacts import current_meta
+    from .store.integrity import is_intact
 
     meta = current_meta(roots, "data", static_relpath(grid))
     if meta is not None and (meta["sha256"], grid) in _CACHE:
@@ -138,8 +138,8 @@ def load_static(roots: dict, grid: Grid, *, run=None) -> StaticGrid:
 
 def ensure_static(roots: dict, grid: Grid, run) -> None:
     """Build the static layers again if their current version is missing or corrupt."""
-    from .artifacts import current_meta
-    from .integrity import is_intact
+    from .store.artifacts import current_meta
+    from .store.integrity import is_intact
 
     if not is_intact(roots, current_meta(roots, "data", static_relpath(grid))):
         _build_static(roots, grid, run)
@@ -147,7 +147,7 @@ def ensure_static(roots: dict, grid: Grid, run) -> None:
 
 def _build_static(roots: dict, grid: Grid, run) -> StaticGrid:
     from . import cf
-    from .artifacts import ArtifactSpec, write_artifact
+    from .store.artifacts import ArtifactSpec, write_artifact
 
     run.log.info("building static layers (land mask, lat/lon, scale) for grid %s", grid.name)
     static = StaticGrid.compute(grid)

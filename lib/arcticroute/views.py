@@ -15,14 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .artifacts import current_meta
-from .catalog import Entry, build_index, verify_entry
 from .config import Settings
-from .integrity import read_bytes, verified_path
 from .layers import LAYERS, layer_relpath, read_artifact
 from .planner import route_relpath
 from .risk import daily_relpath
 from .static import load_static
+from .store.artifacts import current_meta
+from .store.catalog import Entry, build_index, verify_entry
+from .store.integrity import read_bytes, verified_path
 
 DISPLAY_CELLS = 450  # at most this many cells along a side on screen
 VIEW_LAYERS = {
@@ -232,8 +232,8 @@ def plan_route(settings: Settings, request, day: date) -> tuple[str, dict, str]:
     """Plan and write one route exactly as ``route.plan`` does (lock, run record, artifact);
     returns (outcome, summary, run id). Errors (a held lock, a refused input) propagate."""
     from . import planner
-    from .layout import refuse_legacy
-    from .runs import Run
+    from .ops.runs import Run
+    from .store.layout import refuse_legacy
 
     with Run(settings, "route.plan", family="route",
              argv=["ui", "route.plan", "--scenario", request.name, "--date", day.isoformat()]) as run:

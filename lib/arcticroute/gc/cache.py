@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from stat import S_IFLNK, S_IFMT, S_IFREG
 
-from ..artifacts import META_SUFFIX, parse_version
+from ..store.artifacts import META_SUFFIX, parse_version
 from . import policy as gc_policy
 from .disk import Usage, disk_usage
 from .evict import Candidate, evict

@@ -7,7 +7,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import atomic
+from ..store import atomic
 from .fs import shown
 
 # Space cache.gc sets aside for its own run record, log and alert: on a full disk a run could

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from ..catalog import SKIP_DIRS, write_index
+from ..store.catalog import SKIP_DIRS, write_index
 from . import sidecars
 from .disk import Usage, disk_usage
 from .fs import Dir, last_used, shown, size_text

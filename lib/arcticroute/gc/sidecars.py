@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import integrity
-from ..artifacts import META_SUFFIX, parse_version
+from ..store import integrity
+from ..store.artifacts import META_SUFFIX, parse_version
 from .retention import VersionInfo, parse_created
 
 _CUT = b',\n  "time_coverage":'

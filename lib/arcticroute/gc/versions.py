@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ..artifacts import META_SUFFIX, parse_version
-from ..catalog import gc_list, write_index
 from ..errors import ArcticRouteError, BadInputError
+from ..store.artifacts import META_SUFFIX, parse_version
+from ..store.catalog import gc_list, write_index
 from . import sidecars
 from .fs import Dir, shown, size_text
 from .retention import Decision, RetentionPlan, VersionInfo, group

@@ -106,7 +106,7 @@ class CmemsSource(Source):
             raise FetchError(f"{self.name}: copernicusmarine subset wrote no file at {dest}")
 
     def fetch(self, day: date, static: StaticGrid) -> FetchResult:
-        from .. import atomic
+        from ..store import atomic
 
         dest = self._path(day)
         tmp = atomic.temp_path_for(dest)

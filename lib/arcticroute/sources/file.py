@@ -17,8 +17,8 @@ import glob
 from datetime import date
 from pathlib import Path
 
-from .. import atomic
 from ..static import StaticGrid
+from ..store import atomic
 from . import gridded
 from .base import FetchResult, Source
 from .http import finish, not_published, render_url

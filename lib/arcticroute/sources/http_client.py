@@ -28,9 +28,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .. import __version__, atomic
+from .. import __version__
 from ..errors import ArcticRouteError, DataValidationError
 from ..redact import redact_known, redact_url
+from ..store import atomic
 
 USER_AGENT = f"ArcticRoute/{__version__} (Arctic route-planning ops stack; python-requests)"
 RECORD_SUFFIX = ".http.json"

@@ -114,7 +114,7 @@ class IncidentsSource(RemoteSource):
             return self._table
 
     def _load(self):
-        from .. import atomic
+        from ..store import atomic
 
         if not self.is_url:
             path = Path(self.location())

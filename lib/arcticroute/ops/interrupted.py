@@ -17,10 +17,10 @@ from pathlib import Path
 
 import psutil
 
-from . import atomic
-from .timeutil import iso_utc, utc_now
+from ..store import atomic
+from ..timeutil import iso_utc, utc_now
 
-log = logging.getLogger("arcticroute.interrupted")
+log = logging.getLogger("arcticroute.ops.interrupted")
 
 
 def current_marker(outputs_root: Path, family: str) -> Path:

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from .artifacts import current_meta
-from .config import Settings
-from .errors import ArcticRouteError
-from .integrity import read_bytes
-from .layers import LAYERS, layer_relpath
-from .risk import daily_relpath, monthly_relpath
-from .static import static_relpath
-from .timeutil import month_days
+from ..config import Settings
+from ..errors import ArcticRouteError
+from ..layers import LAYERS, layer_relpath
+from ..risk import daily_relpath, monthly_relpath
+from ..static import static_relpath
+from ..store.artifacts import current_meta
+from ..store.integrity import read_bytes
+from ..timeutil import month_days
 
 DAILY_LAYERS = (*LAYERS, "risk")  # "risk" is the daily fused layer
 _ROUTE_FILE = re.compile(r"^(?P<scenario>.+)_(?P<day>\d{8})\.geojson$")

@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import DiskFullError
+from ..provenance import producer
+from ..timeutil import iso_utc, utc_now
 from . import atomic
-from .errors import DiskFullError
 from .integrity import is_intact
-from .provenance import producer
-from .timeutil import iso_utc, utc_now
 
 SCHEMA_VERSION = 1
 KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report")

@@ -16,14 +16,14 @@ from pathlib import Path
 from concurrent_log_handler import ConcurrentRotatingFileHandler
 from filelock import FileLock, Timeout
 
-from . import atomic, integrity
+from ..config import Settings
+from ..errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, ArcticRouteError, LockHeldError
+from ..redact import redact_argv, redact_text, secret_values
+from ..store import atomic, integrity
+from ..store.catalog import write_index
+from ..timeutil import iso_utc, new_run_id, utc_now
 from .alerts import write_alert
-from .catalog import write_index
-from .config import Settings
-from .errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, ArcticRouteError, LockHeldError
 from .interrupted import clean_after, current_marker, effective_status, mark_running
-from .redact import redact_argv, redact_text, secret_values
-from .timeutil import iso_utc, new_run_id, utc_now
 
 LOGGER_NAME = "arcticroute"
 # Every command family; a repair holds all their locks so that no writer is active meanwhile.

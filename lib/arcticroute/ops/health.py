@@ -28,18 +28,19 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from . import __version__, atomic
+from .. import __version__
+from ..config import Settings, load_settings
+from ..errors import ArcticRouteError
+from ..layers import LAYERS, layer_relpath
+from ..provenance import git_sha
+from ..redact import secret_values
+from ..risk import daily_relpath
+from ..store import atomic
+from ..store.artifacts import current_meta
+from ..store.catalog import Entry, verify_entry
+from ..timeutil import iso_utc, utc_now
 from .alerts import write_alert
-from .artifacts import current_meta
-from .catalog import Entry, verify_entry
-from .config import Settings, load_settings
-from .errors import ArcticRouteError
-from .layers import LAYERS, layer_relpath
-from .provenance import git_sha
-from .redact import secret_values
-from .risk import daily_relpath
 from .runs import last_runs
-from .timeutil import iso_utc, utc_now
 
 MEDIA_TYPE = "application/health+json"
 RANK = {"pass": 0, "warn": 1, "fail": 2}
@@ -273,7 +274,7 @@ def _guard(check: Callable[[], Observation], secrets: list[str]) -> Observation:
     try:
         return check()
     except Exception as exc:  # noqa: BLE001 - reported as the check's failure with its reason
-        from .redact import redact_text
+        from ..redact import redact_text
 
         return Observation("fail", redact_text(f"check crashed: {type(exc).__name__}: {exc}", secrets),
                            hint="report this as a bug; details in outputs/logs/health.check.log")

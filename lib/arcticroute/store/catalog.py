@@ -19,12 +19,12 @@ from pathlib import Path
 
 import jsonschema
 
+from ..gc import retention, sidecars
+from ..timeutil import iso_utc, utc_now
 from . import atomic
 from .artifacts import META_SUFFIX, artifact_meta_schema, meta_path_for
-from .gc import retention, sidecars
-from .timeutil import iso_utc, utc_now
 
-log = logging.getLogger("arcticroute.catalog")
+log = logging.getLogger("arcticroute.store.catalog")
 SKIP_DIRS = {"catalog", "locks", "logs", "runs", "alerts"}
 
 

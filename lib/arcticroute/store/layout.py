@@ -22,6 +22,7 @@ import os
 import re
 from pathlib import Path
 
+from ..errors import ArcticRouteError
 from . import atomic
 from .artifacts import (
     META_SUFFIX,
@@ -32,7 +33,6 @@ from .artifacts import (
     read_meta,
     version_path,
 )
-from .errors import ArcticRouteError
 from .integrity import is_safe_relpath
 
 _YEAR = re.compile(r"^\d{4}$")

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from .artifacts import input_ref
-from .planner import DEMO_NOTICE
-from .report_inputs import ReportInputs, meta_day
-from .timeutil import iso_utc
+from ..planner import DEMO_NOTICE
+from ..store.artifacts import input_ref
+from ..timeutil import iso_utc
+from .inputs import ReportInputs, meta_day
 
 
 def _feature(document: dict, role: str) -> dict | None:
@@ -260,7 +260,7 @@ def _base64(png: bytes) -> str:
 def _template(name: str = "report.html.j2"):
     from jinja2 import Environment, PackageLoader, StrictUndefined
 
-    environment = Environment(loader=PackageLoader("arcticroute", "templates"), autoescape=True,
+    environment = Environment(loader=PackageLoader("arcticroute.report", "templates"), autoescape=True,
                               undefined=StrictUndefined)
     return environment.get_template(name)
 

@@ -15,10 +15,10 @@ import json
 
 import numpy as np
 
-from .calibration import Reliability
-from .integrity import read_bytes
-from .layers import read_artifact
-from .report_inputs import ReportInputs, meta_day
+from ..calibration import Reliability
+from ..layers import read_artifact
+from ..store.integrity import read_bytes
+from .inputs import ReportInputs, meta_day
 
 
 def month_calibration(roots: dict, inputs: ReportInputs) -> dict:

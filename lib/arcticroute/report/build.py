@@ -16,14 +16,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
-from .config import Settings
-from .integrity import is_intact
-from .layers import read_artifact
-from .provenance import git_sha
-from .report_calibration import month_calibration, reliability_png
-from .report_html import PageInfo, render_html
-from .report_inputs import (
+from ..config import Settings
+from ..layers import read_artifact
+from ..ops.runs import last_runs
+from ..provenance import git_sha
+from ..static import load_static
+from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from ..store.integrity import is_intact
+from ..timeutil import utc_now
+from .calibration import month_calibration, reliability_png
+from .inputs import (
     ReportInputs,
     gather_inputs,
     inputs_digest,
@@ -32,10 +34,8 @@ from .report_inputs import (
     report_logical_id,
     report_relpath,
 )
-from .report_map import draw_map
-from .runs import last_runs
-from .static import load_static
-from .timeutil import utc_now
+from .map import draw_map
+from .page import PageInfo, render_html
 
 KIND = "report"
 RUN_LIMIT = 15

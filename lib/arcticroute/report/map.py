@@ -6,8 +6,8 @@ import io
 
 import numpy as np
 
-from .grid import Grid, to_xy
-from .report_inputs import RouteDoc
+from ..grid import Grid, to_xy
+from .inputs import RouteDoc
 
 SIC_SHOWN = 0.15  # ice below this concentration is not drawn
 FIGURE_SIZE_IN = (11.0, 7.0)

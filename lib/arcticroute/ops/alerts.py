@@ -14,13 +14,13 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import atomic
-from .redact import redact_known, redact_text, url_origin
-from .timeutil import iso_utc, utc_now
+from ..redact import redact_known, redact_text, url_origin
+from ..store import atomic
+from ..timeutil import iso_utc, utc_now
 
 WEBHOOK_ENV = "ARCTICROUTE_ALERT_WEBHOOK"
 WEBHOOK_SCHEMES = ("http", "https")
-log = logging.getLogger("arcticroute.alerts")
+log = logging.getLogger("arcticroute.ops.alerts")
 
 
 def webhook_problem(url: str) -> str | None:

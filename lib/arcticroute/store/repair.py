@@ -22,12 +22,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..timeutil import utc_now
 from . import atomic
 from .artifacts import META_SUFFIX, existing_versions, meta_path_for, parse_version, point_canonical
 from .catalog import SKIP_DIRS
 from .integrity import IntegrityError, repair_command, verified_path
 from .layout import migrate_legacy
-from .timeutil import utc_now
 
 QUARANTINE = ".quarantine"
 

@@ -19,10 +19,10 @@ import os
 import threading
 from pathlib import Path
 
+from ..errors import ArcticRouteError
 from . import atomic
-from .errors import ArcticRouteError
 
-log = logging.getLogger("arcticroute.integrity")
+log = logging.getLogger("arcticroute.store.integrity")
 CACHE_RELPATH = "cache/sha256-cache.json"
 _MAX_ENTRIES = 200_000
 

@@ -1,0 +1,1 @@
+"""Operations: run records and locks, interrupted runs, alerts, the health check."""

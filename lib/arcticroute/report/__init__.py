@@ -1,0 +1,1 @@
+"""report.build: the monthly HTML report (inputs, map, calibration, the page and its template)."""

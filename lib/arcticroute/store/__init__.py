@@ -1,0 +1,1 @@
+"""Storage: atomic writes, versioned artifacts with sidecars, verify on read, the catalog, repair, layout."""
