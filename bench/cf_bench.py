@@ -32,7 +32,7 @@ import_project()
 from arcticroute.config import load_settings  # noqa: E402
 from arcticroute.ingest import build_plan, execute_pull, select_days  # noqa: E402
 from arcticroute.ops.runs import Run  # noqa: E402
-from arcticroute.risk import fuse_month  # noqa: E402
+from arcticroute.risk.fuse import fuse_month  # noqa: E402
 from arcticroute.timeutil import utc_now  # noqa: E402
 
 YEAR, MONTH = 2026, 9

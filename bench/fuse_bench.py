@@ -67,7 +67,7 @@ def _pull(settings, ym: tuple[int, int]) -> None:
 
 def _fuse(settings, ym, jobs: int) -> None:
     from arcticroute.ops.runs import Run
-    from arcticroute.risk import fuse_month
+    from arcticroute.risk.fuse import fuse_month
 
     with Run(settings, "risk.fuse", family="fuse", argv=["fuse_bench"]) as run:
         fuse_month(settings, *ym, None, run, force=True, jobs=jobs)
@@ -96,7 +96,7 @@ def _baseline(settings, month, out: Path) -> None:
     import xarray as xr
     from scipy.ndimage import gaussian_filter
 
-    from arcticroute.risk import ICE_SEVERITY, RiskParams
+    from arcticroute.risk.fuse import ICE_SEVERITY, RiskParams
 
     params = RiskParams.from_runtime(settings.runtime, None)
     w = params.weights

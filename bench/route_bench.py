@@ -53,10 +53,10 @@ from skimage.graph import route_through_array
 
 import_project("arcticroute")
 
-from arcticroute import geometry, routing, smoothing  # noqa: E402
 from arcticroute.config import load_settings  # noqa: E402
 from arcticroute.errors import BadInputError  # noqa: E402
 from arcticroute.grid import Grid  # noqa: E402
+from arcticroute.route import geometry, routing, smoothing  # noqa: E402
 from arcticroute.static import StaticGrid  # noqa: E402
 
 # A late-summer day: the ice is near its minimum, so the pc5_cargo vessel (PC5, POLARIS limits)
@@ -98,7 +98,7 @@ def synthetic_risk(static: StaticGrid, sic, hs, stage, risk_cfg: dict) -> np.nda
     the values, not the work of routing).
     """
     from arcticroute.layers import incident_count
-    from arcticroute.risk import RiskParams, hazards_to_risk, normalised_hazards
+    from arcticroute.risk.fuse import RiskParams, hazards_to_risk, normalised_hazards
     from arcticroute.sources import synthetic_fields as fields
 
     params = RiskParams.from_runtime({"risk": risk_cfg}, None)

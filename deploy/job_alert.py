@@ -15,9 +15,9 @@ import sys
 
 import click
 
-from arcticroute.ops.alerts import write_alert
 from arcticroute.config import load_settings
 from arcticroute.errors import ArcticRouteError
+from arcticroute.ops.alerts import write_alert
 from arcticroute.redact import secret_values
 
 

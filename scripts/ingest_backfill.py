@@ -8,10 +8,11 @@ import sys
 
 import click
 
-from arcticroute import backfill, risk
+from arcticroute import backfill
 from arcticroute.cli import common_options, execute, layers_callback, load_or_exit
 from arcticroute.errors import BadInputError
 from arcticroute.parallel import jobs_option
+from arcticroute.risk.fuse import METHODS
 from arcticroute.timeutil import utc_now
 
 
@@ -31,7 +32,7 @@ def _month(ctx, param, value):
               help="Last month, included (YYYY-MM, YYYYMM or 'current').")
 @click.option("--what", default="ice,wave,incidents,ais", show_default=True, callback=layers_callback,
               help="Comma-separated layers to pull: ice, wave, incidents, ais.")
-@click.option("--method", type=click.Choice(risk.METHODS), default=None,
+@click.option("--method", type=click.Choice(METHODS), default=None,
               help="How hazards combine; default from config/runtime.yaml (risk.method).")
 @jobs_option("a month's days pulled, then fused, in parallel")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import click
 
-from arcticroute import risk
 from arcticroute.cli import common_options, execute, load_or_exit, ym_option
 from arcticroute.parallel import jobs_option
+from arcticroute.risk.fuse import FALLBACKS, METHODS, fuse_month
 
 
 @click.command(name="risk.fuse")
 @ym_option
-@click.option("--method", type=click.Choice(risk.METHODS), default=None,
+@click.option("--method", type=click.Choice(METHODS), default=None,
               help="How hazards combine; default from config/runtime.yaml (risk.method).")
-@click.option("--fallback", type=click.Choice(risk.FALLBACKS), default=None,
+@click.option("--fallback", type=click.Choice(FALLBACKS), default=None,
               help="With --method stacking: fuse with this method when there are too few incidents to learn "
                    "from, instead of exiting 1 (the sidecars and the report say so).")
 @click.option("--force", is_flag=True, help="Fuse every day again, even when its inputs are unchanged.")
@@ -36,7 +36,7 @@ def main(ym, method, fallback, force, jobs, executor, scheduler, config_dir, pro
     settings = load_or_exit(config_dir, profile, grid_km)
 
     def body(run):
-        counts = risk.fuse_month(settings, *ym, method, run, force=force, fallback=fallback, jobs=jobs,
+        counts = fuse_month(settings, *ym, method, run, force=force, fallback=fallback, jobs=jobs,
                                  executor=executor, scheduler=scheduler)
         run.summary = counts
         return counts

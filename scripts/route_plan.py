@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import click
 
-from arcticroute import planner
 from arcticroute.cli import call_or_exit, common_options, execute, load_or_exit
 from arcticroute.errors import BadInputError, NoRouteError
+from arcticroute.route import planner
 from arcticroute.timeutil import parse_day
 
 

@@ -280,7 +280,7 @@ def test_other_grids_and_stored_hazards_stay_cf_clean_with_their_own_geotransfor
 
 def test_a_day_without_incidents_and_an_old_input_without_a_licence(tmp_path):
     from arcticroute.layers import layer_dataset, write_netcdf
-    from arcticroute.risk import inputs_licence
+    from arcticroute.risk.fuse import inputs_licence
     from arcticroute.sources.base import FetchResult
     from arcticroute.sources.synthetic import SyntheticSource
 

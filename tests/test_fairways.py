@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from global_land_mask import globe
 
-from arcticroute import fairways, geometry, routing
 from arcticroute.config import load_settings
 from arcticroute.grid import Grid, to_lonlat, to_xy
-from arcticroute.routing import Conditions, Place, Vessel
+from arcticroute.route import fairways, geometry, routing
+from arcticroute.route.routing import Conditions, Place, Vessel
 from arcticroute.static import StaticGrid
 
 from .conftest import REPO

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from arcticroute import geometry
+from arcticroute.route import geometry
 
 
 def test_split_at_the_antimeridian_interpolates_the_crossing():

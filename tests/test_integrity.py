@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from arcticroute.errors import ArcticRouteError
-from arcticroute.planner import check_route_document
+from arcticroute.route.planner import check_route_document
 from arcticroute.store import integrity
 
 from .conftest import build_month, make_roots, run_command, tmpfs

@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from arcticroute import polaris, routing
+from arcticroute import polaris
 from arcticroute.errors import ConfigError
-from arcticroute.routing import Conditions, Vessel
+from arcticroute.route import routing
+from arcticroute.route.routing import Conditions, Vessel
 
 # Rows of Table 1.3 as printed in the Circular (ice free .. heavy multi-year).
 PUBLISHED = {

@@ -5,10 +5,11 @@ from datetime import date
 import numpy as np
 import pytest
 
-from arcticroute import geometry, polaris, routing
+from arcticroute import polaris
 from arcticroute.errors import NoRouteError
 from arcticroute.grid import Grid
-from arcticroute.routing import Conditions, Place, Vessel
+from arcticroute.route import geometry, routing
+from arcticroute.route.routing import Conditions, Place, Vessel
 from arcticroute.sources import synthetic_fields as fields
 from arcticroute.static import StaticGrid
 

@@ -121,7 +121,7 @@ def test_the_incident_kernel_equals_the_whole_grid_filter_bit_for_bit(case):
     import numpy as np
     from scipy.ndimage import gaussian_filter
 
-    from arcticroute.risk import incident_hazard
+    from arcticroute.risk.fuse import incident_hazard
 
     rng = np.random.default_rng(7)
     counts = np.zeros((448, 304), dtype=np.float32)
@@ -147,7 +147,7 @@ def test_the_streaming_monthly_summary_equals_nanmean_and_nanmax_bit_for_bit():
 
     import numpy as np
 
-    from arcticroute.risk import monthly_mean_max
+    from arcticroute.risk.fuse import monthly_mean_max
 
     rng = np.random.default_rng(3)
     days = rng.random((31, 60, 40)).astype(np.float32)
@@ -232,7 +232,7 @@ def test_configured_hazards_are_stored_and_an_older_layout_is_still_read(tmp_pat
 
 def test_the_risk_digest_names_the_storage_format():
     from arcticroute.layers import FORMAT_VERSION
-    from arcticroute.risk import _digest
+    from arcticroute.risk.fuse import _digest
 
     assert FORMAT_VERSION >= 2
     inputs = [{"logical_id": "ar://env/ice.sic@20260901?grid=3413-25km", "sha256": "0" * 64}]

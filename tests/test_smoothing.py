@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy import ndimage
 
-from arcticroute import geometry, routing, smoothing
 from arcticroute.errors import BadInputError, NoRouteError
 from arcticroute.grid import X_MIN, Y_MAX, Grid
-from arcticroute.routing import Conditions, Place, Vessel
+from arcticroute.route import geometry, routing, smoothing
+from arcticroute.route.routing import Conditions, Place, Vessel
 from arcticroute.sources import synthetic_fields as fields
 from arcticroute.static import StaticGrid
 
@@ -229,7 +229,7 @@ def test_a_smoothed_route_never_costs_more_than_its_grid_path(seed, a, b, vessel
 
 
 def test_the_route_document_explains_the_smoothed_legs_beside_the_grid_path(static):
-    from arcticroute import planner
+    from arcticroute.route import planner
 
     conditions = conditions_on(static, LATE_SUMMER)
     route, baseline, _ = routing.plan_path(static, conditions, PC5, MURMANSK, BERING, 2.0)

@@ -10,11 +10,11 @@ from functools import cache
 import numpy as np
 import pytest
 
-from arcticroute import stacking
-from arcticroute.calibration import Reliability
 from arcticroute.grid import Grid
 from arcticroute.layers import incident_count
-from arcticroute.risk import RiskParams, normalised_hazards
+from arcticroute.risk import stacking
+from arcticroute.risk.calibration import Reliability
+from arcticroute.risk.fuse import RiskParams, normalised_hazards
 from arcticroute.sources import synthetic_fields as fields
 from arcticroute.static import StaticGrid
 

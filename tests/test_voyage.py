@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import pytest
 
-from arcticroute import voyage
 from arcticroute.grid import Grid
-from arcticroute.routing import Conditions, Place, Vessel, plan_path
+from arcticroute.route import voyage
+from arcticroute.route.routing import Conditions, Place, Vessel, plan_path
 from arcticroute.sources import synthetic_fields as fields
 from arcticroute.static import StaticGrid
 

@@ -7,8 +7,9 @@ import streamlit as st
 from common import EMPTY_HINT, cached_layer_view, settings_or_stop, show_error, synthetic_banner
 from maps import layer_figure
 
-from arcticroute import planner, views
+from arcticroute import views
 from arcticroute.errors import ArcticRouteError
+from arcticroute.route import planner
 
 settings = settings_or_stop()
 st.title("Route")

@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from . import ingest, risk
+from . import ingest
 from .config import Settings
 from .errors import BadInputError
 from .parallel import resolve_jobs
+from .risk.fuse import fuse_month
 from .timeutil import month_days
 
 
@@ -103,7 +104,7 @@ def backfill(settings: Settings, start: tuple[int, int], end: tuple[int, int], r
             tell(f"{label} fuse {day} {outcome}")
 
         tell(f"{label} fuse")
-        fuse_counts = risk.fuse_month(settings, year, month, method, run, jobs=workers, executor=executor,
+        fuse_counts = fuse_month(settings, year, month, method, run, jobs=workers, executor=executor,
                                       scheduler=scheduler, progress=fused)
         summary["fused"] += fuse_counts["written"]
         summary["fuse_unchanged"] += fuse_counts["unchanged"]

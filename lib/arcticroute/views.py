@@ -17,8 +17,8 @@ import numpy as np
 
 from .config import Settings
 from .layers import LAYERS, layer_relpath, read_artifact
-from .planner import route_relpath
-from .risk import daily_relpath
+from .risk.fuse import daily_relpath
+from .route.planner import route_relpath
 from .static import load_static
 from .store.artifacts import current_meta
 from .store.catalog import Entry, build_index, verify_entry
@@ -231,8 +231,8 @@ def has_data(settings: Settings) -> bool:
 def plan_route(settings: Settings, request, day: date) -> tuple[str, dict, str]:
     """Plan and write one route exactly as ``route.plan`` does (lock, run record, artifact);
     returns (outcome, summary, run id). Errors (a held lock, a refused input) propagate."""
-    from . import planner
     from .ops.runs import Run
+    from .route import planner
     from .store.layout import refuse_legacy
 
     with Run(settings, "route.plan", family="route",

@@ -34,7 +34,7 @@ from ..errors import ArcticRouteError
 from ..layers import LAYERS, layer_relpath
 from ..provenance import git_sha
 from ..redact import secret_values
-from ..risk import daily_relpath
+from ..risk.fuse import daily_relpath
 from ..store import atomic
 from ..store.artifacts import current_meta
 from ..store.catalog import Entry, verify_entry

@@ -15,8 +15,8 @@ import json
 
 import numpy as np
 
-from ..calibration import Reliability
 from ..layers import read_artifact
+from ..risk.calibration import Reliability
 from ..store.integrity import read_bytes
 from .inputs import ReportInputs, meta_day
 

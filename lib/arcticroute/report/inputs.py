@@ -17,7 +17,7 @@ from pathlib import Path
 from ..config import Settings
 from ..errors import ArcticRouteError
 from ..layers import LAYERS, layer_relpath
-from ..risk import daily_relpath, monthly_relpath
+from ..risk.fuse import daily_relpath, monthly_relpath
 from ..static import static_relpath
 from ..store.artifacts import current_meta
 from ..store.integrity import read_bytes

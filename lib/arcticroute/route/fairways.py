@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .grid import X_MIN, Y_MAX, Grid, to_xy
+from ..grid import X_MIN, Y_MAX, Grid, to_xy
 
 # name: (kind, description, [(lat, lon), ...]) — straits west to east, then port approaches.
 FAIRWAYS: dict[str, tuple[str, str, list[tuple[float, float]]]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from pyproj import Geod
 
-from .grid import to_lonlat
+from ..grid import to_lonlat
 
 GEOD = Geod(ellps="WGS84")
 METRES_PER_NM = 1852.0

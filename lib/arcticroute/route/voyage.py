@@ -18,10 +18,10 @@ from datetime import date, datetime, timedelta
 
 import numpy as np
 
+from ..grid import to_xy
+from ..static import StaticGrid
 from . import geometry, routing
-from .grid import to_xy
 from .routing import Conditions, Place, Vessel
-from .static import StaticGrid
 
 HORIZON_DAYS = 45  # daily layers this far past departure can be used
 MAX_REPLANS = 20

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .grid import X_MIN, Y_MAX, Grid, to_lonlat
+from ..grid import X_MIN, Y_MAX, Grid, to_lonlat
 
 FINE_SPACING_M = 500.0  # land-data check along a leg
 _MARGIN_DEG = 0.01  # as landmask: about 1.1 km of latitude

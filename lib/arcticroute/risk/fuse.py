@@ -25,10 +25,10 @@ from datetime import date, timedelta
 
 import numpy as np
 
-from . import cf
-from .config import Settings
-from .errors import ConfigError
-from .layers import (
+from .. import cf
+from ..config import Settings
+from ..errors import ConfigError
+from ..layers import (
     FORMAT_VERSION,
     grid_dataset,
     layer_relpath,
@@ -36,10 +36,10 @@ from .layers import (
     require_grid,
     write_netcdf,
 )
-from .static import load_static
-from .store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
-from .store.integrity import IntegrityError, is_intact, read_bytes
-from .timeutil import month_days
+from ..static import load_static
+from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from ..store.integrity import IntegrityError, is_intact, read_bytes
+from ..timeutil import month_days
 
 METHODS = ("weighted", "max", "stacking")
 FALLBACKS = ("weighted",)
@@ -315,7 +315,7 @@ def plan_day(settings: Settings, day: date, params: RiskParams, *, force: bool =
 def compute_day(job: FuseJob) -> Fused:
     """Read the day's inputs (verified), fuse them and write the result to a temporary file
     beside its artifact (worker side; ``publish_day`` makes it the artifact)."""
-    from .ingest import _write_temp
+    from ..ingest import _write_temp
 
     settings, day, params, found, model = job.settings, job.day, job.params, job.found, job.model
     roots = settings.roots
@@ -598,7 +598,7 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
     from contextlib import closing
     from dataclasses import replace
 
-    from .parallel import resolve_jobs, run_tasks
+    from ..parallel import resolve_jobs, run_tasks
     from .stacking import TooFewIncidentsError
 
     params = RiskParams.from_runtime(settings.runtime, method)
@@ -660,7 +660,7 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
                 if progress is not None:
                     progress(job.day, "written")
     finally:
-        from .ingest import remove_run_temporaries
+        from ..ingest import remove_run_temporaries
 
         remove_run_temporaries(folders, run.run_id)
     counts["monthly"] = fuse_monthly(settings, year, month, params, run, force=force)

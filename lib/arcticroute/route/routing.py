@@ -22,11 +22,12 @@ import numpy as np
 from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
-from . import fairways, polaris, smoothing
-from .errors import BadInputError, NoRouteError
+from .. import polaris
+from ..errors import BadInputError, NoRouteError
+from ..grid import to_lonlat
+from ..static import StaticGrid
+from . import fairways, smoothing
 from .geometry import GEOD
-from .grid import to_lonlat
-from .static import StaticGrid
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
 KNOT_MS = 1852.0 / 3600.0
@@ -320,7 +321,7 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
     """The route as projected vertices and the grid cell each belongs to: the true origin, the
     path's cell centres — where it runs through a fairway, the fairway's own points instead —
     and the true destination."""
-    from .grid import to_xy
+    from ..grid import to_xy
 
     grid = static.grid
     index = routable(static).index

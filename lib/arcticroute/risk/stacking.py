@@ -26,8 +26,8 @@ from datetime import date
 
 import numpy as np
 
+from ..errors import ArcticRouteError
 from .calibration import Reliability
-from .errors import ArcticRouteError
 
 FEATURES = ("ice", "wave", "traffic", "incidents")
 MODEL_VERSION = 1

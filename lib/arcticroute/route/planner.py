@@ -10,16 +10,17 @@ from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
-from . import geometry, polaris, routing
-from .config import Settings
-from .errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
-from .layers import layer_relpath, read_artifact, require_grid
-from .risk import daily_relpath
+from .. import polaris
+from ..config import Settings
+from ..errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
+from ..layers import layer_relpath, read_artifact, require_grid
+from ..risk.fuse import daily_relpath
+from ..static import StaticGrid, load_static
+from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from ..store.integrity import is_intact
+from ..timeutil import parse_day
+from . import geometry, routing
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
-from .static import StaticGrid, load_static
-from .store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
-from .store.integrity import is_intact
-from .timeutil import parse_day
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 DEMO_NOTICE = "demo data — not for navigation"
