@@ -270,7 +270,7 @@ def test_catalog_gc_dry_run_lists_and_changes_nothing(history):
     as_json = json.loads(run_command("catalog.gc", "--dry-run", "--json", env=history.env).stdout)
     assert len(as_json["remove"]) == 3 and len(as_json["remove"]) + len(as_json["keep"]) == 9
     assert all(item["reason"] for item in as_json["remove"] + as_json["keep"])
-    plan = catalog.gc_list(fs.resolve_roots(_roots(history)), 3, floors={"default": 2, "risk-daily": 1}, now=NOW)
+    plan = versions.gc_list(fs.resolve_roots(_roots(history)), 3, floors={"default": 2, "risk-daily": 1}, now=NOW)
     assert sorted(d.as_dict()["path"] for d in plan.remove) == sorted(i["path"] for i in as_json["remove"])
 
 
@@ -342,7 +342,7 @@ def test_the_disk_is_checked_again_right_before_each_removal(roots, fixed_clock)
     """A canonical link moved between planning and removing keeps its new target."""
     files = _artifact(roots, "risk_moved", [_day(400), _day(300), _day(200), _day(100)])
     made = fs.resolve_roots(_roots(roots))
-    plan = catalog.gc_list(made, 1, floors={"default": 1}, now=NOW)
+    plan = versions.gc_list(made, 1, floors={"default": 1}, now=NOW)
     assert {d.version.version for d in plan.remove} == {1, 2, 3}
     link = files[0].with_name("risk_moved.nc")
     link.unlink()

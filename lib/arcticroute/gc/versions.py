@@ -16,16 +16,46 @@ from __future__ import annotations
 import os
 import posixpath
 import stat
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import ArcticRouteError, BadInputError
 from ..store.artifacts import META_SUFFIX, parse_version
-from ..store.catalog import gc_list, write_index
+from ..store.catalog import SKIP_DIRS, write_index
+from ..timeutil import utc_now
 from . import sidecars
 from .fs import Dir, shown, size_text
-from .retention import Decision, RetentionPlan, VersionInfo, group
+from .retention import Decision, RetentionPlan, VersionInfo, group, plan_retention
+
+
+def gc_list(roots: dict[str, Path], keep_months: int, tags: Iterable[str] = (), *,
+            floors: Mapping[str, int] | None = None, now: datetime | None = None) -> RetentionPlan:
+    """What a retention policy keeping ``keep_months`` months would remove, and why each other
+    version stays; changes nothing. ``tags``: only logical ids carrying any of them.
+
+    ``floors`` maps a kind (or ``default``) to the newest versions always kept
+    (``gc.versions.<kind>.keep_versions``). The newest version of every logical id and every
+    canonical link target are kept whatever the policy; so are all versions of a logical id
+    whose newest version is missing or of the wrong size (``catalog.gc`` checks its sha256 as
+    well, right before removing anything of that logical id).
+    """
+    now = now or utc_now()
+    found = sidecars.scan_versions(roots, SKIP_DIRS, singles=False)
+    versions = found.versions
+    targets = sidecars.canonical_targets(roots, versions)
+    args = {"keep_months": keep_months, "now": now, "targets": targets, "floors": floors, "tags": tags}
+    plan = plan_retention(versions, **args)
+    touched = {d.version.logical_id for d in plan.remove}
+    damaged = {lid: why for lid, items in group(v for v in versions if v.logical_id in touched).items()
+               if (why := sidecars.newest_problem(roots, items[-1], sha256=False))}
+    if damaged:
+        plan = plan_retention(versions, damaged=damaged, **args)
+    plan.problems = found.problems
+    plan.singles = found.singles
+    plan.leftovers = [item for item in found.leftovers if item not in targets]
+    return plan
 
 
 @dataclass
@@ -279,7 +309,7 @@ class RetentionReport:
 
 def catalog_gc(roots: dict[str, Path], policy, *, tags=(), dry_run: bool, allow_remove_all: bool = False,
                now: float) -> RetentionReport:
-    """catalog.gc over resolved ``roots``: ``catalog.gc_list`` by ``policy``, then ``apply_retention``."""
+    """catalog.gc over resolved ``roots``: ``gc_list`` by ``policy``, then ``apply_retention``."""
     plan = gc_list(roots, policy.keep_months, tags, floors=policy.floors(), now=datetime.fromtimestamp(now, UTC))
     return apply_retention(roots, plan, safety_age_s=policy.safety_age_s, now=now, dry_run=dry_run,
                            allow_remove_all=allow_remove_all)
@@ -287,7 +317,7 @@ def catalog_gc(roots: dict[str, Path], policy, *, tags=(), dry_run: bool, allow_
 
 def apply_retention(roots: dict[str, Path], plan: RetentionPlan, *, safety_age_s: float, now: float,
                     dry_run: bool, allow_remove_all: bool = False) -> RetentionReport:
-    """catalog.gc: remove what ``plan`` (``catalog.gc_list``) says, and leftover version files.
+    """catalog.gc: remove what ``plan`` (``gc_list``) says, and leftover version files.
 
     Refuses (nothing removed) ``keep_months`` 0, or a plan that leaves no superseded version at all,
     unless ``allow_remove_all``; a dry run says it would be refused instead.

@@ -3,7 +3,7 @@
 ``build_index`` scans every root for versioned sidecars; ``verify`` checks each version's
 file (existence, size, sha256) and each canonical link (``verify_logical_id`` one logical id);
 ``write_index`` keeps a JSON copy at ``outputs/catalog/index.json`` for the UI and other
-readers; ``gc_list`` lists what a retention policy would remove (``catalog.gc``).
+readers. What a retention policy would remove is ``gc.versions.gc_list`` (``catalog.gc``).
 """
 
 from __future__ import annotations
@@ -11,15 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import jsonschema
 
-from ..gc import retention, sidecars
 from ..timeutil import iso_utc, utc_now
 from . import atomic
 from .artifacts import META_SUFFIX, artifact_meta_schema, meta_path_for
@@ -227,31 +224,3 @@ def verify_logical_id(roots: dict[str, Path], logical_id: str,
         if entry.logical_id == logical_id:
             return verify_entry(roots, entry)
     return [Problem(logical_id, "not in the catalog (no sidecar names it)")]
-
-
-def gc_list(roots: dict[str, Path], keep_months: int, tags: Iterable[str] = (), *,
-            floors: Mapping[str, int] | None = None, now: datetime | None = None) -> retention.RetentionPlan:
-    """What a retention policy keeping ``keep_months`` months would remove, and why each other
-    version stays; changes nothing. ``tags``: only logical ids carrying any of them.
-
-    ``floors`` maps a kind (or ``default``) to the newest versions always kept
-    (``gc.versions.<kind>.keep_versions``). The newest version of every logical id and every
-    canonical link target are kept whatever the policy; so are all versions of a logical id
-    whose newest version is missing or of the wrong size (``catalog.gc`` checks its sha256 as
-    well, right before removing anything of that logical id).
-    """
-    now = now or utc_now()
-    found = sidecars.scan_versions(roots, SKIP_DIRS, singles=False)
-    versions = found.versions
-    targets = sidecars.canonical_targets(roots, versions)
-    args = {"keep_months": keep_months, "now": now, "targets": targets, "floors": floors, "tags": tags}
-    plan = retention.plan_retention(versions, **args)
-    touched = {d.version.logical_id for d in plan.remove}
-    damaged = {lid: why for lid, items in retention.group(v for v in versions if v.logical_id in touched).items()
-               if (why := sidecars.newest_problem(roots, items[-1], sha256=False))}
-    if damaged:
-        plan = retention.plan_retention(versions, damaged=damaged, **args)
-    plan.problems = found.problems
-    plan.singles = found.singles
-    plan.leftovers = [item for item in found.leftovers if item not in targets]
-    return plan
