@@ -54,16 +54,10 @@ def grid_mapping_attrs() -> dict:
     return attrs
 
 
-def x_attrs() -> dict:
-    return {"standard_name": "projection_x_coordinate", "long_name": f"x coordinate of projection (EPSG:{CRS_EPSG})",
-            "units": "m", "axis": "X"}
-
-
-def y_attrs() -> dict:
-    return {"standard_name": "projection_y_coordinate", "long_name": f"y coordinate of projection (EPSG:{CRS_EPSG})",
-            "units": "m", "axis": "Y"}
-
-
+X_ATTRS = {"standard_name": "projection_x_coordinate", "long_name": f"x coordinate of projection (EPSG:{CRS_EPSG})",
+           "units": "m", "axis": "X"}
+Y_ATTRS = {"standard_name": "projection_y_coordinate", "long_name": f"y coordinate of projection (EPSG:{CRS_EPSG})",
+           "units": "m", "axis": "Y"}
 LAT_ATTRS = {"standard_name": "latitude", "long_name": "latitude of the cell centre", "units": "degrees_north",
              "coverage_content_type": "coordinate"}
 LON_ATTRS = {"standard_name": "longitude", "long_name": "longitude of the cell centre", "units": "degrees_east",
@@ -80,11 +74,9 @@ def cell_lonlat(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     return lon, lat
 
 
-def day_number(moment: date | datetime) -> float:
-    """Days since 1970-01-01 00:00 UTC (the time coordinate's units)."""
-    if isinstance(moment, datetime):
-        return (moment.astimezone(UTC).replace(tzinfo=None) - datetime(1970, 1, 1)) / timedelta(days=1)
-    return float((moment - EPOCH).days)
+def day_number(day: date) -> float:
+    """Days since 1970-01-01 00:00 UTC (the time coordinate's units) of a day's start."""
+    return float((day - EPOCH).days)
 
 
 def time_coords(start: date, end: date) -> dict:

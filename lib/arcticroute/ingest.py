@@ -35,7 +35,7 @@ from .sources import Source, build_sources
 from .static import StaticGrid, ensure_static, load_static
 from .store.artifacts import ArtifactSpec, current_meta, write_artifact
 from .store.integrity import is_intact
-from .timeutil import month_days
+from .timeutil import day_span, month_days
 
 VALID_RANGES = {"ice.sic": (0.0, 1.0), "wave.hs": (0.0, 30.0), "ais.density": (0.0, 1e6)}
 MISSING_IS_FAILURE = 3  # this many days of one source answering 404, and none found: the URL is wrong
@@ -355,7 +355,7 @@ def _publish(settings: Settings, fetched: Fetched, source: Source, run) -> tuple
         relpath=layer_relpath(item.layer, item.day, settings.grid.name),
         kind="env-layer",
         synthetic=source.synthetic,
-        time_coverage={"start": f"{item.day.isoformat()}T00:00:00Z", "end": f"{item.day.isoformat()}T23:59:59Z"},
+        time_coverage=day_span(item.day),
         grid=settings.grid.describe(),
         tags=list(dict.fromkeys([item.layer, "synthetic" if source.synthetic else "live", source.kind])),
         inputs=inputs,

@@ -31,12 +31,18 @@ class LayerInfo:
     cell_methods: str | None = None
     valid_range: tuple[float, float] | None = None
     content: str = "physicalMeasurement"  # ACDD coverage_content_type
+    flags: tuple[tuple[int, str], ...] = ()  # (code, meaning) of a coded variable: CF flag_values/flag_meanings
+    comment: str | None = None
 
     def cf_attrs(self) -> dict:
-        """The variable's CF attributes (they override what an adapter wrote)."""
+        """The variable's CF attributes; they override what an adapter wrote, so every source of
+        the layer gives the same form."""
         attrs = {"long_name": self.long_name, "units": self.units, "standard_name": self.standard_name,
                  "cell_methods": self.cell_methods, "coverage_content_type": self.content,
-                 "valid_range": list(self.valid_range) if self.valid_range else None}
+                 "valid_range": list(self.valid_range) if self.valid_range else None, "comment": self.comment}
+        if self.flags:
+            attrs["flag_values"] = [code for code, _meaning in self.flags]
+            attrs["flag_meanings"] = " ".join(meaning for _code, meaning in self.flags)
         return {key: value for key, value in attrs.items() if value is not None}
 
 
@@ -47,7 +53,8 @@ LAYERS = {
     "ice.type": LayerInfo("ice.type", "stage", None, "sea-ice stage of development (POLARIS ice type code 0..11)",
                           standard_name="sea_ice_classification", title="sea-ice stage of development",
                           keywords="sea ice, ice types, stage of development, POLARIS, Arctic",
-                          content="thematicClassification"),
+                          content="thematicClassification", flags=tuple((code, key) for code, key, *_ in STAGES),
+                          comment="ice types of IMO MSC.1/Circ.1519 (POLARIS) Table 1.3, WMO sea-ice nomenclature"),
     "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height", 2,
                          standard_name="sea_surface_wave_significant_height", title="significant wave height",
                          keywords="ocean waves, significant wave height, Arctic", valid_range=(0.0, 30.0)),
@@ -61,17 +68,6 @@ LAYERS = {
 ALIASES = {"ice": "ice.sic", "wave": "wave.hs", "ais": "ais.density", "incidents": "incidents"}
 # "ice" means sea ice as routing needs it: its concentration and its stage of development.
 ALIAS_EXTRA = {"ice": ("ice.type",)}
-
-
-def _stage_attrs() -> dict:
-    return {"long_name": "sea-ice stage of development (dominant type in the cell)",
-            "standard_name": "sea_ice_classification",
-            "flag_values": np.array([code for code, *_ in STAGES], dtype=np.int8),
-            "flag_meanings": " ".join(key for _code, key, *_ in STAGES),
-            "comment": "ice types of IMO MSC.1/Circ.1519 (POLARIS) Table 1.3, WMO sea-ice nomenclature"}
-
-
-STAGE_ATTRS = _stage_attrs()
 
 
 def resolve_layers(what: str) -> list[str]:
@@ -194,8 +190,6 @@ def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attr
 
     from . import cf
 
-    rounded = lonlat is None
-    lon, lat = cf.cell_lonlat(grid) if rounded else lonlat
     dims = ("time", "y", "x") if coverage else ("y", "x")
     data_vars = {}
     for name, (values, var_attrs) in variables.items():
@@ -207,10 +201,12 @@ def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attr
         # a scalar coordinate (listed in the variables' coordinates attribute), so xarray opens it
         # as one and rioxarray finds the CRS in a plain open_dataset
         "crs": ((), np.int32(0), cf.grid_mapping_attrs()),
-        "x": ("x", grid.x, cf.x_attrs()),
-        "y": ("y", grid.y, cf.y_attrs()),
+        "x": ("x", grid.x, cf.X_ATTRS),
+        "y": ("y", grid.y, cf.Y_ATTRS),
     }
     if latlon:
+        rounded = lonlat is None
+        lon, lat = cf.cell_lonlat(grid) if rounded else lonlat
         coords["lat"] = (("y", "x"), lat, {**cf.LAT_ATTRS, **(cf.ROUNDED if rounded else {})})
         coords["lon"] = (("y", "x"), lon, {**cf.LON_ATTRS, **(cf.ROUNDED if rounded else {})})
     if coverage:

@@ -96,6 +96,12 @@ def month_days(year: int, month: int) -> list[date]:
     return [date(year, month, d) for d in range(1, last + 1)]
 
 
+def day_span(first: date, last: date | None = None) -> dict:
+    """A sidecar's ``time_coverage`` of whole days: 00:00:00Z of ``first`` to 23:59:59Z of
+    ``last`` (default: the same day)."""
+    return {"start": f"{first.isoformat()}T00:00:00Z", "end": f"{(last or first).isoformat()}T23:59:59Z"}
+
+
 def parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text.strip())

@@ -21,7 +21,7 @@ from ..risk.fuse import daily_relpath, monthly_relpath
 from ..static import static_relpath
 from ..store.artifacts import current_meta
 from ..store.integrity import read_bytes
-from ..timeutil import month_days
+from ..timeutil import day_span, month_days
 
 DAILY_LAYERS = (*LAYERS, "risk")  # "risk" is the daily fused layer
 _ROUTE_FILE = re.compile(r"^(?P<scenario>.+)_(?P<day>\d{8})\.geojson$")
@@ -81,7 +81,7 @@ def report_logical_id(year: int, month: int, grid_name: str) -> str:
 
 def month_coverage(year: int, month: int) -> dict:
     days = month_days(year, month)
-    return {"start": f"{days[0]}T00:00:00Z", "end": f"{days[-1]}T23:59:59Z"}
+    return day_span(days[0], days[-1])
 
 
 def daily_layer_relpath(layer: str, day: date, grid_name: str) -> str:

@@ -39,7 +39,7 @@ from ..layers import (
 from ..static import load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from ..store.integrity import IntegrityError, is_intact, read_bytes
-from ..timeutil import month_days
+from ..timeutil import day_span, month_days
 
 METHODS = ("weighted", "max", "stacking")
 FALLBACKS = ("weighted",)
@@ -386,7 +386,7 @@ def publish_day(settings: Settings, job: FuseJob, fused: Fused, run) -> dict:
         relpath=daily_relpath(day, grid_name),
         kind="risk-daily",
         synthetic=fused.synthetic,
-        time_coverage={"start": f"{day}T00:00:00Z", "end": f"{day}T23:59:59Z"},
+        time_coverage=day_span(day),
         grid=settings.grid.describe(),
         tags=["risk", params.method] + (["synthetic"] if fused.synthetic else []),
         inputs=list(job.inputs),
@@ -478,7 +478,7 @@ def stacking_model(settings: Settings, year: int, month: int, params: RiskParams
         relpath=relpath,
         kind="risk-model",
         synthetic=synthetic,
-        time_coverage={"start": f"{train_days[0]}T00:00:00Z", "end": f"{held_days[-1]}T23:59:59Z"},
+        time_coverage=day_span(train_days[0], held_days[-1]),
         grid=settings.grid.describe(),
         tags=["risk", "model", "stacking"] + (["synthetic"] if synthetic else []),
         inputs=inputs,
@@ -548,7 +548,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
         "risk_max": (peak.astype(np.float32), {"units": "1", "long_name": "monthly maximum risk",
                                                "cell_methods": f"time: maximum {over}", "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"}),
     }
-    licence = cf.licence_of(m.get("params", {}).get("license") or _UNKNOWN_LICENCE for m in metas)
+    licence = inputs_licence(metas)
     attrs = cf.discovery_attrs(
         title=f"ArcticRoute risk {year:04d}-{month:02d} summary on {settings.grid.name}",
         summary=(f"Mean and maximum over {len(days)} days of {year:04d}-{month:02d} of ArcticRoute's daily risk "
@@ -568,7 +568,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
         relpath=monthly_relpath(year, month, grid_name),
         kind="risk-monthly",
         synthetic=synthetic,
-        time_coverage={"start": f"{days[0]}T00:00:00Z", "end": f"{days[-1]}T23:59:59Z"},
+        time_coverage=day_span(first, last),
         grid=settings.grid.describe(),
         tags=["risk", "monthly", params.method] + (["synthetic"] if synthetic else []),
         inputs=inputs,

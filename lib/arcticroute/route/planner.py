@@ -18,7 +18,7 @@ from ..risk.fuse import daily_relpath
 from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from ..store.integrity import is_intact
-from ..timeutil import parse_day
+from ..timeutil import day_span, parse_day
 from . import geometry, routing
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
@@ -473,7 +473,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
         relpath=relpath,
         kind="route",
         synthetic=synthetic,
-        time_coverage={"start": f"{day}T00:00:00Z", "end": f"{day}T23:59:59Z"},
+        time_coverage=day_span(day),
         grid=settings.grid.describe(),
         tags=["route", request.name, request.vessel.name] + (["synthetic"] if synthetic else []),
         inputs=inputs,

@@ -74,8 +74,7 @@ class AisSource(RemoteSource):
             raise self.not_published(day, exc) from None
         density, pings, kept = self.density(download.path, static, day)
         info = LAYERS[self.layer]
-        attrs = {"units": info.units, "long_name": info.long_name,
-                 "comment": f"each ping counts for the time to the vessel's next ping, at most "
+        attrs = {"comment": f"each ping counts for the time to the vessel's next ping, at most "
                             f"{self.config.get('max_gap_minutes', 60)} minutes"}
         logical = f"source://{self.name}/{self.layer}@{day:%Y%m%d}"
         return FetchResult({info.variable: (density, attrs)}, download.url,

@@ -138,14 +138,11 @@ def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, 
                         f"within {source.config.get('fill_km', 100)} km")
     if left:
         warnings.append(f"{left} sea cells beyond the source's coverage left without data (NaN)")
-    attrs = {"units": info.units, "long_name": info.long_name, "source_crs": field.crs,
-             "regrid_method": regrid.METHOD}
+    # the layer's CF attributes (units, names, flags) are added when the file is written (layers.LAYERS)
+    attrs = {"source_crs": field.crs, "regrid_method": regrid.METHOD}
     if categorical:  # codes: land and cells beyond the source's coverage are 0 (ice free / none)
-        from .. import layers
-
         values = np.nan_to_num(values, nan=0.0).astype(np.int8)
-        attrs = {**getattr(layers, "STAGE_ATTRS", {}), "source_crs": field.crs,
-                 "regrid_method": "majority of the source pixels' categories per target cell",
+        attrs = {"source_crs": field.crs, "regrid_method": "majority of the source pixels' categories per target cell",
                  "source_categories": json.dumps(source.config["categories"], sort_keys=True)}
     logical = f"source://{source.name}/{source.layer}@{day:%Y%m%d}"
     return FetchResult(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from ..layers import STAGE_ATTRS
 from ..static import StaticGrid
 from . import synthetic_fields as fields
 from .base import FetchResult, Source
@@ -46,7 +45,7 @@ class SyntheticSource(Source):
             if layer == "ice.sic":
                 made[layer] = FetchResult({"sic": (field("sic"), {})}, None, attrs=dict(attrs))
             elif layer == "ice.type":
-                made[layer] = FetchResult({"stage": (field("stage"), STAGE_ATTRS)}, None, attrs=dict(attrs))
+                made[layer] = FetchResult({"stage": (field("stage"), {})}, None, attrs=dict(attrs))
             elif layer == "wave.hs":
                 made[layer] = FetchResult({"hs": (field("hs"), {})}, None, attrs=dict(attrs))
             elif layer == "ais.density":
