@@ -212,6 +212,16 @@ def test_yaml_that_parses_into_nonsense_is_a_config_error(config_dir, text, expe
     assert expected in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize("value", ["yesterday", "-1", "1.5", "99999999999999999999", "12 34"])
+def test_source_date_epoch_other_than_whole_seconds_is_a_config_error(config_dir, value):
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_dir, environ={"SOURCE_DATE_EPOCH": value})
+    assert "environment variable SOURCE_DATE_EPOCH" in str(info.value) and "\n" not in str(info.value)
+    assert "date +%s" in info.value.hint
+    settings = load_settings(config_dir, environ={"SOURCE_DATE_EPOCH": "1790000000"})
+    assert settings.env["SOURCE_DATE_EPOCH"] == "1790000000"
+
+
 def test_an_explicit_env_file_that_does_not_exist_is_an_error(config_dir, tmp_path):
     with pytest.raises(ConfigError, match="ARCTICROUTE_ENV_FILE names .*nowhere.env, which is not a file"):
         load_settings(config_dir, environ={"ARCTICROUTE_ENV_FILE": str(tmp_path / "nowhere.env")})

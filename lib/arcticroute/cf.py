@@ -105,9 +105,10 @@ def coerce_to_dtype(attrs: dict, dtype) -> dict:
 def date_created(env: Mapping[str, str]) -> str:
     """Now in UTC, or ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention) when the run's
     environment (``Settings.env``, which worker processes receive with the settings) sets it, so
-    the same inputs can give byte-identical files."""
-    epoch = str(env.get("SOURCE_DATE_EPOCH", "")).strip()
-    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch.isdigit() else datetime.now(UTC)
+    the same inputs can give byte-identical files. ``load_settings`` has refused any other value
+    than whole seconds, so a set value is always used."""
+    epoch = env.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -158,6 +158,11 @@ class _Environment:
         return f".env file {self.dotenv_path} (line {line}: {name})" if line else f".env file {self.dotenv_path} ({name})"
 
 
+# the reproducible-builds convention: the time artifacts say they were created (cf.date_created)
+SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
+_MAX_EPOCH = 253402300799  # 9999-12-31T23:59:59Z
+
+
 def _show(text: object, limit: int = 60) -> str:
     """A key or name fit for a one-line message: as is when plain, else repr(); shortened."""
     plain = isinstance(text, str) and text.isprintable() and text.strip() == text and text != ""
@@ -402,6 +407,11 @@ def load_settings(
         roots[key] = path if path.is_absolute() else project_root / path
     resolution_km, grid_problems = _grid_km(grid_km, environment, env_cfg)
     problems += grid_problems
+    epoch = environment.get(SOURCE_DATE_EPOCH)
+    if epoch is not None and not (epoch.isdigit() and int(epoch) <= _MAX_EPOCH):
+        problems.append(_clip(f"{environment.origin(SOURCE_DATE_EPOCH)}: {_show(epoch)} is not a time in whole seconds "
+                              f"since 1970-01-01 UTC (0..{_MAX_EPOCH}); it sets date_created in every artifact"))
+        hint = "set SOURCE_DATE_EPOCH to e.g. $(date +%s), or unset it to stamp artifacts with the time of writing"
     webhook = environment.get(WEBHOOK_ENV)
     if webhook:
         why = webhook_problem(webhook)
