@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,6 +67,19 @@ def roots(tmp_path, monkeypatch) -> Roots:
     for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
         monkeypatch.delenv(key, raising=False)
     return made
+
+
+def config_copy(dest: Path, runtime_edits: dict[str, str] | None = None) -> Path:
+    """The repository's config/ copied to ``dest`` with text replacements in runtime.yaml; each
+    replaced text must be there (an edit that no longer matches fails here, not silently)."""
+    shutil.copytree(REPO / "config", dest)
+    runtime = dest / "runtime.yaml"
+    text = runtime.read_text()
+    for old, new in (runtime_edits or {}).items():
+        assert old in text, f"{old!r} is not in config/runtime.yaml"
+        text = text.replace(old, new)
+    runtime.write_text(text)
+    return dest
 
 
 def build_month(made: Roots, ym: str, since: str) -> None:

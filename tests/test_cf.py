@@ -5,7 +5,6 @@ daily files concatenating along time in xarray, and files written before format 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ import pytest
 
 from arcticroute.grid import X_MIN, Y_MAX, Grid
 
-from .conftest import REPO, make_roots, run_command
+from .conftest import config_copy, make_roots, run_command
 from .replicas.helpers import loopback_only  # noqa: F401 - a fixture: the live test dials loopback only
 from .test_deploy_tools import need, problem
 
@@ -208,10 +207,7 @@ def test_incident_points_are_cf_point_data_beside_the_count(summer_month):
 
 def test_the_latlon_of_every_file_can_be_left_to_the_static_grid(tmp_path):
     made = make_roots(tmp_path)
-    config = tmp_path / "config"
-    shutil.copytree(REPO / "config", config)
-    runtime = config / "runtime.yaml"
-    runtime.write_text(runtime.read_text().replace("latlon_in_every_file: true", "latlon_in_every_file: false"))
+    config = config_copy(tmp_path / "config", {"latlon_in_every_file: true": "latlon_in_every_file: false"})
     env = {**made.env, "ARCTICROUTE_CONFIG_DIR": str(config)}
     result = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30", "--what", "ice", env=env)
     assert result.exit_code == 0, result.output
@@ -262,10 +258,7 @@ def test_other_grids_and_stored_hazards_stay_cf_clean_with_their_own_geotransfor
     from affine import Affine
 
     made = make_roots(tmp_path)
-    config = tmp_path / "config"
-    shutil.copytree(REPO / "config", config)
-    runtime = config / "runtime.yaml"
-    runtime.write_text(runtime.read_text().replace("store_hazards: []", "store_hazards: [ice, wave, incidents]"))
+    config = config_copy(tmp_path / "config", {"store_hazards: []": "store_hazards: [ice, wave, incidents]"})
     env = {**made.env, "ARCTICROUTE_CONFIG_DIR": str(config), "ARCTICROUTE_GRID_KM": "12.5"}
     for name, *args in (("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-30"), ("risk.fuse", "--ym", "202609")):
         result = run_command(name, *args, env=env)

@@ -18,7 +18,7 @@ from arcticroute.ops import health
 from arcticroute.ops.runs import last_runs
 
 from .browser import start_server, stop_server
-from .conftest import REPO, build_month, run_command, tmpfs
+from .conftest import REPO, build_month, config_copy, run_command, tmpfs
 
 DAY = "20260930"
 GRID = "3413-25km"
@@ -217,10 +217,7 @@ def test_concurrent_writers_lose_no_line_and_mix_none(tmp_path):
 def server(built, tmp_path):
     """The UI server (serve) on a free loopback port, with the roots of ``built`` and health
     results reused for one second only."""
-    config = tmp_path / "config"
-    shutil.copytree(REPO / "config", config)
-    runtime = config / "runtime.yaml"
-    runtime.write_text(runtime.read_text().replace("cache_seconds: 15", "cache_seconds: 1"))
+    config = config_copy(tmp_path / "config", {"cache_seconds: 15": "cache_seconds: 1"})
     proc, base = start_server({**built.env, "ARCTICROUTE_CONFIG_DIR": str(config)})
     yield base
     stop_server(proc)

@@ -235,16 +235,10 @@ def test_a_grid_without_data_says_so_with_a_hint(roots):
 
 
 def test_all_zero_risk_weights_are_a_config_error(roots, tmp_path):
-    import shutil
+    from .conftest import config_copy
 
-    from .conftest import REPO
-
-    config = tmp_path / "cfg"
-    shutil.copytree(REPO / "config", config)
-    runtime = (config / "runtime.yaml").read_text()
-    for name in ("ice: 0.55", "wave: 0.25", "traffic: 0.0", "incidents: 0.2"):
-        runtime = runtime.replace(name, name.split(":")[0] + ": 0")
-    (config / "runtime.yaml").write_text(runtime)
+    config = config_copy(tmp_path / "cfg", {name: name.split(":")[0] + ": 0"
+                                            for name in ("ice: 0.55", "wave: 0.25", "traffic: 0.0", "incidents: 0.2")})
     pulled = run_command("ingest.nrt.pull", "--config-dir", str(config), "--ym", "202609", "--since", "2026-09-30",
                          "--what", "ice")
     assert pulled.exit_code == 0

@@ -95,24 +95,17 @@ def test_months_before_are_split_into_training_and_held_out():
 # -- through the commands ---------------------------------------------------------------------------
 
 import json  # noqa: E402
-import shutil  # noqa: E402
 
 import xarray as xr  # noqa: E402
 
-from .conftest import REPO, make_roots, run_command  # noqa: E402
+from .conftest import config_copy, make_roots, run_command  # noqa: E402
 
 
 def small_config(tmp_path) -> str:
     """The repository's config with a stacking model fitted on one month and scored on the next."""
-    config = tmp_path / "cfg"
-    shutil.copytree(REPO / "config", config)
-    runtime = (config / "runtime.yaml").read_text()
-    for old, new in (("    train_months: 3 ", "    train_months: 1 "), ("    min_train_incidents: 40", "    min_train_incidents: 20"),
-                     ("    min_heldout_incidents: 15", "    min_heldout_incidents: 10")):
-        assert old in runtime
-        runtime = runtime.replace(old, new)
-    (config / "runtime.yaml").write_text(runtime)
-    return str(config)
+    return str(config_copy(tmp_path / "cfg", {"    train_months: 3 ": "    train_months: 1 ",
+                                              "    min_train_incidents: 40": "    min_train_incidents: 20",
+                                              "    min_heldout_incidents: 15": "    min_heldout_incidents: 10"}))
 
 
 @pytest.fixture(scope="module")

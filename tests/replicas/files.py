@@ -120,31 +120,32 @@ def ais_tracks(day: date, vessels: int = 5, pings: int = 48) -> list[dict]:
     return rows
 
 
-def noaa_ais_zip(path: Path, day: date, rows: list[dict]) -> Path:
-    """NOAA MarineCadastre ``AIS_YYYY_MM_DD.zip``: one CSV, BaseDateTime ``YYYY-MM-DDTHH:MM:SS``."""
+def _zipped_csv(path: Path, member: str, header: list[str], lines) -> Path:
+    """A zip archive holding one CSV file ``member``: the header, then ``lines`` (lists of cells)."""
     text = io.StringIO()
     writer = csv.writer(text)
-    writer.writerow(NOAA_COLUMNS)
-    for r in rows:
-        writer.writerow([r["mmsi"], r["time"].strftime("%Y-%m-%dT%H:%M:%S"), f"{r['lat']:.5f}", f"{r['lon']:.5f}",
-                         "10.1", "45.0", "44", "REPLICA", "IMO0000000", "CALL", "70", "0", "120", "20", "7.5", "70", "A"])
+    writer.writerow(header)
+    writer.writerows(lines)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"AIS_{day:%Y_%m_%d}.csv", text.getvalue())
+        archive.writestr(member, text.getvalue())
     return path
+
+
+def noaa_ais_zip(path: Path, day: date, rows: list[dict]) -> Path:
+    """NOAA MarineCadastre ``AIS_YYYY_MM_DD.zip``: one CSV, BaseDateTime ``YYYY-MM-DDTHH:MM:SS``."""
+    return _zipped_csv(path, f"AIS_{day:%Y_%m_%d}.csv", NOAA_COLUMNS, (
+        [r["mmsi"], r["time"].strftime("%Y-%m-%dT%H:%M:%S"), f"{r['lat']:.5f}", f"{r['lon']:.5f}",
+         "10.1", "45.0", "44", "REPLICA", "IMO0000000", "CALL", "70", "0", "120", "20", "7.5", "70", "A"]
+        for r in rows))
 
 
 def dma_ais_zip(path: Path, day: date, rows: list[dict]) -> Path:
     """Danish Maritime Authority ``aisdk-YYYY-MM-DD.zip``: CSV, timestamp ``DD/MM/YYYY HH:MM:SS``."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(DMA_COLUMNS)
-    for r in rows:
-        writer.writerow([r["time"].strftime("%d/%m/%Y %H:%M:%S"), "Class A", r["mmsi"], f"{r['lat']:.6f}",
-                         f"{r['lon']:.6f}", "Under way using engine", "0", "10.1", "45", "44", "Unknown", "CALL",
-                         "REPLICA", "Cargo", "", "20", "120", "GPS", "7.5", "NUUK", "", "AIS", "", "", "", ""])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(f"aisdk-{day:%Y-%m-%d}.csv", text.getvalue())
-    return path
+    return _zipped_csv(path, f"aisdk-{day:%Y-%m-%d}.csv", DMA_COLUMNS, (
+        [r["time"].strftime("%d/%m/%Y %H:%M:%S"), "Class A", r["mmsi"], f"{r['lat']:.6f}",
+         f"{r['lon']:.6f}", "Under way using engine", "0", "10.1", "45", "44", "Unknown", "CALL",
+         "REPLICA", "Cargo", "", "20", "120", "GPS", "7.5", "NUUK", "", "AIS", "", "", "", ""]
+        for r in rows))
 
 
 def incidents_csv(path: Path, rows: list[dict], columns: dict[str, str] | None = None) -> Path:
