@@ -37,6 +37,12 @@ def progress(message: str) -> None:
     print(f"[{time.perf_counter() - _START:7.1f}s] {message}", file=sys.stderr, flush=True)
 
 
+def roots_env(base: Path, profile: str = "demo", data: str = "data") -> dict[str, str]:
+    """The ARCTICROUTE_* variables that put a run's data, reports and outputs roots under ``base``."""
+    return {"ARCTICROUTE_DATA": str(base / data), "ARCTICROUTE_REPORTS": str(base / "reports"),
+            "ARCTICROUTE_OUTPUTS": str(base / "outputs"), "ARCTICROUTE_PROFILE": profile}
+
+
 def import_project(package: str = "arcticroute") -> None:
     """Make ``package`` importable: installed (``just setup``), else from this checkout's lib/."""
     try:

@@ -25,7 +25,16 @@ import tempfile
 from pathlib import Path
 
 import click
-from _harness import MB, environment, import_project, interleaved, median, progress, table
+from _harness import (
+    MB,
+    environment,
+    import_project,
+    interleaved,
+    median,
+    progress,
+    roots_env,
+    table,
+)
 
 import_project()
 
@@ -40,9 +49,7 @@ LAYERS = ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents"]
 
 
 def settings_for(base: Path, km: float, latlon: bool):
-    environ = {"ARCTICROUTE_DATA": str(base / "data"), "ARCTICROUTE_REPORTS": str(base / "reports"),
-               "ARCTICROUTE_OUTPUTS": str(base / "outputs"), "ARCTICROUTE_PROFILE": "demo"}
-    settings = load_settings(profile="demo", grid_km=km, environ=environ)
+    settings = load_settings(profile="demo", grid_km=km, environ=roots_env(base))
     runtime = {**settings.runtime, "storage": {"latlon_in_every_file": latlon}}
     return dataclasses.replace(settings, runtime=runtime)
 

@@ -35,6 +35,7 @@ from _harness import (  # noqa: E402,E501
     median,
     peak_memory_of,
     progress,
+    roots_env,
     run_child,
     table,
 )
@@ -47,8 +48,7 @@ import numpy as np  # noqa: E402
 def _settings(base: Path, grid_km: float):
     from arcticroute.config import load_settings
 
-    env = {**os.environ, "ARCTICROUTE_DATA": str(base / "data_processed"), "ARCTICROUTE_REPORTS": str(base / "reports"),
-           "ARCTICROUTE_OUTPUTS": str(base / "outputs"), "ARCTICROUTE_PROFILE": "demo", "ARCTICROUTE_GRID_KM": f"{grid_km:g}"}
+    env = {**os.environ, **roots_env(base, data="data_processed"), "ARCTICROUTE_GRID_KM": f"{grid_km:g}"}
     return load_settings(None, environ=env)
 
 

@@ -25,15 +25,14 @@ import urllib.request
 from pathlib import Path
 
 import click
-from _harness import REPO, environment, interleaved, median, progress, table
+from _harness import REPO, environment, interleaved, median, progress, roots_env, table
 
 TARGET_WALL_S = 1.0
 TARGET_P95_MS = 50.0
 
 
 def _roots(base: Path) -> dict:
-    return {**os.environ, "ARCTICROUTE_DATA": str(base / "data"), "ARCTICROUTE_REPORTS": str(base / "reports"),
-            "ARCTICROUTE_OUTPUTS": str(base / "outputs"), "ARCTICROUTE_PROFILE": "demo"}
+    return {**os.environ, **roots_env(base)}
 
 
 def _script(name: str) -> str:

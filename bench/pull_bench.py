@@ -34,7 +34,16 @@ from datetime import date
 from pathlib import Path
 
 import click
-from _harness import REPO, environment, import_project, interleaved, median, progress, table
+from _harness import (
+    REPO,
+    environment,
+    import_project,
+    interleaved,
+    median,
+    progress,
+    roots_env,
+    table,
+)
 
 import_project()
 sys.path.insert(0, str(REPO))
@@ -53,9 +62,7 @@ TARGETS = {"jobs": 0.35, "curl": 1.5, "rerun_s": 1.0}
 
 
 def environ_for(base: Path, config: Path) -> dict:
-    return {"ARCTICROUTE_DATA": str(base / "data"), "ARCTICROUTE_REPORTS": str(base / "reports"),
-            "ARCTICROUTE_OUTPUTS": str(base / "outputs"), "ARCTICROUTE_PROFILE": "live",
-            "ARCTICROUTE_CONFIG_DIR": str(config), "PATH": os.environ.get("PATH", "")}
+    return {**roots_env(base, "live"), "ARCTICROUTE_CONFIG_DIR": str(config), "PATH": os.environ.get("PATH", "")}
 
 
 def serve(root: str, latency_s: float, port: int, port_queue, stop_event) -> None:

@@ -27,13 +27,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import MB, REPO, environment, progress, table  # noqa: E402
+from _harness import MB, REPO, environment, progress, roots_env, table  # noqa: E402
 
 
 def _env(base: Path, grid_km: float) -> dict:
-    return {**os.environ, "ARCTICROUTE_DATA": str(base / "data_processed"), "ARCTICROUTE_REPORTS": str(base / "reports"),
-            "ARCTICROUTE_OUTPUTS": str(base / "outputs"), "ARCTICROUTE_PROFILE": "demo",
-            "ARCTICROUTE_GRID_KM": f"{grid_km:g}"}
+    return {**os.environ, **roots_env(base, data="data_processed"), "ARCTICROUTE_GRID_KM": f"{grid_km:g}"}
 
 
 def _command(script: str, args: list[str], env: dict) -> float:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import click
-from _harness import REPO, interleaved, median, progress, table
+from _harness import REPO, interleaved, median, progress, roots_env, table
 
 sys.path.insert(0, str(REPO))
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server, wait_until_finished  # noqa: E402
@@ -28,8 +28,7 @@ TARGET_S = 3.0
 
 
 def _prepare(base: Path, km: str) -> dict:
-    env = {**os.environ, "ARCTICROUTE_DATA": str(base / "data"), "ARCTICROUTE_REPORTS": str(base / "reports"),
-           "ARCTICROUTE_OUTPUTS": str(base / "outputs"), "ARCTICROUTE_PROFILE": "demo", "ARCTICROUTE_GRID_KM": km}
+    env = {**os.environ, **roots_env(base), "ARCTICROUTE_GRID_KM": km}
     for script, *args in (("ingest_nrt_pull.py", "--ym", "202609", "--since", "2026-09-30"),
                           ("risk_fuse.py", "--ym", "202609"), ("route_plan.py", "--scenario", "murmansk_bering")):
         subprocess.run([sys.executable, str(REPO / "scripts" / script), *args], env=env, check=True,

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 import click
-from _harness import environment, import_project, interleaved, median, progress, table
+from _harness import environment, import_project, interleaved, median, progress, roots_env, table
 
 import_project()
 
@@ -37,9 +37,7 @@ TARGET = 1.10
 
 
 def settings_for(base: Path, km: float):
-    environ = {"ARCTICROUTE_DATA": str(base / "data"), "ARCTICROUTE_REPORTS": str(base / "reports"),
-               "ARCTICROUTE_OUTPUTS": str(base / "outputs"), "ARCTICROUTE_PROFILE": "demo"}
-    return load_settings(profile="demo", grid_km=km, environ=environ)
+    return load_settings(profile="demo", grid_km=km, environ=roots_env(base))
 
 
 def pull_month(settings, days: int) -> None:
