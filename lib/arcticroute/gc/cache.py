@@ -139,7 +139,7 @@ class Sweep:
             return
         if TMP_RE.match(entry.name)["run"] in self.live:
             return
-        self._remove(d, entry.name, st, "temporary", "temporary file of a dead run")
+        self.remove(d, entry.name, st, "temporary", "temporary file of a dead run")
 
     # -- inside a cache folder -----------------------------------------------------------------
     def _cache(self, root_name: str, folder: CacheFolder, d: Dir, parts: tuple[str, ...], depth: int,
@@ -243,9 +243,9 @@ class Sweep:
         if d.lock_held(name + LOCK):
             return False
         if ours is not None or name.endswith(PARTIAL):
-            return self._remove(d, name, st, "temporary", "temporary file of a dead run")
+            return self.remove(d, name, st, "temporary", "temporary file of a dead run")
         if used <= ttl_cutoff:
-            return self._remove(d, name, st, "ttl", self._ttl_reason(used, folder))
+            return self.remove(d, name, st, "ttl", self._ttl_reason(used, folder))
         return False
 
     def _subfolder(self, root_name, folder, d: Dir, name, parts, depth, device, ttl_cutoff) -> bool:
@@ -277,7 +277,7 @@ class Sweep:
         self.report.dirs_removed += gone
         return gone
 
-    def _remove(self, d: Dir, name: str, st: os.stat_result, what: str, reason: str) -> bool:
+    def remove(self, d: Dir, name: str, st: os.stat_result, what: str, reason: str) -> bool:
         if not self.dry_run:
             try:
                 if not d.unlink(name):
