@@ -48,6 +48,7 @@ DEFAULTS = {
             "store_hazards": [],
         },
         "route": {"risk_weight": 2.0},
+        "pull": {"download_deadline_s": 1800, "run_deadline_s": 7200, "max_download_mb": 2048},
         "storage": {"latlon_in_every_file": True},
         "health": {
             "disk_warn_fraction": 0.8,

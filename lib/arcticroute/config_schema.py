@@ -41,6 +41,12 @@ _SOURCE = {
                 "backoff_s": {"type": "number", "minimum": 0},
                 "backoff_max_s": {"type": "number", "minimum": 0},
                 "rate_limit_per_s": {"type": "number", "minimum": 0, "description": "requests per second per host"},
+                "deadline_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400,
+                               "description": "one download, every attempt included, is stopped after this long "
+                                              "(default: pull.download_deadline_s in runtime.yaml)"},
+                "max_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1048576,
+                           "description": "largest file (MiB, after Content-Encoding is undone) accepted from the "
+                                          "source (default: pull.max_download_mb in runtime.yaml)"},
             },
         },
     },
@@ -246,6 +252,21 @@ RUNTIME_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "risk_weight": {"type": "number", "minimum": 0, "description": "extra cost per unit risk, in units of distance"},
+            },
+        },
+        "pull": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "ingest.nrt.pull's limits on what the sources' servers may cost",
+            "properties": {
+                "download_deadline_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400,
+                                        "description": "one download, every attempt included, is stopped after this "
+                                                       "long (a source's http.deadline_s overrides)"},
+                "run_deadline_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 604800,
+                                   "description": "no download goes on after the pull has run this long"},
+                "max_download_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1048576,
+                                    "description": "largest file (MiB, decoded) accepted from a source (a source's "
+                                                   "http.max_mb overrides)"},
             },
         },
         "storage": {

@@ -1,0 +1,169 @@
+# ruff: noqa: F811 - the fixtures imported from replicas.helpers are parameters of the tests
+"""ingest.nrt.pull against hostile loopback servers and broken files: Content-Encoding, a body
+that trickles (deadline), a decompression bomb (size cap), infinite values, another day's file."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import zlib
+from datetime import timedelta
+
+import pytest
+from filelock import FileLock
+
+from .conftest import run_command
+from .replicas.config import live_config
+from .replicas.files import osisaf_conc
+from .replicas.helpers import (  # noqa: F401 - fixtures
+    BREMEN,
+    DAYS,
+    SINCE,
+    YM,
+    bremen_file,
+    env_for,
+    loopback_only,
+    pull,
+    sidecar,
+    site,
+)
+from .test_sources_http import OSISAF
+
+
+def bremen_path(day) -> str:
+    return f"{BREMEN}/{day:%Y}/asi-AMSR2-n6250-{day:%Y%m%d}-v5.4.nc"
+
+
+def runtime_edit(config, old: str, new: str) -> None:
+    runtime = config / "runtime.yaml"
+    text = runtime.read_text()
+    assert old in text, old
+    runtime.write_text(text.replace(old, new))
+
+
+def nothing_kept(roots) -> bool:
+    cache = roots.data / "cache"
+    return not (roots.data / "env" / "ice.sic").exists() and not (cache.exists() and
+                                                                  [p for p in cache.rglob("*") if p.is_file()])
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "deflate-raw"])
+def test_an_encoded_body_is_decoded_and_its_length_checked_on_the_wire(roots, site, tmp_path, coding):
+    day = DAYS[0]
+    plain = bremen_file(site, day).read_bytes()
+    site.encode(bremen_path(day), coding)
+    env = env_for(roots, live_config(tmp_path, site.url()))
+    result = pull(env)
+    assert result.exit_code == 0, result.output
+    assert "pulled 1 new" in result.stdout
+    (source,) = sidecar(roots, day)["inputs"]
+    assert source["sha256"] == hashlib.sha256(plain).hexdigest() and source["size_bytes"] == len(plain)
+    (get,) = [h for h in site.hits if h.method == "GET" and h.status == 200]
+    assert get.body_bytes < len(plain)  # it really was compressed on the wire
+    assert "gzip" in get.headers["Accept-Encoding"] and "deflate" in get.headers["Accept-Encoding"]
+
+
+def test_a_damaged_or_cut_encoded_body_is_retried_then_refused(roots, site, tmp_path):
+    day = DAYS[0]
+    packed = gzip.compress(bremen_file(site, day).read_bytes())
+    site.send_raw(bremen_path(day), packed[: len(packed) // 2], **{"Content-Encoding": "gzip"})
+    result = pull(env_for(roots, live_config(tmp_path, site.url())))
+    assert result.exit_code == 1, result.output
+    assert "compressed stream ends early" in result.stderr and "gave up after 4 attempts" in result.stderr
+    assert nothing_kept(roots)
+
+
+def test_an_encoding_not_asked_for_is_refused(roots, site, tmp_path):
+    site.send_raw(bremen_path(DAYS[0]), b"\x28\xb5\x2f\xfd" + bytes(100), **{"Content-Encoding": "zstd"})
+    result = pull(env_for(roots, live_config(tmp_path, site.url())))
+    assert result.exit_code == 1 and "Content-Encoding zstd (asked for gzip, deflate)" in result.stderr
+    assert nothing_kept(roots)
+
+
+def test_a_trickling_server_is_cut_at_the_deadline_and_the_lock_released(roots, site, tmp_path):
+    site.trickle(bremen_path(DAYS[0]), 0.5)  # one byte every half second
+    config = live_config(tmp_path, site.url())
+    runtime_edit(config, "download_deadline_s: 1800", "download_deadline_s: 2")
+    result = pull(env_for(roots, config))
+    assert result.exit_code == 1, result.output
+    assert "stopped at its deadline of 2 s" in result.stderr and "nothing was kept" in result.stderr
+    assert "Traceback" not in result.output
+    gets = [h for h in site.hits if h.method == "GET" and h.path.endswith(f"{DAYS[0]:%Y%m%d}-v5.4.nc")]
+    assert len(gets) == 1  # a deadline is not retried
+    lock = FileLock(roots.outputs / "locks" / "pull.lock", timeout=0)
+    lock.acquire()  # raises Timeout if the run still held it
+    lock.release()
+    (alert,) = (roots.outputs / "alerts").glob("*_error_ingest.nrt.pull.json")
+    assert "deadline" in json.loads(alert.read_text())["why"]
+    assert nothing_kept(roots)
+
+
+def test_the_run_deadline_stops_downloads_not_yet_started(roots, site, tmp_path):
+    for day in DAYS:
+        bremen_file(site, day)
+    config = live_config(tmp_path, site.url())
+    runtime_edit(config, "run_deadline_s: 7200", "run_deadline_s: 0.001")
+    result = pull(env_for(roots, config))
+    assert result.exit_code == 1, result.output
+    assert "not started: the run's deadline (pull.run_deadline_s" in result.stderr
+    assert not [h for h in site.hits if h.method == "GET" and h.status == 200]
+
+
+def _bomb(mebibytes: int) -> bytes:
+    """A gzip member of ``mebibytes`` MiB of zeros, about a thousand times smaller."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    return b"".join(packer.compress(block) for _ in range(mebibytes)) + packer.flush()
+
+
+def test_a_gzip_bomb_stops_at_the_size_cap_and_is_not_retried(roots, site, tmp_path):
+    bomb = _bomb(256)
+    assert len(bomb) < 300_000
+    site.send_raw(bremen_path(DAYS[0]), bomb, **{"Content-Encoding": "gzip"})
+    config = live_config(tmp_path, site.url(), http={"max_mb": 4})
+    result = pull(env_for(roots, config))
+    assert result.exit_code == 1, result.output
+    assert "stopped at the size cap of 4.0 MiB" in result.stderr and "nothing was kept" in result.stderr
+    assert len([h for h in site.hits if h.method == "GET" and h.path == "/" + bremen_path(DAYS[0])]) == 1
+    assert nothing_kept(roots)
+
+
+def test_the_size_cap_default_comes_from_runtime_yaml(roots, site, tmp_path):
+    bremen_file(site, DAYS[0])  # ~700 KB uncompressed at 6.25 km
+    config = live_config(tmp_path, site.url())
+    runtime_edit(config, "max_download_mb: 2048", "max_download_mb: 0.25")
+    result = pull(env_for(roots, config))
+    assert result.exit_code == 1 and "stopped at the size cap of 262144 bytes" in result.stderr
+
+
+@pytest.mark.parametrize("infinite, shown", [((3, 0), "3 infinite cells (3 +inf, 0 -inf)"),
+                                             ((0, 2), "2 infinite cells (0 +inf, 2 -inf)"),
+                                             ((5, 4), "9 infinite cells (5 +inf, 4 -inf)")])
+def test_infinite_values_are_refused_with_the_cell_count(roots, site, tmp_path, infinite, shown):
+    bremen_file(site, DAYS[0], infinite=infinite)
+    result = pull(env_for(roots, live_config(tmp_path, site.url())))
+    assert result.exit_code == 1, result.output
+    assert shown in result.stderr and "refused and nothing was written" in result.stderr
+    assert nothing_kept(roots)
+
+
+def test_a_file_for_another_day_is_refused(roots, site, tmp_path):
+    bremen_file(site, DAYS[0], dated=DAYS[0] - timedelta(days=7))
+    result = pull(env_for(roots, live_config(tmp_path, site.url())))
+    assert result.exit_code == 1, result.output
+    assert f"a file dated {DAYS[0] - timedelta(days=7)} (its date attribute)" in result.stderr
+    assert f"expected data for {DAYS[0]}" in result.stderr
+    assert nothing_kept(roots)
+
+
+@pytest.mark.parametrize("shift", [-1, 1, 365])
+def test_a_time_coordinate_of_another_day_is_refused(roots, site, tmp_path, shift):
+    day = DAYS[0]
+    path = site.root / OSISAF / f"{day:%Y}" / f"{day:%m}" / f"ice_conc_nh_polstere-100_multi_{day:%Y%m%d}1200.nc"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    osisaf_conc(path, day, dated=day + timedelta(days=shift))
+    result = run_command("ingest.nrt.pull", "--ym", YM, "--since", SINCE, "--what", "ice.sic", "--source",
+                         "ice=osisaf-ice-conc", env=env_for(roots, live_config(tmp_path, site.url())))
+    assert result.exit_code == 1, result.output
+    assert f"says {day + timedelta(days=shift)}" in result.stderr and f"expected data for {day}" in result.stderr
