@@ -19,10 +19,9 @@ from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import escape
 
 import click
-import yaml
 
 from arcticroute.commands import COMMANDS
-from arcticroute.config import DEFAULTS, load_settings
+from arcticroute.config import DEFAULTS, load_settings, load_yaml
 
 DEPLOY = Path(__file__).resolve().parent
 REPO = DEPLOY.parent
@@ -76,7 +75,7 @@ def default_roots(config_dir: Path, repo: str) -> dict[str, str]:
     paths = dict(DEFAULTS["env.yaml"]["paths"])
     env_yaml = config_dir / "env.yaml"
     if env_yaml.is_file():
-        paths.update((yaml.safe_load(env_yaml.read_text(encoding="utf-8")) or {}).get("paths") or {})
+        paths.update((load_yaml(env_yaml.read_text(encoding="utf-8")) or {}).get("paths") or {})
     return {key: value if PurePosixPath(value).is_absolute() else f"{repo}/{PurePosixPath(value)}"
             for key, value in paths.items()}
 
