@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
 import click
 
 from arcticroute.cli import call_or_exit
