@@ -167,3 +167,18 @@ def test_a_time_coordinate_of_another_day_is_refused(roots, site, tmp_path, shif
                          "ice=osisaf-ice-conc", env=env_for(roots, live_config(tmp_path, site.url())))
     assert result.exit_code == 1, result.output
     assert f"says {day + timedelta(days=shift)}" in result.stderr and f"expected data for {day}" in result.stderr
+
+
+def test_an_ais_archive_of_another_day_is_refused(roots, site, tmp_path):
+    from .replicas.files import ais_tracks, noaa_ais_zip
+    from .test_sources_kinds import AIS_NOAA
+
+    day, other = DAYS[0], DAYS[0] - timedelta(days=30)
+    path = site.root / AIS_NOAA / f"{day:%Y}" / f"AIS_{day:%Y_%m_%d}.zip"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    noaa_ais_zip(path, other, ais_tracks(other))
+    result = run_command("ingest.nrt.pull", "--ym", YM, "--since", SINCE, "--what", "ais",
+                         env=env_for(roots, live_config(tmp_path, site.url())))
+    assert result.exit_code == 1, result.output
+    assert f"pings are mostly of {other}" in result.stderr and f"expected the pings of {day}" in result.stderr
+    assert not (roots.data / "env" / "ais.density").exists()
