@@ -285,6 +285,8 @@ def test_a_merge_key_may_still_be_overridden():
     ("runtime.yaml", "backups: 5", "backups: 18446744073709551617", "logs.backups"),
     ("runtime.yaml", "sample_verify: 5", "sample_verify: 9999999999999", "health.sample_verify"),
     ("env.yaml", "fill_km: 50", "fill_km: 1.0e+300", None),
+    ("env.yaml", "max_gap_minutes: 60", "max_gap_minutes: 99999999999999999999", None),
+    ("env.yaml", "shape: [1792, 1216]", "shape: [1792, 121600000000000000000000]", None),
 ])
 def test_a_huge_number_is_a_config_error_naming_file_key_and_limit(config_dir, roots, name, old, new, key):
     path = config_dir / name
