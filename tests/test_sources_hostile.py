@@ -62,6 +62,10 @@ def test_an_encoded_body_is_decoded_and_its_length_checked_on_the_wire(roots, si
     (get,) = [h for h in site.hits if h.method == "GET" and h.status == 200]
     assert get.body_bytes < len(plain)  # it really was compressed on the wire
     assert "gzip" in get.headers["Accept-Encoding"] and "deflate" in get.headers["Accept-Encoding"]
+    site.hits.clear()
+    again = pull(env, "--json")  # the HEAD's Content-Length (on the wire) matches what was recorded
+    assert again.exit_code == 0 and json.loads(again.stdout)["status"] == "no_new_data", again.output
+    assert site.body_bytes() == 0
 
 
 def test_a_damaged_or_cut_encoded_body_is_retried_then_refused(roots, site, tmp_path):
@@ -130,9 +134,13 @@ def test_a_gzip_bomb_stops_at_the_size_cap_and_is_not_retried(roots, site, tmp_p
 
 
 def test_the_size_cap_default_comes_from_runtime_yaml(roots, site, tmp_path):
-    bremen_file(site, DAYS[0])  # ~700 KB uncompressed at 6.25 km
+    bremen_file(site, DAYS[0])  # ~700 KB at 6.25 km
     config = live_config(tmp_path, site.url())
     runtime_edit(config, "max_download_mb: 2048", "max_download_mb: 0.25")
+    result = pull(env_for(roots, config))
+    assert result.exit_code == 1, result.output
+    assert "refused before reading" in result.stderr and "over the size cap of 262144 bytes" in result.stderr
+    site.encode(bremen_path(DAYS[0]), "gzip")  # the length on the wire says nothing of the file: read up to the cap
     result = pull(env_for(roots, config))
     assert result.exit_code == 1 and "stopped at the size cap of 262144 bytes" in result.stderr
 

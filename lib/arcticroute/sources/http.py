@@ -79,7 +79,7 @@ class RemoteSource(Source):
     def download_identity(self, download) -> dict:
         """The same description, from the download itself (what the sidecar records)."""
         return {"url": download.url, "etag": download.etag, "last_modified": download.last_modified,
-                "size": download.size_bytes, "config": self.config_digest()}
+                "size": download.listed_size, "config": self.config_digest()}
 
 
 def not_published(source: Source, day: date, exc: UpstreamMissingError) -> Exception:
@@ -151,7 +151,7 @@ def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, 
         attrs={"source": download.url, **{f"source_{k}": v for k, v in field.attrs.items()}},
         warnings=warnings,
         identity={"url": download.url, "etag": download.etag, "last_modified": download.last_modified,
-                  "size": download.size_bytes, "config": source.config_digest()},  # = RemoteSource.identity
+                  "size": download.listed_size, "config": source.config_digest()},  # = RemoteSource.identity
         inputs=[download.input_ref(logical)],
         transferred_bytes=download.transferred_bytes,
     )

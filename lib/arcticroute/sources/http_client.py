@@ -101,8 +101,14 @@ class Download:
     last_modified: str | None
     sha256: str
     size_bytes: int
-    transferred_bytes: int  # body bytes received by this call (0 on a 304 or a cache hit)
+    transferred_bytes: int  # body bytes received by this call, on the wire (0 on a 304 or a cache hit)
     status: int  # 200, or 304 when the cached copy was confirmed
+    wire_bytes: int | None = None  # the body as sent (Content-Encoding applied); None: as size_bytes
+
+    @property
+    def listed_size(self) -> int:
+        """The size the server gives for the file (its Content-Length): what a HEAD is compared with."""
+        return self.wire_bytes if self.wire_bytes is not None else self.size_bytes
 
     def identity(self) -> dict:
         return {"url": self.url, "etag": self.etag, "last_modified": self.last_modified, "sha256": self.sha256}
@@ -282,7 +288,7 @@ class HttpClient:
         with self._request("GET", url, headers=headers, stream=True) as response:
             if response.status_code == 304 and record:
                 return Download(dest, shown, record.get("etag"), record.get("last_modified"), record["sha256"],
-                                record["size_bytes"], 0, 304)
+                                record["size_bytes"], 0, 304, record.get("wire_bytes"))
             if response.status_code == 404:
                 raise UpstreamMissingError(f"{shown}: 404 Not Found")
             if response.status_code in _RETRY_STATUS:
@@ -293,7 +299,7 @@ class HttpClient:
             digest = hashlib.sha256()
             with atomic.atomic_path(dest) as tmp:
                 with open(tmp, "wb") as handle:
-                    received = self._body(response, shown, handle, digest)
+                    received, wire = self._body(response, shown, handle, digest)
                     handle.flush()
                     os.fsync(handle.fileno())
                 if check is not None:
@@ -302,13 +308,15 @@ class HttpClient:
                 dest.with_name(dest.name + RECORD_SUFFIX).unlink(missing_ok=True)
             record = {"url": shown, "etag": response.headers.get("ETag"),
                       "last_modified": response.headers.get("Last-Modified"), "sha256": digest.hexdigest(),
-                      "size_bytes": received, "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+                      "size_bytes": received, "wire_bytes": wire,
+                      "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             atomic.write_json(dest.with_name(dest.name + RECORD_SUFFIX), record)
-            return Download(dest, shown, record["etag"], record["last_modified"], record["sha256"], received, received, 200)
+            return Download(dest, shown, record["etag"], record["last_modified"], record["sha256"], received, wire, 200,
+                            wire)
 
-    def _body(self, response: requests.Response, shown: str, handle, digest) -> int:
-        """Write the decoded body to ``handle``; its size. Lengths are checked on the wire side of
-        the Content-Encoding, the size cap on the file side."""
+    def _body(self, response: requests.Response, shown: str, handle, digest) -> tuple[int, int]:
+        """Write the decoded body to ``handle``; its size decoded and on the wire. Lengths are
+        checked on the wire side of the Content-Encoding, the size cap on the file side."""
         expected = response.headers.get("Content-Length")
         expected = int(expected) if expected and expected.isdigit() else None
         try:
@@ -318,6 +326,10 @@ class HttpClient:
                              hint="the server ignores Accept-Encoding; report it to the provider") from None
         wire = received = 0
         cap = self.policy.max_bytes
+        if not chain and expected is not None and expected > cap:
+            raise LimitExceededError(f"{shown}: refused before reading: it is {_size(expected)}, over the size cap of "
+                                     f"{_size(cap)} (http.max_mb, or pull.max_download_mb in config/runtime.yaml); "
+                                     "nothing was kept", hint=_CAP_HINT)
         try:
             for block in response.raw.stream(1 << 16, decode_content=False):
                 wire += len(block)
@@ -327,8 +339,7 @@ class HttpClient:
                         raise LimitExceededError(
                             f"{shown}: stopped at the size cap of {_size(cap)} (http.max_mb, or pull.max_download_mb "
                             f"in config/runtime.yaml) after {_size(wire)} on the wire; nothing was kept",
-                            hint="a larger file than the source should send (a decompression bomb?); raise the cap "
-                                 "only if the provider's files really are this large")
+                            hint=_CAP_HINT)
                     handle.write(piece)
                     digest.update(piece)
             http_body.finish(chain)
@@ -346,9 +357,11 @@ class HttpClient:
             raise CorruptDownloadError(f"truncated body: {wire} of {expected} bytes")
         if received == 0:
             raise CorruptDownloadError("empty body")
-        return received
+        return received, wire
 
 
+_CAP_HINT = ("a larger file than the source should send (a decompression bomb?); raise the cap only if the "
+             "provider's files really are this large")
 _LIMIT_HINT = ("the server is too slow or sends too much; the next run tries again; if the provider is just slow, raise "
                "the deadline (http.deadline_s in config/env.yaml, pull.* in config/runtime.yaml)")
 
@@ -363,7 +376,7 @@ def cached(dest: Path) -> Download | None:
     if record is None:
         return None
     return Download(dest, record["url"], record.get("etag"), record.get("last_modified"), record["sha256"],
-                    record["size_bytes"], 0, 304)
+                    record["size_bytes"], 0, 304, record.get("wire_bytes"))
 
 
 def validation_error(found: str, expected: str, source: str) -> DataValidationError:
