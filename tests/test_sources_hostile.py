@@ -190,3 +190,102 @@ def test_an_ais_archive_of_another_day_is_refused(roots, site, tmp_path):
     assert result.exit_code == 1, result.output
     assert f"pings are mostly of {other}" in result.stderr and f"expected the pings of {day}" in result.stderr
     assert not (roots.data / "env" / "ais.density").exists()
+
+
+# -- the client alone, against raw sockets: what no web framework would send -----------------------
+
+class RawServer:
+    """A loopback TCP server answering every connection with ``script``: (bytes, pause) pairs."""
+
+    def __init__(self, script):
+        import socket
+        import threading
+
+        self.script = script
+        self.connections = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        import time
+
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return  # closed by stop()
+            self.connections += 1
+            with conn:
+                conn.recv(65536)
+                try:
+                    for data, pause in self.script:
+                        conn.sendall(data)
+                        time.sleep(pause)
+                except OSError:
+                    continue  # the client hung up: serve the next one
+
+    def stop(self):
+        self.listener.close()
+
+
+@pytest.fixture
+def raw_server():
+    made = []
+
+    def make(script):
+        made.append(RawServer(script))
+        return made[-1]
+
+    yield make
+    for server in made:
+        server.stop()
+
+
+def _client(**policy):
+    from arcticroute.sources.http_client import HttpClient, HttpPolicy
+
+    return HttpClient(HttpPolicy(**{"retries": 3, "backoff_s": 0.0, "timeout_s": 5, **policy}), sleep=lambda s: None)
+
+
+@pytest.mark.parametrize("where", ["status line", "headers", "chunked body"])
+def test_a_trickle_anywhere_in_the_answer_ends_at_the_deadline_without_a_retry(tmp_path, raw_server, where):
+    from arcticroute.sources.http_client import LimitExceededError
+
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+    if where == "status line":
+        script = [(bytes([c]), 0.4) for c in b"HTTP/1.1 200 OK\r\n"]
+    elif where == "headers":
+        script = [(head, 0)] + [(b"X", 0.4) for _ in range(40)]
+    else:
+        script = [(head + b"Transfer-Encoding: chunked\r\n\r\n", 0)] + [(b"1\r\nA\r\n", 0.4) for _ in range(40)]
+    server = raw_server(script)
+    dest = tmp_path / "cache" / "file.nc"
+    with pytest.raises(LimitExceededError) as caught:
+        _client(deadline_s=1.5).download(f"http://127.0.0.1:{server.port}/file.nc", dest)
+    assert "stopped at its deadline of 1.5 s" in str(caught.value) and "nothing was kept" in str(caught.value)
+    assert server.connections == 1
+    assert list(dest.parent.iterdir()) == []  # no file, no temporary, no record
+
+
+@pytest.mark.parametrize("coding, packer", [("gzip", lambda d: gzip.compress(d)), ("deflate", zlib.compress),
+                                            ("x-gzip", lambda d: gzip.compress(d)),
+                                            ("gzip, deflate", lambda d: zlib.compress(gzip.compress(d)))])
+def test_every_coding_offered_is_decoded_and_a_chunked_bomb_stops_at_the_cap(tmp_path, raw_server, coding, packer):
+    from arcticroute.sources.http_client import LimitExceededError
+
+    plain = bytes(range(256)) * 4096  # 1 MiB
+    body = packer(plain)
+    head = f"HTTP/1.1 200 OK\r\nContent-Encoding: {coding}\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    server = raw_server([(head + body, 0)])
+    got = _client().download(f"http://127.0.0.1:{server.port}/f", tmp_path / "f")
+    assert got.path.read_bytes() == plain and got.wire_bytes == len(body) and got.size_bytes == len(plain)
+
+    bomb = packer(bytes(64 << 20))
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(bomb[i:i + 65536]), bomb[i:i + 65536]) for i in range(0, len(bomb), 65536))
+    head = f"HTTP/1.1 200 OK\r\nContent-Encoding: {coding}\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+    server = raw_server([(head + chunks + b"0\r\n\r\n", 0)])
+    with pytest.raises(LimitExceededError, match="stopped at the size cap of 2.0 MiB"):
+        _client(max_bytes=2 << 20).download(f"http://127.0.0.1:{server.port}/bomb", tmp_path / "bomb")
+    assert server.connections == 1 and not (tmp_path / "bomb").exists()

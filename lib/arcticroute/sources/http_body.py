@@ -86,8 +86,13 @@ def decode(chain: list[_Inflater], wire: bytes) -> Iterable[bytes]:
     """The decoded pieces of one block of wire bytes (lazily: stop reading them to stop decoding)."""
     pieces: Iterable[bytes] = (wire,)
     for decoder in chain:
-        pieces = (out for piece in pieces for out in decoder.feed(piece))
+        pieces = _through(decoder, pieces)
     return pieces
+
+
+def _through(decoder: _Inflater, pieces: Iterable[bytes]) -> Iterator[bytes]:
+    for piece in pieces:
+        yield from decoder.feed(piece)
 
 
 def finish(chain: list[_Inflater]) -> None:
