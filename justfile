@@ -425,10 +425,11 @@ prepare() {  # .env (compose needs one), the host folders it mounts, the user th
         : >.env
         echo "created an empty .env (settings and secrets go there: see env.example.txt)" >&2
     fi
-    # deploy/prepare_roots.py creates the missing roots (as root: given to the container's user,
-    # uid 10001) and never re-owns a folder it did not create; `/`, system folders and folders
-    # you cannot create are refused (exit 2). It prints the uid and gid the container runs as.
-    ids=$(.venv/bin/python deploy/prepare_roots.py)
+    # deploy/prepare_roots.py (standard library only: no .venv needed) creates the missing roots
+    # (as root: given to the container's user, uid 10001) and never re-owns a folder it did not
+    # create; `/`, system folders and folders you cannot create are refused (exit 2). It prints
+    # the uid and gid the container runs as.
+    ids=$(python3 deploy/prepare_roots.py)
     read -r ARCTICROUTE_UID ARCTICROUTE_GID <<<"$ids"
     ARCTICROUTE_GIT_SHA=$(git rev-parse HEAD 2>/dev/null || echo unknown)
     export ARCTICROUTE_GIT_SHA ARCTICROUTE_UID ARCTICROUTE_GID
@@ -438,7 +439,7 @@ prepare() {  # .env (compose needs one), the host folders it mounts, the user th
 # build the image, start the UI container (compose), wait until its HEALTHCHECK says healthy, print the URL
 [group('deploy')]
 [unix]
-up *args: setup
+up *args:
     #!/usr/bin/env bash
     set -euo pipefail
     {{compose_lib}}
@@ -504,7 +505,7 @@ logs *args:
 # run a command in a one-off container of the image on the same folders: `just container pull --dry-run`, `just container gc`, or any command name
 [group('deploy')]
 [unix]
-container command *args: setup
+container command *args:
     #!/usr/bin/env bash
     set -euo pipefail
     {{compose_lib}}

@@ -82,7 +82,10 @@ def test_a_folder_the_user_cannot_create_is_refused(tmp_path):
 
 
 def _prepare(checkout: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "deploy" / "prepare_roots.py"), "--checkout", str(checkout), *args],
+    # `just up` runs it with the host's python3 and no .venv (the standard library only); the
+    # timers' form (--for-user) reads the settings, so it runs in the project's environment
+    python = sys.executable if "--for-user" in args else (shutil.which("python3") or sys.executable)
+    return subprocess.run([python, "-I", str(REPO / "deploy" / "prepare_roots.py"), "--checkout", str(checkout), *args],
                           capture_output=True, text=True,
                           env={**{k: v for k, v in os.environ.items() if not k.startswith("ARCTICROUTE_")}, **env})
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 from ..errors import BadInputError
 
+__all__ = ["BadInputError", "RootPlan", "apply", "numeric_id", "plan", "refusal"]
+
 ROOTS = (("ARCTICROUTE_DATA", "data_processed"), ("ARCTICROUTE_REPORTS", "reports"), ("ARCTICROUTE_OUTPUTS", "outputs"))
 CONTAINER_ID = 10001  # the image's own user and group (Dockerfile)
 # Nothing at or below these is ever a data root: the system's own files.
