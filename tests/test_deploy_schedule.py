@@ -480,8 +480,9 @@ def test_task_files_carry_hostile_descriptions_escaped(tmp_path):
     assert _syntax_errors(parser, script[3:]) == []
     unit = render.service_unit(job, "/opt/arcticroute", "arcticroute", render.default_roots(REPO / "config", "/opt/x"))
     assert f"Description={text.replace('%', '%%')}\n" in unit
-    for bad in ("two\nlines", "tab\there", "nul\0"):
+    for bad in ("two\nlines", "tab\there", "nul\0", "ends in a backslash\\"):
         with pytest.raises(BadInputError) as caught:
-            render.task_xml(render.jobs_from({"weird": {"at": "03:15", "windows_script": "weird", "description": bad,
-                                                         "steps": ["health.check"]}})[0])
-        assert "control character" in str(caught.value)
+            odd = render.jobs_from({"weird": {"at": "03:15", "windows_script": "weird", "description": bad,
+                                              "steps": ["health.check"]}})[0]
+            render.task_xml(odd) if "backslash" not in bad else render.timer_unit(odd)
+        assert "control character" in str(caught.value) or "would join the unit's next line" in str(caught.value)

@@ -58,13 +58,20 @@ def checked_path(value: str, what: str) -> str:
 
 # -- systemd ------------------------------------------------------------------------------------
 
+def _one_line(value: str, what: str) -> str:
+    if value.endswith("\\"):
+        raise BadInputError(f"{what} {value!r} ends with a backslash, which would join the unit's next line to it",
+                            hint="remove the trailing backslash (rename the folder if it is a path)")
+    return value
+
+
 def systemd_text(value: str, what: str) -> str:
     """Free text (Description=) or a single path (WorkingDirectory=, EnvironmentFile=): specifiers escaped."""
-    return checked(value, what).replace("%", "%%")
+    return _one_line(checked(value, what), what).replace("%", "%%")
 
 
 def systemd_path(value: str, what: str) -> str:
-    return checked_path(value, what).replace("%", "%%")
+    return _one_line(checked_path(value, what), what).replace("%", "%%")
 
 
 def systemd_list_path(value: str, what: str, prefix: str = "") -> str:
