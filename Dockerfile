@@ -8,8 +8,16 @@
 # the hash-locked runtime set in requirements.txt (uv --require-hashes, the way `just setup`
 # installs it); nothing is downloaded at run time.
 
+# The base of both stages: python:3.11-slim, pinned by digest, so a rebuild gets the very same
+# image (the tag alone moves with every Debian and Python patch). To move to a newer one:
+#   docker buildx imagetools inspect python:3.11-slim     # its "Digest:" line
+# and put it here and in deploy/docker-compose.yml (ARCTICROUTE_BASE_IMAGE's default; a test
+# keeps the two equal). A build on a machine without a registry overrides it with a local image:
+#   docker build --build-arg BASE_IMAGE=python:3.11-slim .   (compose: ARCTICROUTE_BASE_IMAGE)
+ARG BASE_IMAGE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
+
 # -- builder: a virtual environment with the locked runtime set and the project ------------------
-FROM python:3.11-slim AS builder
+FROM ${BASE_IMAGE} AS builder
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
@@ -51,7 +59,7 @@ RUN find /opt/venv -depth -type d \( -name tests -o -name __pycache__ \) -exec r
         pyarrow/_s3fs.* pyarrow/libarrow_s3.* pydeck/nbextension/static /opt/venv/share/jupyter
 
 # -- runtime ---------------------------------------------------------------------------------------
-FROM python:3.11-slim
+FROM ${BASE_IMAGE}
 
 # The commit and version this image was built from, for health.check and the artifacts' meta.
 ARG GIT_SHA=unknown
@@ -62,13 +70,14 @@ LABEL org.opencontainers.image.title="arcticroute" \
       org.opencontainers.image.revision="${GIT_SHA}"
 
 # A fixed uid/gid, so bind-mounted folders can be given to it (chown 10001:10001) or the
-# container run as the host user (compose: ARCTICROUTE_UID/ARCTICROUTE_GID).
+# container run as the host user (compose: ARCTICROUTE_UID/ARCTICROUTE_GID). The home is the
+# user's own (0755, not world-writable): nothing is written there (caches go to /tmp).
 RUN groupadd --system --gid 10001 arcticroute \
     && useradd --system --uid 10001 --gid 10001 --home-dir /home/arcticroute --create-home \
         --shell /usr/sbin/nologin arcticroute \
     && mkdir -p /data /reports /outputs \
     && chown 10001:10001 /data /reports /outputs \
-    && chmod 1777 /home/arcticroute
+    && chmod 0755 /home/arcticroute
 
 COPY --from=builder /opt/venv /opt/venv
 COPY --from=builder /app /app

@@ -420,32 +420,18 @@ env_value() {  # NAME: its value in the environment, else its last plain NAME=va
     printf '%s' "${line#*=}"
 }
 prepare() {  # .env (compose needs one), the host folders it mounts, the user the container runs as
-    local key name dir dirs=()
+    local ids
     if [ ! -e .env ]; then
         : >.env
         echo "created an empty .env (settings and secrets go there: see env.example.txt)" >&2
     fi
-    for key in DATA:data_processed REPORTS:reports OUTPUTS:outputs; do
-        name=ARCTICROUTE_${key%%:*}
-        dir=$(env_value "$name")
-        if [ -z "$dir" ]; then
-            dir=${key#*:}
-        elif [[ $dir != /* ]]; then
-            echo "error: $name=$dir: compose mounts it, so it must be an absolute path" >&2
-            exit 2
-        fi
-        mkdir -p -- "$dir"
-        dirs+=("$dir")
-    done
+    # deploy/prepare_roots.py (standard library only: no .venv needed) creates the missing roots
+    # (as root: given to the container's user, uid 10001) and never re-owns a folder it did not
+    # create; `/`, system folders and folders you cannot create are refused (exit 2). It prints
+    # the uid and gid the container runs as.
+    ids=$(python3 deploy/prepare_roots.py)
+    read -r ARCTICROUTE_UID ARCTICROUTE_GID <<<"$ids"
     ARCTICROUTE_GIT_SHA=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-    ARCTICROUTE_UID=$(env_value ARCTICROUTE_UID) ARCTICROUTE_GID=$(env_value ARCTICROUTE_GID)
-    if [ "$(id -u)" = 0 ]; then  # never root in the container: the image's user gets the folders
-        ARCTICROUTE_UID=${ARCTICROUTE_UID:-10001} ARCTICROUTE_GID=${ARCTICROUTE_GID:-10001}
-        find "${dirs[@]}" \( ! -uid "$ARCTICROUTE_UID" -o ! -gid "$ARCTICROUTE_GID" \) \
-            -exec chown -h "$ARCTICROUTE_UID:$ARCTICROUTE_GID" {} +
-    else  # the checkout's user, who owns the folders
-        ARCTICROUTE_UID=${ARCTICROUTE_UID:-$(id -u)} ARCTICROUTE_GID=${ARCTICROUTE_GID:-$(id -g)}
-    fi
     export ARCTICROUTE_GIT_SHA ARCTICROUTE_UID ARCTICROUTE_GID
 }
 '''
@@ -575,10 +561,9 @@ timers-install *args: setup
     units=$(mktemp -d)
     trap 'rm -rf "$units"' EXIT
     .venv/bin/python deploy/render_schedule.py --repo . --user "$user" --out "$units" >/dev/null
-    # The units may write only to the data roots (ProtectSystem=strict): they must exist, owned by the user.
-    .venv/bin/python -c 'from arcticroute.config import load_settings
-    for root in load_settings().roots.values(): root.mkdir(parents=True, exist_ok=True); print(root)' |
-        while IFS= read -r root; do "${sudo[@]}" chown -- "$user" "$root"; done
+    # The units may write only to the data roots (ProtectSystem=strict): missing ones are created
+    # and given to the user; existing ones are never re-owned (the note says how to grant access).
+    "${sudo[@]}" .venv/bin/python deploy/prepare_roots.py --for-user "$user"
     "${sudo[@]}" install -m 0644 -t /etc/systemd/system "$units"/*
     "${sudo[@]}" systemctl daemon-reload
     timers=$(cd "$units" && ls -- *.timer)

@@ -52,13 +52,13 @@ try {
     Invoke-Step @('risk.fuse', '--ym', 'current')
     Invoke-Step @('route.plan', '--scenario', 'all', '--date', 'latest')
     Invoke-Step @('report.build', '--ym', 'current')
-    Write-Output ('{0:u} daily: every step succeeded' -f (Get-Date))
+    Write-Output ('{0:u} {1}: every step succeeded' -f (Get-Date), 'daily')
 }
 catch {
     $exitCode = if ($script:Failed) { [int]$script:Failed.Code } else { 1 }
-    Write-Output ('{0:u} daily FAILED: {1}' -f (Get-Date), $_)
+    Write-Output ('{0:u} {1} FAILED: {2}' -f (Get-Date), 'daily', $_)
     if (Test-Path -LiteralPath $Python) {
-        & $Python (Join-Path $Repo 'deploy\job_alert.py') --job daily --why ([string]$_)
+        & $Python (Join-Path $Repo 'deploy\job_alert.py') --job 'daily' --why ([string]$_)
         if ($LASTEXITCODE -ne 0) { Write-Output "  the alert could not be written (exit $LASTEXITCODE)" }
     }
 }

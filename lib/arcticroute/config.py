@@ -48,6 +48,7 @@ DEFAULTS = {
             "store_hazards": [],
         },
         "route": {"risk_weight": 2.0},
+        "pull": {"download_deadline_s": 1800, "run_deadline_s": 7200, "max_download_mb": 2048},
         "storage": {"latlon_in_every_file": True},
         "health": {
             "disk_warn_fraction": 0.8,
@@ -193,6 +194,34 @@ def _expected_keys(name: str) -> str:
     return ", ".join(SCHEMAS[name]["properties"])
 
 
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key given twice in one mapping is an error, not last-wins
+    (``profile: demo`` then ``profile: live`` must not quietly run live). Merge keys (``<<``)
+    still let a mapping override what it merges."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark.line + 1)
+                except TypeError:
+                    continue  # an unhashable key: the constructor below reports it
+                if first != key_node.start_mark.line + 1:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {_show(key)!r} given twice (first at line {first}); a key may appear "
+                                    "once per mapping: delete one", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str):
+    """YAML text as the project reads every file: safe, and no key given twice."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 def _read_yaml(path: Path) -> tuple[dict, list[str]]:
     """The file's mapping and the problems found reading it (file named in each)."""
     if not path.is_file():
@@ -207,7 +236,7 @@ def _read_yaml(path: Path) -> tuple[dict, list[str]]:
     if not text.strip():
         return {}, [empty]
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

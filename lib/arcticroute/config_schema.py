@@ -28,19 +28,39 @@ _SOURCE = {
         "url": {"type": "string", "description": "URL template, {date:%Y%m%d} style; never with credentials"},
         "token_env": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
                       "description": "environment variable holding a bearer token"},
-        "available_after_days": {"type": "integer", "minimum": 0,
+        "available_after_days": {"type": "integer", "minimum": 0, "maximum": 366,
                                  "description": "a 404 for a day this recent is 'not yet available'"},
-        "fill_km": {"type": "number", "minimum": 0, "description": "fill sea gaps from the nearest value within"},
+        "fill_km": {"type": "number", "minimum": 0, "maximum": 5000, "description": "fill sea gaps from the nearest value within"},
+        # the numbers some kinds read (docs/sources.md): bounded like every other number
+        "scale": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e6, "description": "multiply to get the layer's units"},
+        "valid_range": {"type": "array", "minItems": 2, "maxItems": 2,
+                        "items": {"type": "number", "minimum": -1e12, "maximum": 1e12},
+                        "description": "accepted values, in the file's units"},
+        "max_at_least": {"type": "number", "minimum": -1e12, "maximum": 1e12},
+        "shape": {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "integer", "minimum": 1, "maximum": 10**6},
+                  "description": "expected (y, x) size of the field"},
+        "min_lat": {"type": "number", "minimum": -90, "maximum": 90, "description": "ais: pings south of it are dropped"},
+        "max_gap_minutes": {"type": "number", "minimum": 0, "maximum": 1440,
+                            "description": "ais: a ping counts for the time to the next, at most this"},
+        "chunk_rows": {"type": "integer", "minimum": 1, "maximum": 10**8, "description": "ais: rows read at a time"},
+        "bbox": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number", "minimum": -180, "maximum": 180},
+                 "description": "lon/lat box: min_lon, min_lat, max_lon, max_lat"},
         "http": {
             "type": "object",
             "additionalProperties": False,
             "description": "politeness and persistence towards the source's hosts",
             "properties": {
-                "timeout_s": {"type": "number", "exclusiveMinimum": 0},
+                "timeout_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600},
                 "retries": {"type": "integer", "minimum": 0, "maximum": 10},
-                "backoff_s": {"type": "number", "minimum": 0},
-                "backoff_max_s": {"type": "number", "minimum": 0},
-                "rate_limit_per_s": {"type": "number", "minimum": 0, "description": "requests per second per host"},
+                "backoff_s": {"type": "number", "minimum": 0, "maximum": 3600},
+                "backoff_max_s": {"type": "number", "minimum": 0, "maximum": 86400},
+                "rate_limit_per_s": {"type": "number", "minimum": 0, "maximum": 10000, "description": "requests per second per host"},
+                "deadline_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400,
+                               "description": "one download, every attempt included, is stopped after this long "
+                                              "(default: pull.download_deadline_s in runtime.yaml)"},
+                "max_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1048576,
+                           "description": "largest file (MiB, after Content-Encoding is undone) accepted from the "
+                                          "source (default: pull.max_download_mb in runtime.yaml)"},
             },
         },
     },
@@ -103,7 +123,15 @@ ENV_SCHEMA = {
     },
 }
 
-_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+# Every number has a sane maximum: a value far beyond it is a typo, and a huge integer would
+# otherwise end in an OverflowError deep inside (timedelta, numpy) instead of a config error.
+_DAYS_MAX = 36500  # a century
+
+
+def _positive(maximum: float) -> dict:
+    return {"type": "number", "exclusiveMinimum": 0, "maximum": maximum}
+
+
 _FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 
 # cache.gc and catalog.gc (lib/arcticroute/gc/policy.py holds the defaults; docs/artifacts.md explains them)
@@ -114,13 +142,13 @@ _GC = {
     "additionalProperties": False,
     "description": "garbage collection: cache folders by age and disk watermark, artifact versions by retention",
     "properties": {
-        "ttl_days": {"type": "number", "minimum": 0, "description": "cache.gc removes cache files unused this many days"},
+        "ttl_days": {"type": "number", "minimum": 0, "maximum": _DAYS_MAX, "description": "cache.gc removes cache files unused this many days"},
         "watermark_disk": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
                            "description": "fraction of the data root's filesystem in use at or above which cache.gc "
                                           "evicts the oldest cache files, then superseded versions"},
-        "safety_age_minutes": {"type": "number", "minimum": 0,
+        "safety_age_minutes": {"type": "number", "minimum": 0, "maximum": 525600,
                                "description": "no GC removes a file younger than this (it may still be being written)"},
-        "keep_months": {"type": "integer", "minimum": 1,
+        "keep_months": {"type": "integer", "minimum": 1, "maximum": 1200,
                         "description": "catalog.gc keeps every version current during the last N months"},
         "evict_versions": {"type": "boolean",
                            "description": "cache.gc may evict superseded versions (as versions: allows) to reach the watermark"},
@@ -139,7 +167,7 @@ _GC = {
                                                                 "folder while a run of it is in progress"},
                     "age": {"enum": ["modified", "changed"],
                             "description": "modified: last write or read; changed: also moves (e.g. .quarantine)"},
-                    "ttl_days": {"type": "number", "minimum": 0, "description": "this folder's own TTL"},
+                    "ttl_days": {"type": "number", "minimum": 0, "maximum": _DAYS_MAX, "description": "this folder's own TTL"},
                 },
             },
         },
@@ -151,9 +179,9 @@ _GC = {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
-                    "keep_versions": {"type": "integer", "minimum": 1,
+                    "keep_versions": {"type": "integer", "minimum": 1, "maximum": 1000,
                                       "description": "the newest N versions are never removed by any GC"},
-                    "min_age_days": {"type": "number", "minimum": 0,
+                    "min_age_days": {"type": "number", "minimum": 0, "maximum": _DAYS_MAX,
                                      "description": "cache.gc evicts a superseded version only this long after"},
                     "evict": {"type": "boolean", "description": "cache.gc may evict this kind's superseded versions"},
                 },
@@ -193,8 +221,8 @@ RUNTIME_SCHEMA = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "max_bytes": {"type": "integer", "minimum": 1024, "description": "rotate a log at this size"},
-                "backups": {"type": "integer", "minimum": 0, "description": "rotated logs kept per command"},
+                "max_bytes": {"type": "integer", "minimum": 1024, "maximum": 1 << 40, "description": "rotate a log at this size"},
+                "backups": {"type": "integer", "minimum": 0, "maximum": 1000, "description": "rotated logs kept per command"},
                 "level": {"enum": ["DEBUG", "INFO", "WARNING", "ERROR"]},
             },
         },
@@ -202,7 +230,7 @@ RUNTIME_SCHEMA = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "webhook_timeout_s": _POSITIVE,
+                "webhook_timeout_s": _positive(600),
             },
         },
         "risk": {
@@ -213,12 +241,12 @@ RUNTIME_SCHEMA = {
                 "weights": {
                     "type": "object",
                     "additionalProperties": False,
-                    "properties": {k: {"type": "number", "minimum": 0} for k in ("ice", "wave", "traffic", "incidents")},
+                    "properties": {k: {"type": "number", "minimum": 0, "maximum": 1000} for k in ("ice", "wave", "traffic", "incidents")},
                 },
-                "wave_reference_m": {**_POSITIVE, "description": "wave height that counts as full hazard"},
-                "traffic_reference": {**_POSITIVE, "description": "AIS vessel-hours per 1000 km2 per day that count as full exposure"},
-                "incident_window_days": {"type": "integer", "minimum": 1},
-                "incident_sigma_km": _POSITIVE,
+                "wave_reference_m": {**_positive(100), "description": "wave height that counts as full hazard"},
+                "traffic_reference": {**_positive(1e9), "description": "AIS vessel-hours per 1000 km2 per day that count as full exposure"},
+                "incident_window_days": {"type": "integer", "minimum": 1, "maximum": _DAYS_MAX},
+                "incident_sigma_km": _positive(5000),
                 "store_hazards": {"type": "array", "uniqueItems": True,
                                   "items": {"enum": ["ice", "wave", "traffic", "incidents"]},
                                   "description": "normalised hazards also stored in each daily risk file "
@@ -228,12 +256,12 @@ RUNTIME_SCHEMA = {
                     "additionalProperties": False,
                     "description": "risk.fuse --method stacking (docs/route-model.md)",
                     "properties": {
-                        "train_months": {"type": "integer", "minimum": 1, "description": "months the model is fitted on"},
-                        "heldout_months": {"type": "integer", "minimum": 1,
+                        "train_months": {"type": "integer", "minimum": 1, "maximum": 1200, "description": "months the model is fitted on"},
+                        "heldout_months": {"type": "integer", "minimum": 1, "maximum": 1200,
                                            "description": "months after them it is scored on (just before the month fused)"},
-                        "min_train_incidents": {"type": "integer", "minimum": 1,
+                        "min_train_incidents": {"type": "integer", "minimum": 1, "maximum": 10**9,
                                                 "description": "fewer incident cell-days to fit on: refused"},
-                        "min_heldout_incidents": {"type": "integer", "minimum": 1,
+                        "min_heldout_incidents": {"type": "integer", "minimum": 1, "maximum": 10**9,
                                                   "description": "fewer incident cell-days to score on: refused"},
                         "negative_fraction": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
                                               "description": "share of cell-days without incident kept for fitting"},
@@ -245,7 +273,22 @@ RUNTIME_SCHEMA = {
             "type": "object",
             "additionalProperties": False,
             "properties": {
-                "risk_weight": {"type": "number", "minimum": 0, "description": "extra cost per unit risk, in units of distance"},
+                "risk_weight": {"type": "number", "minimum": 0, "maximum": 1000, "description": "extra cost per unit risk, in units of distance"},
+            },
+        },
+        "pull": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "ingest.nrt.pull's limits on what the sources' servers may cost",
+            "properties": {
+                "download_deadline_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 86400,
+                                        "description": "one download, every attempt included, is stopped after this "
+                                                       "long (a source's http.deadline_s overrides)"},
+                "run_deadline_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 604800,
+                                   "description": "no download goes on after the pull has run this long"},
+                "max_download_mb": {"type": "number", "exclusiveMinimum": 0, "maximum": 1048576,
+                                    "description": "largest file (MiB, decoded) accepted from a source (a source's "
+                                                   "http.max_mb overrides)"},
             },
         },
         "storage": {
@@ -268,18 +311,18 @@ RUNTIME_SCHEMA = {
                 "freshness_max_hours": {
                     "type": "object",
                     "propertyNames": {"enum": ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents", "risk"]},
-                    "additionalProperties": _POSITIVE,
+                    "additionalProperties": _positive(87600),
                     "description": "age of a layer's newest data (hours) above which it warns",
                 },
                 "scheduled_commands": {"type": "array", "items": {"type": "string"},
                                        "description": "commands whose last run must have succeeded recently"},
-                "last_run_max_hours": {**_POSITIVE, "description": "a scheduled command's last run older than this warns"},
-                "runs_scanned": {"type": "integer", "minimum": 1, "description": "newest run records read"},
-                "sample_verify": {"type": "integer", "minimum": 0, "description": "newest artifacts verified per check"},
-                "logs_max_mb": {**_POSITIVE, "description": "log folder size above which it warns"},
+                "last_run_max_hours": {**_positive(87600), "description": "a scheduled command's last run older than this warns"},
+                "runs_scanned": {"type": "integer", "minimum": 1, "maximum": 10**6, "description": "newest run records read"},
+                "sample_verify": {"type": "integer", "minimum": 0, "maximum": 10**4, "description": "newest artifacts verified per check"},
+                "logs_max_mb": {**_positive(10**7), "description": "log folder size above which it warns"},
                 "timers": {"type": "array", "items": {"type": "string"},
                            "description": "timer names checked with systemd (arcticroute-<name>.timer) or Task Scheduler"},
-                "cache_seconds": {"type": "number", "minimum": 0, "description": "how long /api/health reuses a result"},
+                "cache_seconds": {"type": "number", "minimum": 0, "maximum": 86400, "description": "how long /api/health reuses a result"},
             },
         },
         "schedule": {
@@ -292,7 +335,7 @@ RUNTIME_SCHEMA = {
     },
 }
 
-_POSITION = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+_POSITION = {"type": "array", "items": {"type": "number", "minimum": -180, "maximum": 180}, "minItems": 2, "maxItems": 2}
 
 SCENARIOS_SCHEMA = {
     "type": "object",
@@ -311,8 +354,8 @@ SCENARIOS_SCHEMA = {
                     "ice_class": {"type": "string", "description": "PC1..PC7, IA Super, IA, IB, IC, none, or an RS class "
                                                                    "Arc4..Arc9 / Ice1..Ice3 (POLARIS decides where it may go)"},
                     "max_sic": {**_FRACTION, "description": "optional extra limit: highest sea-ice concentration entered"},
-                    "max_wave_m": {**_POSITIVE, "description": "optional extra limit: highest significant wave height entered"},
-                    "speed_kn": {**_POSITIVE, "description": "open-water service speed"},
+                    "max_wave_m": {**_positive(100), "description": "optional extra limit: highest significant wave height entered"},
+                    "speed_kn": {**_positive(100), "description": "open-water service speed"},
                 },
             },
         },

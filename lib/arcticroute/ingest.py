@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -146,9 +147,10 @@ def build_plan(settings: Settings, layers: list[str], days: list[date], today: d
                force: bool = False, *, overrides: dict[str, str] | None = None, dry_run: bool = False,
                jobs: int = 1, log=None, **injected) -> tuple[list[PlanItem], dict[str, Source]]:
     check_sources(settings, layers, overrides)
+    injected.setdefault("run_deadline_at", time.time() + float(settings.runtime["pull"]["run_deadline_s"]))
     sources = build_sources(settings.profile, settings.sources, layers, overrides=overrides,
                             data_root=settings.data_root, env=settings.env, today=today, dry_run=dry_run, log=log,
-                            **injected)
+                            pull=settings.runtime["pull"], **injected)
     roots = settings.roots
     grid_name = settings.grid.name
     existing = {
@@ -201,6 +203,7 @@ class PullJob:
     day: date
     items: tuple[PlanItem, ...]
     token: str = ""  # names the run's adapters (the parent's own, used when a job runs in the parent)
+    run_deadline_at: float | None = None  # when the run's downloads must end (time.time(), the parent's)
 
 
 @dataclass
@@ -235,7 +238,8 @@ def _job_sources(job: PullJob) -> dict[str, Source]:
         _WORKER_SOURCES.clear()
         _WORKER_SOURCES[key] = build_sources(settings.profile, settings.sources, list(job.layers),
                                              overrides=dict(job.overrides), data_root=settings.data_root,
-                                             env=settings.env, today=job.today)
+                                             env=settings.env, today=job.today, pull=settings.runtime["pull"],
+                                             run_deadline_at=job.run_deadline_at)
     return _WORKER_SOURCES[key]
 
 
@@ -415,13 +419,14 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
     _WORKER_SOURCES.clear()
     _WORKER_SOURCES[(token, os.getpid())] = sources
     today = next(iter(sources.values())).context.today or date.today()
+    deadline_at = next(iter(sources.values())).context.run_deadline_at
 
     def day_jobs(items: list[PlanItem]) -> list[PullJob]:
         by_day: dict[date, list[PlanItem]] = {}
         for item in items:
             by_day.setdefault(item.day, []).append(item)
-        return [PullJob(settings, layers, tuple(sorted((overrides or {}).items())), today, day, tuple(day_items), token)
-                for day, day_items in sorted(by_day.items())]
+        return [PullJob(settings, layers, tuple(sorted((overrides or {}).items())), today, day, tuple(day_items), token,
+                        deadline_at) for day, day_items in sorted(by_day.items())]
 
     # a source that reads one file for every day (an incidents table) fetches it once, here
     shared = [item for item in todo if not sources[item.layer].parallel_days]

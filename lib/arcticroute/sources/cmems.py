@@ -113,13 +113,13 @@ class CmemsSource(Source):
         try:
             self._subset(day, tmp)
             try:
-                gridded.read_field(tmp, self.config, self.name, static.grid)
+                gridded.read_field(tmp, self.config, self.name, static.grid, day)
             except CorruptDownloadError as exc:
                 raise FetchError(f"{self.name}: the toolbox's file for {day} cannot be read ({exc})") from None
             tmp.replace(dest)
         finally:
             tmp.unlink(missing_ok=True)
-        field = gridded.read_field(dest, self.config, self.name, static.grid)
+        field = gridded.read_field(dest, self.config, self.name, static.grid, day)
         url = f"copernicusmarine://{self.config['dataset_id']}/{self.config['variable']}@{day}"
         size = dest.stat().st_size
         download = Download(dest, url, None, None, atomic.sha256_file(dest), size, size, 200)
