@@ -37,9 +37,10 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
             outcome["repair"] = report.as_dict()
             for action in report.actions:
                 run.log.info("repair: %s", action)
-        entries, unreadable = catalog.build_index(settings.roots)
-        entries = [e for e in entries if catalog.matches(e, prefix=prefix)]
-        problems = [str(p) for p in catalog.verify(settings.roots, entries)] + unreadable
+        everything, unreadable = catalog.build_index(settings.roots)
+        entries = [e for e in everything if catalog.matches(e, prefix=prefix)]
+        problems = [str(p) for p in catalog.verify(settings.roots, entries)
+                    + catalog.missing_logical_ids(settings.roots, everything, prefix)] + unreadable
         outcome.update(ok=not problems, logical_ids=len(entries), versions=sum(len(e.versions) for e in entries),
                        problems=problems, leftovers=repair.leftovers(settings.roots))
         run.summary = {k: outcome[k] for k in ("ok", "logical_ids", "versions")} | {"problems": len(problems)}
