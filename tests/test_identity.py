@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from arcticroute.api import Endpoints
 from arcticroute.grid import Grid
 from arcticroute.layers import LAYERS, layer_logical_id, layer_relpath
 from arcticroute.report.inputs import report_logical_id, report_relpath
@@ -195,6 +196,8 @@ def test_a_swap_is_refused_by_every_reader_and_named_by_verify(chain, swap, monk
     served = body["checks"]["data:ice.sic:verified"][0]
     assert served["status"] == "fail" and ICE in served["output"]
     assert "just repair" in next(w for w in body["warnings"] if w["check"] == "data:ice.sic:verified")["hint"]
+    reply = Endpoints().health({})  # what /api/health answers
+    assert reply.status == 503 and reply.body["checks"]["data:ice.sic:verified"][0]["status"] == "fail"
 
     layers = _ui_page("ui_pages/layers.py", chain, monkeypatch)  # ice.sic, the slider at its newest day
     assert any(ICE in e.value for e in layers.error), [e.value for e in layers.error]
