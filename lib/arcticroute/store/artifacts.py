@@ -21,7 +21,7 @@ from ..provenance import producer
 from ..timeutil import iso_utc, utc_now
 from . import atomic
 from .identity import identity_of, sidecar_problems
-from .integrity import IntegrityError, repair_command, verify_artifact
+from .integrity import IntegrityError, read_verified, repair_command
 
 SCHEMA_VERSION = 1
 KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report")
@@ -203,11 +203,12 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
 
 def _same_and_intact(roots, previous: dict | None, sha: str) -> bool:
     """The current version has these very bytes, read and verified now: a rotten current version
-    is replaced by the fresh copy, never kept because a cache remembered its sha256."""
+    is replaced by the fresh copy, never kept because a cache remembered its sha256 (what the
+    bytes say they are is the producer's own fresh output, equal byte for byte)."""
     if previous is None or previous.get("sha256") != sha:
         return False
     try:
-        verify_artifact(roots, previous)
+        read_verified(roots, previous)
     except IntegrityError:
         return False
     return True
