@@ -115,8 +115,11 @@ def route_document(settings: Settings, name: str, day: date) -> tuple[dict, dict
     meta = current_meta(settings.roots, "outputs", route_relpath(name, day, settings.grid.name))
     if meta is None:
         return None
-    data = read_bytes(settings.roots, meta)  # JSON, or refused
-    document = json.loads(data.decode("utf-8"))
+    data = read_bytes(settings.roots, meta)
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except ValueError as exc:  # bytes as the sidecar says, yet no document (a sidecar rewritten to fit them)
+        raise problem(meta, settings.roots["outputs"] / meta["path"], f"not a route document ({exc})") from None
     if not isinstance(document, dict) or not isinstance(document.get("arcticroute"), dict):
         raise problem(meta, settings.roots["outputs"] / meta["path"], "not a route document (no arcticroute member)")
     return document, meta, data

@@ -256,21 +256,21 @@ def stated_by_document(document: object) -> Stated:
 
 
 def stated_by_file(data: bytes, name: str) -> Stated:
-    """What the bytes of a file named ``name`` say they are; ValueError when they cannot be
-    parsed as the kind of file their name says."""
+    """What the bytes of a file named ``name`` say they are. Bytes that do not parse as the kind
+    of file their name says state nothing (the reader that parses them refuses them itself)."""
     if name.endswith(".nc"):
         import netCDF4
 
         try:
             with netCDF4.Dataset("in-memory.nc", mode="r", memory=data) as dataset:
                 return stated_by_netcdf(dataset)
-        except OSError as exc:
-            raise ValueError(f"not a readable netCDF file ({exc})") from None
+        except OSError:
+            return Stated()
     if name.endswith(".geojson"):
         try:
             return stated_by_document(json.loads(data.decode("utf-8")))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise ValueError(f"not a JSON document ({exc})") from None
+        except ValueError:  # UnicodeDecodeError is one
+            return Stated()
     return Stated()
 
 
@@ -280,7 +280,7 @@ def content_problems(meta: dict, stated: Stated) -> list[str]:
     if stated.logical_id is not None and stated.logical_id != meta.get("logical_id"):
         problems.append(f"the file's own id is {stated.logical_id}")
     first, last = _coverage_days(meta)
-    if stated.first is not None and (stated.first, stated.last) != (first, last):
+    if stated.first is not None and first is not None and (stated.first, stated.last) != (first, last):
         problems.append(f"the file's time axis covers {_span(stated.first, stated.last)}, "
                         f"its sidecar {_span(first, last)}")
     request = (meta.get("params") or {}).get("request") or {}
