@@ -99,6 +99,7 @@ def _remember(path: Path, identity: tuple, sha: str) -> None:
 
 
 def problem(meta: dict, path: Path, what: str) -> IntegrityError:
+    """The refusal of a version: what is wrong, the file, and the commands that restore it."""
     return IntegrityError(
         f"{meta.get('logical_id')} version {meta.get('version')}: {what} ({path}); refused as input, "
         "nothing derived from it was written",
