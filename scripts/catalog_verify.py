@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""catalog.verify: check every artifact version against its sidecar, and every canonical link."""
+"""catalog.verify: check every artifact version against its sidecar and its place, and every canonical link."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from arcticroute.store import catalog, repair
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of lines.")
 @common_options
 def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
-    """Verify existence, size and sha256 of each version and the canonical links; exit 1 on any problem.
+    """Verify each version (its sidecar against its place, size and sha256 of its bytes, what the file
+    says it is) and the canonical links, and name logical ids whose place another artifact took;
+    exit 1 on any problem.
 
     With --repair (just repair), every command family's lock is taken first, so no run writes
     meanwhile; after it, `just daily` restores what it lists.
@@ -37,9 +39,10 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
             outcome["repair"] = report.as_dict()
             for action in report.actions:
                 run.log.info("repair: %s", action)
-        entries, unreadable = catalog.build_index(settings.roots)
-        entries = [e for e in entries if catalog.matches(e, prefix=prefix)]
-        problems = [str(p) for p in catalog.verify(settings.roots, entries)] + unreadable
+        everything, unreadable = catalog.build_index(settings.roots)
+        entries = [e for e in everything if catalog.matches(e, prefix=prefix)]
+        problems = [str(p) for p in catalog.verify(settings.roots, entries)
+                    + catalog.missing_logical_ids(settings.roots, everything, prefix)] + unreadable
         outcome.update(ok=not problems, logical_ids=len(entries), versions=sum(len(e.versions) for e in entries),
                        problems=problems, leftovers=repair.leftovers(settings.roots))
         run.summary = {k: outcome[k] for k in ("ok", "logical_ids", "versions")} | {"problems": len(problems)}

@@ -50,7 +50,11 @@ if submitted:
             st.stop()
     st.caption(f"{outcome} (run {run_id})")
 
-found = views.route_document(settings, request.name, day)
+try:
+    found = views.route_document(settings, request.name, day)
+except ArcticRouteError as exc:
+    show_error(exc)
+    st.stop()
 if found is None:
     st.info(f"No route planned yet for {request.name} on {day}: press **Plan route**.")
     st.stop()
@@ -66,6 +70,9 @@ for warning in info.get("warnings", []):
 lines = {role: xy for role in ("route", "baseline", "onward") if (xy := views.route_lines_km(document, role))}
 try:
     layer_meta = views.layer_meta(settings, background, day)
+    if layer_meta is None:
+        st.info(f"No {background} layer for {day} on grid {settings.grid.name} to draw the route over.")
+        st.stop()
     views.check_intact(settings, layer_meta)
     view = cached_layer_view(background, day, layer_meta["sha256"], str(settings.data_root), settings)
 except ArcticRouteError as exc:

@@ -34,7 +34,7 @@ from .layers import (
 from .redact import redact_known, redact_url
 from .sources import Source, build_sources
 from .static import StaticGrid, ensure_static, load_static
-from .store.artifacts import ArtifactSpec, current_meta, write_artifact
+from .store.artifacts import ArtifactSpec, previous_meta, write_artifact
 from .store.integrity import is_intact
 from .timeutil import day_span, month_days
 
@@ -154,7 +154,7 @@ def build_plan(settings: Settings, layers: list[str], days: list[date], today: d
     roots = settings.roots
     grid_name = settings.grid.name
     existing = {
-        (layer, d): current_meta(roots, "data", layer_relpath(layer, d, grid_name)) for layer in layers for d in days
+        (layer, d): previous_meta(roots, "data", layer_relpath(layer, d, grid_name)) for layer in layers for d in days
     }
     damaged = frozenset(key for key, meta in existing.items() if meta is not None and not is_intact(roots, meta))
 
@@ -368,7 +368,7 @@ def _publish(settings: Settings, fetched: Fetched, source: Source, run) -> tuple
                 "license": fetched.license},
         warnings=list(fetched.warnings),
     )
-    before = current_meta(settings.roots, "data", spec.relpath)
+    before = previous_meta(settings.roots, "data", spec.relpath)
     meta = write_artifact(settings.roots, spec, lambda path: os.replace(fetched.tmp, path),
                           run_id=run.run_id, command=run.command)
     return meta, not (before is not None and before.get("version") == meta["version"])

@@ -12,7 +12,8 @@ import numpy as np
 from .errors import ArcticRouteError
 from .grid import Grid
 from .polaris import STAGES
-from .store.integrity import check_unchanged, verified_path
+from .store.identity import stated_by_netcdf
+from .store.integrity import check_content, problem, read_verified
 
 if TYPE_CHECKING:  # xarray (0.25 s with pandas) is imported where files are read or written, not by every command
     import xarray as xr
@@ -247,16 +248,27 @@ def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | No
 
 
 def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Variables of the artifact version a sidecar describes, verified against the sidecar."""
+    """Variables of the artifact version a sidecar describes: its bytes are read once, verified
+    against the sidecar (size, sha256) and parsed from memory, and the file's own ``id`` and time
+    axis must be those its sidecar states (a right file of another day is refused)."""
+    import netCDF4
     import xarray as xr
 
-    path, identity = verified_path(roots, meta)
-    with xr.open_dataset(path, engine="netcdf4", cache=False, decode_times=False) as ds:
+    data = read_verified(roots, meta)
+    try:
+        dataset = netCDF4.Dataset(Path(str(meta.get("path"))).name, mode="r", memory=data)
+    except OSError as exc:
+        raise problem(meta, roots[meta["root"]] / meta["path"],
+                      f"its bytes match the sidecar but are no readable netCDF ({exc})") from None
+    try:
+        check_content(roots, meta, stated_by_netcdf(dataset))
+    except BaseException:
+        dataset.close()
+        raise
+    with xr.open_dataset(xr.backends.NetCDF4DataStore(dataset), cache=False, decode_times=False) as ds:
         # format 3 layers have a time axis of one step; files written before it have none
-        values = {name: ds[name].isel(time=0).values if "time" in ds[name].dims else ds[name].values
-                  for name in variables}
-    check_unchanged(meta, path, identity)
-    return values
+        return {name: ds[name].isel(time=0).values if "time" in ds[name].dims else ds[name].values
+                for name in variables}
 
 
 def read_artifact(roots: dict[str, Path], meta: dict, variable: str) -> np.ndarray:

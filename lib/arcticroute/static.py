@@ -7,7 +7,6 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import ArcticRouteError
 from .grid import Grid
 
 
@@ -115,21 +114,25 @@ _CACHE: dict[tuple, StaticGrid] = {}
 
 def load_static(roots: dict, grid: Grid, *, run=None) -> StaticGrid:
     """The grid's static layers, verified on read; built and stored as an artifact the first
-    time they are needed, and again when the current version is missing or corrupt."""
+    time they are needed, and again (with a ``run``) when the current version is missing,
+    corrupt or another artifact's."""
     from .layers import read_variables
-    from .store.artifacts import current_meta
-    from .store.integrity import is_intact
+    from .store.artifacts import previous_meta
+    from .store.integrity import IntegrityError
 
-    meta = current_meta(roots, "data", static_relpath(grid))
+    meta = previous_meta(roots, "data", static_relpath(grid))
     if meta is not None and (meta["sha256"], grid) in _CACHE:
         return _CACHE[(meta["sha256"], grid)]
-    if not is_intact(roots, meta):
+    try:
+        if meta is None:
+            raise IntegrityError(f"static layers for grid {grid.name} are missing or another artifact's "
+                                 f"({static_relpath(grid)})",
+                                 hint="run ingest.nrt.pull on this grid (it builds them again)")
+        values = read_variables(roots, meta, ("lon", "lat", "land", "scale"))
+    except IntegrityError:
         if run is None:
-            state = "missing" if meta is None else "corrupt (its file fails verification)"
-            raise ArcticRouteError(f"static layers for grid {grid.name} are {state}",
-                                   hint="run ingest.nrt.pull on this grid (it builds them again)")
+            raise
         return _build_static(roots, grid, run)
-    values = read_variables(roots, meta, ("lon", "lat", "land", "scale"))
     static = StaticGrid(grid=grid, lon=values["lon"], lat=values["lat"], land=values["land"].astype(bool),
                         scale=values["scale"])
     _CACHE[(meta["sha256"], grid)] = static
@@ -138,10 +141,10 @@ def load_static(roots: dict, grid: Grid, *, run=None) -> StaticGrid:
 
 def ensure_static(roots: dict, grid: Grid, run) -> None:
     """Build the static layers again if their current version is missing or corrupt."""
-    from .store.artifacts import current_meta
+    from .store.artifacts import previous_meta
     from .store.integrity import is_intact
 
-    if not is_intact(roots, current_meta(roots, "data", static_relpath(grid))):
+    if not is_intact(roots, previous_meta(roots, "data", static_relpath(grid))):
         _build_static(roots, grid, run)
 
 

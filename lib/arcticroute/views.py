@@ -22,7 +22,7 @@ from .route.planner import route_relpath
 from .static import load_static
 from .store.artifacts import current_meta
 from .store.catalog import Entry, build_index, verify_entry
-from .store.integrity import read_bytes, verified_path
+from .store.integrity import problem, read_bytes, verify_artifact
 
 DISPLAY_CELLS = 450  # at most this many cells along a side on screen
 VIEW_LAYERS = {
@@ -75,13 +75,15 @@ class LayerView:
 
 
 def layer_meta(settings: Settings, layer: str, day: date) -> dict | None:
+    """Sidecar of the layer's current version of ``day``; IntegrityError when the canonical path
+    stands for another artifact (another day's version, another grid's sidecar)."""
     return current_meta(settings.roots, "data", relpath_for(layer, day, settings.grid.name))
 
 
 def check_intact(settings: Settings, meta: dict) -> None:
-    """IntegrityError unless the version's file matches its sidecar (cheap: the sha256 cache);
-    for views cached by sha256, so a file corrupted since is never drawn from the cache."""
-    verified_path(settings.roots, meta)
+    """IntegrityError unless the version's bytes, read now, are those of its sidecar and say they
+    are that artifact; for views cached by sha256, so a file corrupted since is never drawn."""
+    verify_artifact(settings.roots, meta)
 
 
 def layer_view(settings: Settings, layer: str, day: date) -> LayerView:
@@ -114,7 +116,13 @@ def route_document(settings: Settings, name: str, day: date) -> tuple[dict, dict
     if meta is None:
         return None
     data = read_bytes(settings.roots, meta)
-    return json.loads(data.decode("utf-8")), meta, data
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except ValueError as exc:  # bytes as the sidecar says, yet no document (a sidecar rewritten to fit them)
+        raise problem(meta, settings.roots["outputs"] / meta["path"], f"not a route document ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("arcticroute"), dict):
+        raise problem(meta, settings.roots["outputs"] / meta["path"], "not a route document (no arcticroute member)")
+    return document, meta, data
 
 
 def route_lines_km(document: dict, role: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -37,7 +37,7 @@ from ..layers import (
     write_netcdf,
 )
 from ..static import load_static
-from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from ..store.artifacts import ArtifactSpec, current_meta, input_ref, previous_meta, write_artifact
 from ..store.integrity import IntegrityError, is_intact, read_bytes
 from ..timeutil import day_span, month_days
 
@@ -307,7 +307,7 @@ def plan_day(settings: Settings, day: date, params: RiskParams, *, force: bool =
     require_grid(metas, settings.grid)
     inputs = [input_ref(m) for m in metas]
     digest = _digest(inputs, params.as_dict(), grid_name)
-    if _up_to_date(roots, current_meta(roots, "data", daily_relpath(day, grid_name)), digest, force):
+    if _up_to_date(roots, previous_meta(roots, "data", daily_relpath(day, grid_name)), digest, force):
         return "unchanged"
     return FuseJob(settings, day, params, found, tuple(inputs), digest, model)
 
@@ -452,7 +452,7 @@ def stacking_model(settings: Settings, year: int, month: int, params: RiskParams
                "model_version": stacking.MODEL_VERSION, "grid": grid_name}
     digest = stacking.digest(payload)
     relpath = model_relpath(year, month, grid_name)
-    previous = current_meta(roots, "data", relpath)
+    previous = previous_meta(roots, "data", relpath)
     if _up_to_date(roots, previous, digest, force):
         return json.loads(read_bytes(roots, previous).decode("utf-8")), previous
     static = load_static(roots, settings.grid, run=run)
@@ -535,7 +535,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     require_grid(metas, settings.grid)
     inputs = [input_ref(m) for m in metas]
     digest = _digest(inputs, params.as_dict(), grid_name)
-    if _up_to_date(roots, current_meta(roots, "data", monthly_relpath(year, month, grid_name)), digest, force):
+    if _up_to_date(roots, previous_meta(roots, "data", monthly_relpath(year, month, grid_name)), digest, force):
         return "unchanged"
     mean, peak = monthly_mean_max(read_artifact(roots, m, "risk") for m in metas)
     days = [m["time_coverage"]["start"][:10] for m in metas]

@@ -16,7 +16,7 @@ from ..errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
 from ..layers import layer_relpath, read_artifact, require_grid
 from ..risk.fuse import daily_relpath
 from ..static import StaticGrid, load_static
-from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
+from ..store.artifacts import ArtifactSpec, current_meta, input_ref, previous_meta, write_artifact
 from ..store.integrity import is_intact
 from ..timeutil import day_span, parse_day
 from . import geometry, routing
@@ -445,7 +445,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
                                         "planner": PLANNER_VERSION},
                                        sort_keys=True, default=str).encode()).hexdigest()
     relpath = route_relpath(request.name, day, settings.grid.name)
-    previous = current_meta(roots, "outputs", relpath)
+    previous = previous_meta(roots, "outputs", relpath)
     if (not force and previous and previous.get("params", {}).get("inputs_digest") == digest
             and is_intact(roots, previous)):
         summary = previous["params"].get("summary", {})

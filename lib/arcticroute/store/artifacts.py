@@ -20,7 +20,8 @@ from ..errors import DiskFullError
 from ..provenance import producer
 from ..timeutil import iso_utc, utc_now
 from . import atomic
-from .integrity import is_intact
+from .identity import identity_of, sidecar_problems
+from .integrity import IntegrityError, read_verified, repair_command
 
 SCHEMA_VERSION = 1
 KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report")
@@ -88,16 +89,50 @@ def read_meta(meta_file: Path) -> dict:
 
 
 def current_meta(roots: dict[str, Path], root: str, relpath: str) -> dict | None:
-    """Sidecar of the version the canonical path stands for, or None if there is none."""
+    """Sidecar of the version the canonical path stands for, or None if there is none.
+
+    IntegrityError when that sidecar is not the one of the artifact at this path: it describes
+    another path, logical id, kind, grid or day, or the link points at another version than the
+    sidecar names (store/identity.py). Readers refuse such an artifact as corrupt."""
     canonical = roots[root] / relpath
+    link_target = None
     if canonical.is_symlink():
-        target = canonical.parent / os.readlink(canonical)
-        meta_file = meta_path_for(target)
+        link_target = os.readlink(canonical)
+        meta_file = meta_path_for(canonical.parent / link_target)
     else:
         meta_file = meta_path_for(canonical)
     if not meta_file.is_file():
         return None
-    return read_meta(meta_file)
+    try:
+        meta = read_meta(meta_file)
+    except (OSError, ValueError) as exc:
+        raise not_this_artifact(root, relpath, canonical, [f"its sidecar {meta_file.name} is unreadable ({exc})"],
+                                None) from None
+    problems = sidecar_problems(meta, root, relpath, link_target)
+    if problems:
+        raise not_this_artifact(root, relpath, canonical, problems, meta)
+    return meta
+
+
+def previous_meta(roots: dict[str, Path], root: str, relpath: str) -> dict | None:
+    """``current_meta`` for a producer looking at its own output: a sidecar that is not this
+    artifact's counts as no current version, so the producer writes one."""
+    try:
+        return current_meta(roots, root, relpath)
+    except IntegrityError:
+        return None
+
+
+def not_this_artifact(root: str, relpath: str, canonical: Path, problems: list[str],
+                      meta: dict | None) -> IntegrityError:
+    """The refusal of an artifact whose sidecar or link is another artifact's."""
+    expected = identity_of(root, relpath)
+    who = expected.logical_id if expected else relpath
+    about = expected.repair_meta() if expected else (meta if isinstance(meta, dict) else {})
+    return IntegrityError(
+        f"{who}: {'; '.join(problems)} ({canonical}); refused as corrupt, nothing derived from it was written",
+        hint=f"run catalog.verify --repair (just repair), then {repair_command(about)} to restore it",
+    )
 
 
 def point_canonical(canonical: Path, target: Path, link: str) -> None:
@@ -149,8 +184,8 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
         write(tmp)
     try:
         sha = atomic.sha256_file(target)
-        previous = current_meta(roots, spec.root, spec.relpath)
-        if previous and previous.get("sha256") == sha and is_intact(roots, previous):
+        previous = previous_meta(roots, spec.root, spec.relpath)
+        if _same_and_intact(roots, previous, sha):
             target.unlink()
             return previous
         meta = _sidecar(roots, spec, canonical, target, version, sha, run_id, command)
@@ -164,6 +199,19 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
     point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
     atomic._fsync_dir(canonical.parent)  # once, for the sidecar and both links
     return meta
+
+
+def _same_and_intact(roots, previous: dict | None, sha: str) -> bool:
+    """The current version has these very bytes, read and verified now: a rotten current version
+    is replaced by the fresh copy, never kept because a cache remembered its sha256 (what the
+    bytes say they are is the producer's own fresh output, equal byte for byte)."""
+    if previous is None or previous.get("sha256") != sha:
+        return False
+    try:
+        read_verified(roots, previous)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _write_sidecar_unsynced(path: Path, meta: dict) -> None:

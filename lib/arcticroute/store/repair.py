@@ -26,7 +26,8 @@ from ..timeutil import utc_now
 from . import atomic
 from .artifacts import META_SUFFIX, existing_versions, meta_path_for, parse_version, point_canonical
 from .catalog import SKIP_DIRS
-from .integrity import IntegrityError, repair_command, verified_path
+from .identity import identity_of, identity_problems, location_problems
+from .integrity import IntegrityError, problem, repair_command, verify_artifact
 from .layout import migrate_legacy
 
 QUARANTINE = ".quarantine"
@@ -143,13 +144,36 @@ def _check_version(roots, root_name: str, root: Path, sidecar: Path, stamp: str,
         report.to_restore[meta["logical_id"]] = repair_command(meta)
         return meta
     try:
-        verified_path(roots, {**meta, "root": root_name})
+        _check_what_it_is(roots, root_name, root, sidecar, meta)
+        verify_artifact(roots, {**meta, "root": root_name})
     except IntegrityError as exc:
         folder = _quarantine(root, stamp, [sidecar, data_file])
         report.actions.append(f"quarantined {meta['logical_id']} version {meta.get('version')} in {folder}: {exc}")
-        report.to_restore[meta["logical_id"]] = repair_command(meta)
-        return meta
+        # what is lost is the artifact of this place, whatever its sidecar claimed to be
+        place_relpath = _place_of(root, sidecar)
+        place = identity_of(root_name, place_relpath)
+        lost = place.repair_meta() if place else meta
+        report.to_restore[lost["logical_id"]] = repair_command(lost)
+        return {**lost, "canonical": place_relpath}
     return meta
+
+
+def _place_of(root: Path, sidecar: Path) -> str:
+    """The canonical path of the version file beside ``sidecar``."""
+    beside = sidecar.with_name(sidecar.name[: -len(META_SUFFIX)])
+    stem, _version = parse_version(beside)
+    return beside.with_name(stem + beside.suffix).relative_to(root).as_posix()
+
+
+def _check_what_it_is(roots, root_name: str, root: Path, sidecar: Path, meta: dict) -> None:
+    """IntegrityError when the sidecar is not that of the file beside it, or its logical id,
+    kind, grid or days are not those of its place (store/identity.py)."""
+    problems = location_problems(meta, root_name, sidecar.relative_to(root).as_posix())
+    place = identity_of(root_name, _place_of(root, sidecar))
+    if place is not None and not problems:
+        problems = identity_problems(meta, place)
+    if problems:
+        raise problem(meta, sidecar, "; ".join(problems))
 
 
 def _relink(roots, canonical: Path, meta: dict, report: RepairReport) -> None:
