@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DiskFullError
 from ..provenance import producer
 from ..timeutil import iso_utc, utc_now
 from . import atomic
 from .integrity import is_intact
+from .oserrors import storage_error
 
 SCHEMA_VERSION = 1
 KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report")
@@ -132,12 +132,9 @@ def write_artifact(
     try:
         return _write_version(roots, spec, canonical, write, run_id, command)
     except (OSError, RuntimeError) as exc:
-        if atomic.is_disk_full(exc, canonical.parent if canonical.parent.exists() else roots[spec.root]):
-            raise DiskFullError(
-                f"no space left on the device (ENOSPC) writing {spec.logical_id} in {canonical.parent}; "
-                "the previous version is kept and no partial file was left",
-                hint="free space on that filesystem, or run the cache GC (just gc), then run the command again",
-            ) from exc
+        error = storage_error(exc, canonical.parent, what=spec.logical_id, roots=roots)
+        if error is not None:
+            raise error from exc
         raise
 
 
@@ -159,7 +156,7 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
     except BaseException:
         # not linked yet: a version without its sidecar would be an orphan, so the previous stands
         for leftover in (meta_path_for(target), target):
-            leftover.unlink(missing_ok=True)
+            atomic.remove_if_present(leftover)
         raise
     point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
     atomic._fsync_dir(canonical.parent)  # once, for the sidecar and both links

@@ -61,9 +61,21 @@ def atomic_path(path: Path) -> Iterator[Path]:
         _fsync_file(tmp)
         os.replace(tmp, path)
         _fsync_dir(path.parent)
+    except OSError as exc:
+        if exc.filename is None or Path(exc.filename) == tmp:
+            exc.filename = str(path)  # name the file being written, not its hidden temporary
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_if_present(path: Path) -> None:
+    """Remove ``path`` if it is there. Unlike ``unlink(missing_ok=True)`` this does not fail on a
+    read-only file system when there is nothing to remove (unlink checks for a writable mount
+    before it looks the name up), so cleaning up never hides the error being handled."""
+    if path.is_symlink() or path.exists():
+        path.unlink()
 
 
 def is_disk_full(exc: BaseException, folder: Path) -> bool:
