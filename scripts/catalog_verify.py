@@ -32,7 +32,7 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
     def body(run):
         outcome = {}
         if do_repair:
-            report = repair.repair(settings.roots)
+            report = repair.repair(settings.roots, run.run_id)
             catalog.write_index(settings.roots, settings.outputs_root)
             outcome["repair"] = report.as_dict()
             for action in report.actions:
@@ -71,7 +71,7 @@ def _show(outcome: dict, as_json: bool) -> None:
     for problem in outcome["problems"]:
         click.echo(f"FAIL {problem}")
     for leftover in outcome["leftovers"]:
-        click.echo(f"WARN {leftover} (catalog.verify --repair removes it)")
+        click.echo(f"WARN {leftover} (catalog.verify --repair handles it)")
 
 
 if __name__ == "__main__":

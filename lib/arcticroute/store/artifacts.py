@@ -19,6 +19,7 @@ from pathlib import Path
 from ..provenance import producer
 from ..timeutil import iso_utc, utc_now
 from . import atomic
+from .highwater import raise_highwater, read_highwater
 from .integrity import is_intact
 from .oserrors import storage_error
 
@@ -72,10 +73,10 @@ def existing_versions(canonical: Path) -> dict[int, Path]:
 
 
 def next_version(canonical: Path) -> int:
-    """One above every version that has a sidecar, its file there or gone: catalogued numbers are
-    never reused. A version file without a sidecar (a run killed between the two writes) holds
-    no number: the next write of this canonical takes it over."""
-    used = set()
+    """One above the highest number ever used: the recorded high-water mark (``highwater``),
+    every version file on disk (with or without its sidecar) and every sidecar (with or without
+    its file). A number is never reused, so a name once cited always means the same bytes."""
+    used = set(existing_versions(canonical)) | {read_highwater(canonical)}
     for sidecar in canonical.parent.glob(f"{canonical.stem}_adv_v*{canonical.suffix}{META_SUFFIX}"):
         parsed = parse_version(Path(sidecar.name[: -len(META_SUFFIX)]))
         if parsed and parsed[0] == canonical.stem:
@@ -151,6 +152,7 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
             target.unlink()
             return previous
         meta = _sidecar(roots, spec, canonical, target, version, sha, run_id, command)
+        raise_highwater(canonical, version, sync_folder=False)
         _write_sidecar_unsynced(meta_path_for(target), meta)
         point_canonical(canonical, target, meta["link"])
     except BaseException:
@@ -159,7 +161,7 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
             atomic.remove_if_present(leftover)
         raise
     point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
-    atomic._fsync_dir(canonical.parent)  # once, for the sidecar and both links
+    atomic._fsync_dir(canonical.parent)  # once, for the high-water mark, the sidecar and both links
     return meta
 
 
@@ -185,7 +187,7 @@ def _sidecar(roots, spec: ArtifactSpec, canonical: Path, target: Path, version: 
         "root": spec.root,
         "path": target.relative_to(roots[spec.root]).as_posix(),
         "canonical": spec.relpath,
-        "link": _link_mode(canonical),
+        "link": link_mode(canonical),
         "sha256": sha,
         "size_bytes": target.stat().st_size,
         "created_at": iso_utc(utc_now()),
@@ -202,7 +204,7 @@ def _sidecar(roots, spec: ArtifactSpec, canonical: Path, target: Path, version: 
     }
 
 
-def _link_mode(canonical: Path) -> str:
+def link_mode(canonical: Path) -> str:
     """Find out, before writing the sidecar, whether this folder allows symbolic links."""
     probe = atomic.temp_path_for(canonical)
     try:

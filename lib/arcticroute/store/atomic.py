@@ -62,7 +62,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.replace(tmp, path)
         _fsync_dir(path.parent)
     except OSError as exc:
-        if exc.filename is None or Path(exc.filename) == tmp:
+        if exc.errno is not None and (exc.filename is None or Path(exc.filename) == tmp):
             exc.filename = str(path)  # name the file being written, not its hidden temporary
         raise
     finally:
