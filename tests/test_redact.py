@@ -8,11 +8,11 @@ from arcticroute.cli import fail
 from arcticroute.config import load_settings
 from arcticroute.redact import (
     MASK,
+    forget_secrets,
     redact_argv,
     redact_known,
     redact_text,
     redact_url,
-    forget_secrets,
     remember_secrets,
     secret_values,
     short_secret_names,

@@ -16,7 +16,6 @@ from .redact import redact_known
 from .store.layout import refuse_legacy
 from .timeutil import parse_since, parse_ym
 
-
 # errors the Run makes of an OSError (``store.oserrors``): shown as themselves, not as "unexpected"
 DOMAIN_ERRORS = {DiskFullError.__name__, NotWritableError.__name__}
 

@@ -22,7 +22,13 @@ import numpy as np
 
 from . import cf
 from .config import Settings
-from .errors import ArcticRouteError, ConfigError, DataValidationError, NotYetAvailableError, StorageError
+from .errors import (
+    ArcticRouteError,
+    ConfigError,
+    DataValidationError,
+    NotYetAvailableError,
+    StorageError,
+)
 from .layers import (
     LAYERS,
     layer_dataset,

@@ -12,7 +12,7 @@ import numpy as np
 from .errors import ArcticRouteError
 from .grid import Grid
 from .polaris import STAGES
-from .store.integrity import check_unchanged, verified_path
+from .store.integrity import check_unchanged, unreadable_artifact, verified_path
 
 if TYPE_CHECKING:  # xarray (0.25 s with pandas) is imported where files are read or written, not by every command
     import xarray as xr
@@ -251,12 +251,27 @@ def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...
     import xarray as xr
 
     path, identity = verified_path(roots, meta)
-    with xr.open_dataset(path, engine="netcdf4", cache=False, decode_times=False) as ds:
-        # format 3 layers have a time axis of one step; files written before it have none
-        values = {name: ds[name].isel(time=0).values if "time" in ds[name].dims else ds[name].values
-                  for name in variables}
+    try:
+        with xr.open_dataset(path, engine="netcdf4", cache=False, decode_times=False) as ds:
+            # format 3 layers have a time axis of one step; files written before it have none
+            values = {name: ds[name].isel(time=0).values if "time" in ds[name].dims else ds[name].values
+                      for name in variables}
+    except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:  # HDF5 errors are OSError/RuntimeError
+        raise unreadable_artifact(meta, path, f"cannot be read as netCDF ({type(exc).__name__}: {exc})") from None
     check_unchanged(meta, path, identity)
+    _check_shapes(meta, path, values)
     return values
+
+
+def _check_shapes(meta: dict, path: Path, values: dict[str, np.ndarray]) -> None:
+    """A grid variable has the shape of the grid its sidecar names (else arrays fail to combine
+    later with an error naming no file); variables without the grid's dimensions are left alone."""
+    shape = tuple((meta.get("grid") or {}).get("shape") or ())
+    for name, array in values.items():
+        if len(shape) == 2 and array.ndim == 2 and array.shape != shape:
+            raise unreadable_artifact(meta, path, f"variable {name!r} has shape {array.shape[0]} x {array.shape[1]}, "
+                                                  f"its sidecar's grid {(meta.get('grid') or {}).get('name')} is "
+                                                  f"{shape[0]} x {shape[1]}")
 
 
 def read_artifact(roots: dict[str, Path], meta: dict, variable: str) -> np.ndarray:

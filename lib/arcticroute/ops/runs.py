@@ -16,7 +16,13 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from ..config import Settings
-from ..errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, ArcticRouteError, LockHeldError, StorageError
+from ..errors import (
+    EXIT_FAILURE,
+    EXIT_LOCKED,
+    EXIT_OK,
+    ArcticRouteError,
+    LockHeldError,
+)
 from ..redact import redact_argv, redact_text, secret_values
 from ..store import atomic, integrity
 from ..store.catalog import write_index

@@ -20,7 +20,7 @@ from ..provenance import producer
 from ..timeutil import iso_utc, utc_now
 from . import atomic
 from .highwater import raise_highwater, read_highwater
-from .integrity import is_intact
+from .integrity import IntegrityError, is_intact
 from .oserrors import storage_error
 
 SCHEMA_VERSION = 1
@@ -85,7 +85,22 @@ def next_version(canonical: Path) -> int:
 
 
 def read_meta(meta_file: Path) -> dict:
-    return json.loads(meta_file.read_text(encoding="utf-8"))
+    """A sidecar's content; IntegrityError naming the file when it is not a sidecar's JSON."""
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        problem = f"is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
+    except UnicodeDecodeError as exc:
+        problem = f"is not UTF-8 text (byte {exc.start})"
+    else:
+        if isinstance(meta, dict) and "logical_id" in meta:
+            return meta
+        problem = "is not an artifact sidecar (no logical_id)"
+    raise IntegrityError(
+        f"sidecar {meta_file} {problem}; the artifact it describes is refused as input",
+        hint="run catalog.verify --repair (just repair): it sets the sidecar aside and rebuilds it from its file, "
+             "or lists the command that restores the artifact",
+    )
 
 
 def current_meta(roots: dict[str, Path], root: str, relpath: str) -> dict | None:

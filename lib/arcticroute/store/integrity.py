@@ -19,7 +19,7 @@ import os
 import threading
 from pathlib import Path
 
-from ..errors import ArcticRouteError
+from ..errors import ArcticRouteError, UnreadableFileError
 from . import atomic
 
 log = logging.getLogger("arcticroute.store.integrity")
@@ -97,6 +97,16 @@ def _problem(meta: dict, path: Path, what: str) -> IntegrityError:
     )
 
 
+def unreadable_artifact(meta: dict, path: Path, what: str) -> UnreadableFileError:
+    """An artifact whose bytes match its sidecar but cannot be used: named with its file and the
+    command that writes a good version."""
+    return UnreadableFileError(
+        f"{meta.get('logical_id')} version {meta.get('version')} ({path}) {what}; refused as input, nothing derived "
+        "from it was written",
+        hint=f"write a good version with {repair_command(meta)}, adding --force",
+    )
+
+
 def verified_path(roots: dict[str, Path], meta: dict) -> tuple[Path, tuple]:
     """The version's file, checked against its sidecar; IntegrityError when missing or different.
 
@@ -149,6 +159,17 @@ def read_bytes(roots: dict[str, Path], meta: dict) -> bytes:
     data = path.read_bytes()
     check_unchanged(meta, path, identity)
     return data
+
+
+def read_json(roots: dict[str, Path], meta: dict):
+    """The verified JSON document of a small artifact (a route, a stacking model); a document
+    that does not parse is refused naming its file."""
+    data = read_bytes(roots, meta)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        path = roots.get(meta.get("root", ""), Path(".")) / str(meta.get("path", ""))
+        raise unreadable_artifact(meta, path, f"is not valid JSON ({exc})") from None
 
 
 # -- the cache between processes ---------------------------------------------------------------
