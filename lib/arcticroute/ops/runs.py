@@ -178,9 +178,11 @@ class Run:
         """Status and error of a run that raised; a full disk, a read-only or forbidden root is
         named as such (with the path and what to do), whatever raised it."""
         if not isinstance(exc, ArcticRouteError):
-            self.log.exception("unexpected error")
-            if isinstance(exc, (OSError, RuntimeError)):
-                exc = storage_error(exc, self.settings.outputs_root, roots=self.settings.roots) or exc
+            known = (storage_error(exc, self.settings.outputs_root, roots=self.settings.roots)
+                     if isinstance(exc, (OSError, RuntimeError)) else None)
+            if known is None:
+                self.log.exception("unexpected error")  # the traceback goes to the log file only
+            exc = known or exc
         if isinstance(exc, ArcticRouteError):
             self.exit_code = exc.exit_code
             status = "bad-input" if exc.exit_code == 2 else "failed"
