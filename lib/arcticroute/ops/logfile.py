@@ -33,14 +33,18 @@ class LogFile(ConcurrentRotatingFileHandler):
             super().emit(record)
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
-        """Say once why the file cannot be written, then stop using it (no traceback)."""
+        """Say once why the file cannot be written, then stop using it (no traceback); a line
+        that could not be formatted is named in one line and the file kept."""
         if not self.usable:
             return
-        self.usable = False
         error = sys.exc_info()[1]
-        reason = f"{type(error).__name__}: {error}" if error is not None else "unknown error"
-        sys.stderr.write(f"Warning: log file {self.path} cannot be written ({redact_known(reason)}); "
-                         "from here on this run logs to stderr only\n")
+        reason = redact_known(f"{type(error).__name__}: {error}" if error is not None else "unknown error")
+        if isinstance(error, OSError):
+            self.usable = False
+            sys.stderr.write(f"Warning: log file {self.path} cannot be written ({reason}); "
+                             "from here on this run logs to stderr only\n")
+        else:
+            sys.stderr.write(f"Warning: a log line of {record.name} could not be written ({reason})\n")
         sys.stderr.flush()
 
 
