@@ -341,6 +341,12 @@ def _write_temp(target, write, logical_id: str, roots=None):
     return tmp
 
 
+def _where_attempts(run) -> str:
+    """Where every attempt is logged: the run's log file, unless it could not be written."""
+    details = getattr(run, "details_hint", None)
+    return f"{details()} (every attempt)" if details else "the log has every attempt"
+
+
 def _stops_the_run(exc: ArcticRouteError) -> bool:
     """Bad input, a full disk or a root that cannot be written: every other item would fail the
     same way, so the run stops with this error (and its hint) instead of counting failures."""
@@ -479,7 +485,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
         raise PullFailedError(
             f"{len(failures)} of {total} items could not be pulled: {shown}{more}; "
             f"{counts['written']} written and kept",
-            hint="the log (outputs/logs/ingest.nrt.pull.log) has every attempt; run the pull again once the source "
+            hint=f"{_where_attempts(run)}; run the pull again once the source "
                  "answers, or fix its config in config/env.yaml",
         )
     return counts
