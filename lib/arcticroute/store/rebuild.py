@@ -95,7 +95,7 @@ def rebuild_sidecar(roots: dict[str, Path], root_name: str, version_file: Path, 
         "params": {"layer": identity.get("layer"), "request": {"name": identity.get("scenario")},
                    "rebuilt": {"by": "catalog.verify --repair", "at": now, "reason": reason, "checked": checked}},
         "warnings": [f"sidecar rebuilt by catalog.verify --repair at {now} ({reason}); the file was checked "
-                     f"({'; '.join(checked)}) but its inputs and the run that made it are unknown, so the next "
+                     f"({', '.join(checked)}) but its inputs and the run that made it are unknown, so the next "
                      "run of its producer writes a new version"],
     }
     meta["params"] = {k: v for k, v in meta["params"].items() if v not in (None, {"name": None})}

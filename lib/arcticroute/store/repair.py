@@ -241,8 +241,8 @@ class _Fixer:
             return {**known, "canonical": canonical_of(data_file).relative_to(self.root).as_posix()}
         self.report.actions.append(
             f"rebuilt the sidecar of {meta['logical_id']} version {meta['version']} ({reason}): its file is what its "
-            f"path says ({'; '.join(meta['params']['rebuilt']['checked'])}); WARNING: its inputs are unknown, the "
-            "sidecar says so (tag sidecar-rebuilt)")
+            f"path says ({', '.join(meta['params']['rebuilt']['checked'])}); its inputs are unknown, as the sidecar "
+            "says (tag sidecar-rebuilt), so its producer writes a fresh version on its next run")
         return meta
 
 
