@@ -17,8 +17,9 @@ from arcticroute.store import catalog, repair
 @click.option("--prefix", help="Only logical ids starting with this.")
 @click.option("--repair", "do_repair", is_flag=True,
               help="First repair what faults left: relink canonicals to their newest intact version, quarantine "
-                   "corrupt versions, drop orphans and temporary files, move a 0.1.0 tree to the current layout; "
-                   "then list what only a producer can restore.")
+                   "corrupt versions, rebuild the sidecar of a version that lost it (or quarantine it), remove "
+                   "temporary files, move a 0.1.0 tree to the current layout; then list what only a producer "
+                   "can restore.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of lines.")
 @common_options
 def main(prefix, do_repair, as_json, config_dir, profile, grid_km):

@@ -167,7 +167,7 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
             target.unlink()
             return previous
         meta = _sidecar(roots, spec, canonical, target, version, sha, run_id, command)
-        raise_highwater(canonical, version, sync_folder=False)
+        raise_highwater(canonical, version, durable=False)
         _write_sidecar_unsynced(meta_path_for(target), meta)
         point_canonical(canonical, target, meta["link"])
     except BaseException:

@@ -5,8 +5,8 @@ hand, removed by GC), but their numbers must never name other bytes later: a rep
 that cited ``…_adv_v3`` must not find different data under that name. So each canonical
 ``<stem>.<ext>`` has a small file ``.<stem>.<ext>.last-version`` beside it holding the highest
 number used; ``artifacts.next_version`` takes one above the larger of it and every version on
-disk. Written atomically before a new version's sidecar, and by repair before it moves or
-drops anything.
+disk. Written (by rename) before a new version's sidecar, and durably by repair before it
+moves or drops anything.
 """
 
 from __future__ import annotations
@@ -34,11 +34,13 @@ def read_highwater(canonical: Path) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def raise_highwater(canonical: Path, version: int, *, sync_folder: bool = True) -> None:
+def raise_highwater(canonical: Path, version: int, *, durable: bool = True) -> None:
     """Record that ``version`` of ``canonical`` was used (never lowers the recorded number).
 
-    ``sync_folder=False`` leaves the folder's fsync to the caller, who syncs it once for this
-    file, the sidecar and the links (``artifacts.write_artifact``).
+    ``durable=False`` (``artifacts.write_artifact``) skips both fsyncs: the folder's one fsync
+    after the sidecar and the links covers the rename, and should a crash leave the file empty,
+    the version files on disk still bound the next number, as they did before these files.
+    Repair records durably, before it moves or drops a version.
     """
     if read_highwater(canonical) >= version:
         return
@@ -47,11 +49,12 @@ def raise_highwater(canonical: Path, version: int, *, sync_folder: bool = True) 
     tmp = atomic.temp_path_for(path)
     try:
         tmp.write_text(f"{version}\n", encoding="ascii")
-        atomic._fsync_file(tmp)
+        if durable:
+            atomic._fsync_file(tmp)
         os.replace(tmp, path)
     finally:
         atomic.remove_if_present(tmp)
-    if sync_folder:
+    if durable:
         atomic._fsync_dir(path.parent)
 
 
