@@ -201,3 +201,21 @@ def test_a_link_below_the_quarantine_is_refused(tree, tmp_path):
     with pytest.raises(ArcticRouteError, match="is a symbolic link or not a folder"):
         _real_folder(tree.data, (".quarantine", "stamp", "env", "ice.sic"))
     assert list(outside.iterdir()) == []
+
+
+def test_what_cannot_vouch_for_itself_is_quarantined_with_the_command_or_the_place(tree):
+    models = tree.data / "risk" / GRID / "models"
+    models.mkdir(parents=True)
+    (models / "stacking_202609_adv_v1.json").write_text('{"coefficients": [1, 2]}')  # a model lost its sidecar
+    stray = tree.data / "env" / "misc" / "notes_adv_v1.nc"
+    stray.parent.mkdir(parents=True)
+    stray.write_bytes(b"not ours")
+    outcome, output = _repair(tree)
+    restore = {r["logical_id"]: r["command"] for r in outcome["repair"]["to_restore"]}
+    assert restore[f"ar://risk/model@202609?grid={GRID}"] == \
+        "risk.fuse --ym 202609 --method stacking --grid-km 25 (just fuse)"
+    assert restore[str(stray)].startswith("nothing known makes it; inspect it in")
+    assert {p.name for p in (tree.data / ".quarantine").rglob("*_adv_v1.*")} == {
+        "stacking_202609_adv_v1.json", "notes_adv_v1.nc"}
+    assert "cannot vouch for itself" in output and "its path is not that of any artifact" in output
+    _verify(tree)

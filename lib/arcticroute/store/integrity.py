@@ -51,6 +51,9 @@ def repair_command(meta: dict) -> str:
         return f"ingest.nrt.pull{month}{what}{grid} (just pull)"
     if kind in ("risk-daily", "risk-monthly"):
         return f"risk.fuse{month}{grid} (just fuse)"
+    if kind == "risk-model":
+        model_month = str(meta.get("logical_id", "")).partition("@")[2][:6]
+        return f"risk.fuse --ym {model_month or 'YYYYMM'} --method stacking{grid} (just fuse)"
     if kind == "route":
         scenario = ((meta.get("params") or {}).get("request") or {}).get("name", "NAME")
         return f"route.plan --scenario {scenario} --date {coverage[:10] or 'latest'}{grid} (just route)"
