@@ -220,3 +220,12 @@ def test_a_sidecar_that_is_not_json_is_named_with_the_repair(tree):
     assert f"sidecar {tree.data / 'risk' / GRID / '2026' / '09' / f'risk_{DAY}.nc.meta.json'} is not valid JSON" \
         in result.stderr or f"sidecar {sidecar} is not valid JSON" in result.stderr
     assert "just repair" in result.stderr
+
+
+def test_health_names_a_broken_sidecar_and_its_repair_not_a_bug(tree):
+    version = _ice(tree)
+    version.with_name(version.name + ".meta.json").write_text("{")
+    result = run_command("health.check", "--json", env=tree.env)
+    assert result.exit_code == 1, result.output
+    assert "is not valid JSON" in result.stdout and "just repair" in result.stdout
+    assert "report this as a bug" not in result.stdout and "check crashed" not in result.stdout
