@@ -229,3 +229,16 @@ def test_health_names_a_broken_sidecar_and_its_repair_not_a_bug(tree):
     assert result.exit_code == 1, result.output
     assert "is not valid JSON" in result.stdout and "just repair" in result.stdout
     assert "report this as a bug" not in result.stdout and "check crashed" not in result.stdout
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 448, 304), (1, 304, 448)])
+def test_a_layer_with_extra_or_swapped_axes_is_refused_naming_its_file(tree, tmp_path, shape):
+    version = _ice(tree)
+    other = tmp_path / "other.nc"
+    dims = ("time", "z", "y", "x")[-len(shape):] if len(shape) == 4 else ("time", "y", "x")
+    xr.Dataset({"sic": (dims, np.zeros(shape, dtype=np.float32))}).to_netcdf(other)
+    _replace_keeping_the_sidecar_consistent(version, other.read_bytes())
+    result = run_command("risk.fuse", "--ym", "202609", "--force", env=tree.env)
+    assert result.exit_code == 1, result.output
+    _clean(result.output)
+    assert f"({version}) variable 'sic' has shape {' x '.join(map(str, shape[1:]))}" in result.stderr

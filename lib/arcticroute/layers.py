@@ -264,12 +264,12 @@ def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...
 
 
 def _check_shapes(meta: dict, path: Path, values: dict[str, np.ndarray]) -> None:
-    """A grid variable has the shape of the grid its sidecar names (else arrays fail to combine
-    later with an error naming no file); variables without the grid's dimensions are left alone."""
+    """Every variable read is a field of the grid its sidecar names (after its one time step):
+    one of another shape would fail to combine later, with an error naming no file."""
     shape = tuple((meta.get("grid") or {}).get("shape") or ())
     for name, array in values.items():
-        if len(shape) == 2 and array.ndim == 2 and array.shape != shape:
-            raise unreadable_artifact(meta, path, f"variable {name!r} has shape {array.shape[0]} x {array.shape[1]}, "
+        if len(shape) == 2 and array.shape != shape:
+            raise unreadable_artifact(meta, path, f"variable {name!r} has shape {' x '.join(map(str, array.shape))}, "
                                                   f"its sidecar's grid {(meta.get('grid') or {}).get('name')} is "
                                                   f"{shape[0]} x {shape[1]}")
 
