@@ -156,7 +156,7 @@ def test_producers_regenerate_a_missing_or_corrupt_current_version_without_a_fla
     assert _version(_env_file(chain, "ice.sic")).is_file()
 
 
-def test_repair_drops_orphans_and_temporary_files_and_lists_what_to_restore(chain):
+def test_repair_sets_orphans_aside_removes_temporary_files_and_lists_what_to_restore(chain):
     folder = _env_file(chain, "ice.sic").parent
     (folder / f"ice_sic_{DAY}_adv_v7.nc").write_bytes(b"orphan of a killed run")
     (folder / ".tmp-20260101T000000Z-abcdef-1234abcd-ice_sic_x.nc").write_bytes(b"partial")
