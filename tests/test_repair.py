@@ -219,3 +219,30 @@ def test_what_cannot_vouch_for_itself_is_quarantined_with_the_command_or_the_pla
         "stacking_202609_adv_v1.json", "notes_adv_v1.nc"}
     assert "cannot vouch for itself" in output and "its path is not that of any artifact" in output
     _verify(tree)
+
+
+def _flip_a_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside the data, past the header: the file still opens
+    path.write_bytes(bytes(data))
+
+
+def test_bytes_changed_since_the_catalog_recorded_them_are_not_adopted(tree):
+    version = _current(tree.data / CANONICALS["ice layer"][1])
+    _flip_a_byte(version)
+    version.with_name(version.name + ".meta.json").unlink()
+    outcome, output = _repair(tree)
+    assert "differs from the" in output and "the catalog index recorded" in output
+    assert list((tree.data / ".quarantine").rglob(version.name))
+    assert f"ar://env/ice.sic@{DAY}?grid={GRID}" in {r["logical_id"] for r in outcome["repair"]["to_restore"]}
+
+
+def test_an_unreadable_sidecar_still_vouches_with_the_sha256_it_shows(tree):
+    version = _current(tree.data / CANONICALS["daily risk"][1])
+    sidecar = version.with_name(version.name + ".meta.json")
+    sidecar.write_text(sidecar.read_text()[:700])  # cut short after its sha256
+    assert '"sha256"' in sidecar.read_text()
+    _flip_a_byte(version)
+    outcome, output = _repair(tree)
+    assert "its unreadable sidecar recorded" in output
+    assert not version.exists() and list((tree.data / ".quarantine").rglob(version.name))

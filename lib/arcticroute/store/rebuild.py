@@ -5,7 +5,8 @@ The file is checked as far as its format allows: a netCDF artifact must open, it
 must be the logical id its path names, its time axis (``time_bnds``) must cover the path's day
 (or lie in its month) and its ``x``/``y`` axes must be the grid its folder names; a route
 (GeoJSON) must parse and name the path's scenario and day; a report (HTML) must decode, parse
-and carry the path's month and grid in its title and caption. What cannot vouch for itself
+and carry the path's month and grid in its title and caption. A sha256 still recorded for the
+version (the catalog index, a cut-short sidecar) must match its bytes. What cannot vouch for itself
 (a stacking model, an unknown path, any check failing) raises ``NotRebuildable`` and repair
 quarantines it with a ``RESTORE`` line.
 
@@ -56,8 +57,12 @@ def restore_meta(identity: dict) -> dict:
 
 
 def rebuild_sidecar(roots: dict[str, Path], root_name: str, version_file: Path, *, reason: str,
-                    run_id: str) -> dict:
-    """Check ``version_file`` against its path and write its sidecar; NotRebuildable if it fails."""
+                    run_id: str, recorded: tuple[str, str] | None = None) -> dict:
+    """Check ``version_file`` against its path and write its sidecar; NotRebuildable if it fails.
+
+    ``recorded``: a sha256 this version had elsewhere and where (the catalog index, what is
+    left of an unreadable sidecar): bytes that changed since are not adopted.
+    """
     root = roots[root_name]
     identity = path_identity(root_name, root, version_file)
     if identity is None:
@@ -69,6 +74,11 @@ def rebuild_sidecar(roots: dict[str, Path], root_name: str, version_file: Path, 
     if grid is None:
         raise NotRebuildable(f"its folder names no grid ArcticRoute uses ({identity['grid']})")
     synthetic, coverage, checked = check(version_file, identity, grid)
+    sha = atomic.sha256_file(version_file)
+    if recorded is not None and recorded[0] != sha:
+        raise NotRebuildable(f"its sha256 {sha[:12]}… differs from the {recorded[0][:12]}… {recorded[1]} recorded")
+    if recorded is not None:
+        checked.append(f"sha256 as {recorded[1]} recorded")
     now = iso_utc(utc_now())
     canonical = canonical_of(version_file)
     sibling = _sibling_meta(canonical, version_file)
@@ -81,7 +91,7 @@ def rebuild_sidecar(roots: dict[str, Path], root_name: str, version_file: Path, 
         "path": version_file.relative_to(root).as_posix(),
         "canonical": canonical.relative_to(root).as_posix(),
         "link": (sibling or {}).get("link") or link_mode(canonical),
-        "sha256": atomic.sha256_file(version_file),
+        "sha256": sha,
         "size_bytes": stat.st_size,
         "created_at": iso_utc(datetime.fromtimestamp(stat.st_mtime, UTC)),
         "run_id": run_id,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,13 +33,14 @@ from ..errors import ArcticRouteError
 from ..timeutil import new_run_id, utc_now
 from . import atomic
 from .artifacts import META_SUFFIX, existing_versions, meta_path_for, parse_version, point_canonical
-from .catalog import SKIP_DIRS
+from .catalog import INDEX_RELPATH, SKIP_DIRS
 from .highwater import raise_highwater
 from .integrity import IntegrityError, repair_command, verified_path
 from .layout import migrate_legacy
 from .rebuild import NotRebuildable, canonical_of, path_identity, rebuild_sidecar, restore_meta
 
 QUARANTINE = ".quarantine"
+_SHA_FIELD = re.compile(r'"sha256"\s*:\s*"([0-9a-f]{64})"')
 
 
 class RepairRefusedError(ArcticRouteError):
@@ -68,6 +70,7 @@ def repair(roots: dict[str, Path], run_id: str | None = None) -> RepairReport:
     for root in roots.values():
         refuse_linked_quarantine(root)
     run_id = run_id or new_run_id()
+    recorded = _indexed_sha256(roots)
     report = RepairReport()
     report.actions += migrate_legacy(roots)
     stamp = utc_now().strftime("%Y%m%dT%H%M%SZ")
@@ -76,7 +79,7 @@ def repair(roots: dict[str, Path], run_id: str | None = None) -> RepairReport:
         if not root.is_dir():
             continue
         _remember_quarantined_numbers(root)
-        fix = _Fixer(roots, root_name, root, stamp, run_id, report)
+        fix = _Fixer(roots, root_name, root, stamp, run_id, report, recorded)
         for path in list(_walk(root)):
             if path.name.startswith(atomic.TMP_PREFIX):
                 path.unlink(missing_ok=True)
@@ -187,12 +190,34 @@ def _remember_quarantined_numbers(root: Path) -> None:
             raise_highwater(canonical, parsed[1])
 
 
+def _indexed_sha256(roots: dict[str, Path]) -> dict[tuple[str, str], str]:
+    """The sha256 the last catalog index recorded for each newest version, by (root, path): a
+    version whose sidecar is lost since must still have those bytes to be adopted."""
+    outputs = roots.get("outputs")
+    try:
+        entries = json.loads((outputs / INDEX_RELPATH).read_text(encoding="utf-8")).get("entries", [])
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+    return {(str(e.get("root")), str(e.get("path"))): str(e.get("sha256")) for e in entries if isinstance(e, dict)}
+
+
+def _salvaged_sha256(sidecar: Path) -> str | None:
+    """The sha256 an unreadable sidecar still shows (a cut-short one keeps its first fields)."""
+    try:
+        found = _SHA_FIELD.search(sidecar.read_bytes().decode("utf-8", "replace"))
+    except OSError:
+        return None
+    return found.group(1) if found else None
+
+
 class _Fixer:
     """The repairs of one root's versions, reported to ``report``."""
 
-    def __init__(self, roots, root_name: str, root: Path, stamp: str, run_id: str, report: RepairReport):
+    def __init__(self, roots, root_name: str, root: Path, stamp: str, run_id: str, report: RepairReport,
+                 recorded: dict[tuple[str, str], str]):
         self.roots, self.root_name, self.root = roots, root_name, root
         self.stamp, self.run_id, self.report = stamp, run_id, report
+        self.recorded = recorded
 
     def check_version(self, sidecar: Path) -> dict | None:
         """The sidecar's meta when its version is intact; otherwise drop, quarantine or adopt it."""
@@ -203,10 +228,12 @@ class _Fixer:
             if not isinstance(meta, dict) or "logical_id" not in meta or "canonical" not in meta:
                 raise ValueError("not an artifact sidecar")
         except (OSError, ValueError) as exc:
+            salvaged = _salvaged_sha256(sidecar)
             folder = _quarantine(self.root, self.stamp, [sidecar])
             self.report.actions.append(f"quarantined the unreadable sidecar {sidecar} in {folder} ({exc})")
             if data_file.exists():
-                return self.adopt(data_file, f"its sidecar was unreadable: {exc}")
+                return self.adopt(data_file, f"its sidecar was unreadable: {exc}",
+                                  (salvaged, "its unreadable sidecar") if salvaged else None)
             return None
         if not data_file.exists():
             sidecar.unlink()
@@ -224,11 +251,15 @@ class _Fixer:
             return meta
         return meta
 
-    def adopt(self, data_file: Path, reason: str) -> dict | None:
+    def adopt(self, data_file: Path, reason: str, recorded: tuple[str, str] | None = None) -> dict | None:
         """A version file without a (readable) sidecar: rebuild its sidecar, or quarantine it."""
         raise_highwater(canonical_of(data_file), parse_version(data_file)[1])
+        indexed = self.recorded.get((self.root_name, data_file.relative_to(self.root).as_posix()))
+        if recorded is None and indexed:
+            recorded = (indexed, "the catalog index")
         try:
-            meta = rebuild_sidecar(self.roots, self.root_name, data_file, reason=reason, run_id=self.run_id)
+            meta = rebuild_sidecar(self.roots, self.root_name, data_file, reason=reason, run_id=self.run_id,
+                                   recorded=recorded)
         except NotRebuildable as exc:
             folder = _quarantine(self.root, self.stamp, [data_file])
             self.report.actions.append(f"quarantined {data_file} in {folder}: {reason}, and {exc}")
