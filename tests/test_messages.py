@@ -242,3 +242,24 @@ def test_a_layer_with_extra_or_swapped_axes_is_refused_naming_its_file(tree, tmp
     assert result.exit_code == 1, result.output
     _clean(result.output)
     assert f"({version}) variable 'sic' has shape {' x '.join(map(str, shape[1:]))}" in result.stderr
+
+
+# -- the classification itself (errors a root user cannot provoke here) ----------------------------
+
+@pytest.mark.parametrize("code, kind, words", [
+    (errno.EACCES, "NotWritableError", "permission denied (EACCES) writing"),
+    (errno.EPERM, "NotWritableError", "permission denied (EPERM) writing"),
+    (errno.EDQUOT, "DiskFullError", "no space left on the device (ENOSPC) writing"),
+    (errno.EROFS, "NotWritableError", "read-only file system (EROFS) writing"),
+])
+def test_an_oserror_of_writing_becomes_the_domain_error_naming_path_and_variable(tmp_path, code, kind, words):
+    from arcticroute.store.oserrors import storage_error
+
+    roots = {"data": tmp_path / "data", "reports": tmp_path / "reports", "outputs": tmp_path / "outputs"}
+    target = roots["reports"] / "3413-25km" / "202609" / "report_202609_adv_v2.html"
+    target.parent.mkdir(parents=True)
+    error = storage_error(OSError(code, os.strerror(code), str(target)), roots=roots)
+    assert type(error).__name__ == kind and words in str(error) and str(target) in str(error)
+    if kind == "NotWritableError":
+        assert "ARCTICROUTE_REPORTS" in error.hint
+    assert storage_error(OSError(errno.ENOENT, "No such file", str(target)), roots=roots) is None
