@@ -139,3 +139,21 @@ def test_version_numbers_are_never_reused_once_versions_are_gone(tree):
     assert (folder / ".ice_sic_20260901.nc.last-version").read_text() == "2\n"
     third = _write(tree, b"three")
     assert third["version"] == 3 and third["path"].endswith("_adv_v3.nc")
+
+
+def test_a_full_disk_hidden_by_the_writer_is_named_although_removing_the_partial_file_frees_it(tmp_path):
+    """netCDF/HDF5 report ENOSPC as "NetCDF: HDF error": judged before the partial file goes
+    (after, the 4 MiB it held are free again and the disk no longer looks full)."""
+    with tmpfs(tmp_path / "small", "4m") as small:
+        tree = {"data": small / "data"}
+
+        def hdf5_like(path):
+            try:
+                with open(path, "wb") as handle:
+                    handle.write(os.urandom(8 * 1024 * 1024))
+            except OSError:
+                raise RuntimeError("NetCDF: HDF error") from None
+
+        with pytest.raises(DiskFullError, match=r"no space left on the device \(ENOSPC\)"):
+            write_artifact(tree, _spec(), hdf5_like, run_id=RUN_ID, command="test")
+        assert not list(small.rglob(".tmp-*"))

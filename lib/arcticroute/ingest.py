@@ -330,6 +330,7 @@ def _write_temp(target, write, logical_id: str, roots=None):
         target.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
     except (OSError, RuntimeError) as exc:
+        atomic.note_disk_full(exc, target.parent)  # before the partial file frees the space
         atomic.remove_if_present(tmp)
         error = storage_error(exc, target.parent, what=logical_id, roots=roots)
         if error is not None:
