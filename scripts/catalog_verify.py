@@ -17,8 +17,9 @@ from arcticroute.store import catalog, repair
 @click.option("--prefix", help="Only logical ids starting with this.")
 @click.option("--repair", "do_repair", is_flag=True,
               help="First repair what faults left: relink canonicals to their newest intact version, quarantine "
-                   "corrupt versions, drop orphans and temporary files, move a 0.1.0 tree to the current layout; "
-                   "then list what only a producer can restore.")
+                   "corrupt versions, rebuild the sidecar of a version that lost it (or quarantine it), remove "
+                   "temporary files, move a 0.1.0 tree to the current layout; then list what only a producer "
+                   "can restore.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of lines.")
 @common_options
 def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
@@ -34,7 +35,7 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
     def body(run):
         outcome = {}
         if do_repair:
-            report = repair.repair(settings.roots)
+            report = repair.repair(settings.roots, run.run_id)
             catalog.write_index(settings.roots, settings.outputs_root)
             outcome["repair"] = report.as_dict()
             for action in report.actions:
@@ -74,7 +75,7 @@ def _show(outcome: dict, as_json: bool) -> None:
     for problem in outcome["problems"]:
         click.echo(f"FAIL {problem}")
     for leftover in outcome["leftovers"]:
-        click.echo(f"WARN {leftover} (catalog.verify --repair removes it)")
+        click.echo(f"WARN {leftover} (catalog.verify --repair handles it)")
 
 
 if __name__ == "__main__":

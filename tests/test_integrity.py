@@ -156,7 +156,7 @@ def test_producers_regenerate_a_missing_or_corrupt_current_version_without_a_fla
     assert _version(_env_file(chain, "ice.sic")).is_file()
 
 
-def test_repair_drops_orphans_and_temporary_files_and_lists_what_to_restore(chain):
+def test_repair_sets_orphans_aside_removes_temporary_files_and_lists_what_to_restore(chain):
     folder = _env_file(chain, "ice.sic").parent
     (folder / f"ice_sic_{DAY}_adv_v7.nc").write_bytes(b"orphan of a killed run")
     (folder / ".tmp-20260101T000000Z-abcdef-1234abcd-ice_sic_x.nc").write_bytes(b"partial")
@@ -164,7 +164,8 @@ def test_repair_drops_orphans_and_temporary_files_and_lists_what_to_restore(chai
     before = run_command("catalog.verify", "--json", env=chain.env)
     assert before.exit_code == 1
     report = json.loads(before.stdout)
-    assert any("orphan version" in w for w in report["leftovers"]) and any("temporary file" in w for w in report["leftovers"])
+    assert any("version without a sidecar" in w for w in report["leftovers"])
+    assert any("temporary file" in w for w in report["leftovers"])
     assert any("file missing" in p for p in report["problems"])
 
     repaired = run_command("catalog.verify", "--repair", "--json", env=chain.env)
@@ -174,6 +175,9 @@ def test_repair_drops_orphans_and_temporary_files_and_lists_what_to_restore(chai
     assert {"logical_id": f"ar://env/ice.sic@20260929?grid={GRID}",
             "command": "ingest.nrt.pull --ym 202609 --what ice --grid-km 25 (just pull)"} in outcome["repair"]["to_restore"]
     assert not list(folder.glob(".tmp-*")) and not (folder / f"ice_sic_{DAY}_adv_v7.nc").exists()
+    # garbage that cannot vouch for itself is set aside for inspection, never deleted
+    (kept,) = (chain.data / ".quarantine").rglob(f"ice_sic_{DAY}_adv_v7.nc")
+    assert kept.read_bytes() == b"orphan of a killed run"
 
 
 def test_a_corrupt_newest_version_is_quarantined_and_the_previous_one_becomes_current(chain):

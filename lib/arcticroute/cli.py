@@ -10,11 +10,14 @@ import click
 from click.core import ParameterSource
 
 from .config import Settings, load_settings
-from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError
+from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError, DiskFullError, NotWritableError
 from .ops.runs import Run
 from .redact import redact_known
 from .store.layout import refuse_legacy
 from .timeutil import parse_since, parse_ym
+
+# errors the Run makes of an OSError (``store.oserrors``): shown as themselves, not as "unexpected"
+DOMAIN_ERRORS = {DiskFullError.__name__, NotWritableError.__name__}
 
 
 def common_options(func):
@@ -144,8 +147,10 @@ def execute(
     except ArcticRouteError as exc:
         fail(str(exc), exc.hint, exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the Run already logged the traceback to the file
-        error = (run.error if run is not None and run.error
-                 else {"type": type(exc).__name__, "message": str(exc), "hint": None})
-        message = error["message"] if error["type"] == "DiskFullError" else f"unexpected {error['type']}: {error['message']}"
-        fail(message, error["hint"] or f"details in {settings.outputs_root / 'logs' / (command + '.log')}", EXIT_FAILURE)
+        if run is None:  # raised before the run started: nothing was logged, no record written
+            fail(f"unexpected {type(exc).__name__}: {exc}", None, EXIT_FAILURE)
+        error = run.error or {"type": type(exc).__name__, "message": str(exc), "hint": None}
+        domain = error["type"] in DOMAIN_ERRORS
+        fail(error["message"] if domain else f"unexpected {error['type']}: {error['message']}",
+             error["hint"] or run.details_hint(), run.exit_code or EXIT_FAILURE)
     sys.exit(run.exit_code)

@@ -26,7 +26,7 @@ from .config_schema import ENV_SCHEMA, GRID_KM_CHOICES, RUNTIME_SCHEMA, SCENARIO
 from .errors import ConfigError
 from .grid import Grid
 from .ops.alerts import WEBHOOK_ENV, webhook_problem
-from .redact import remember_secrets, secret_values
+from .redact import remember_secrets, secret_values, short_secret_names
 
 DEFAULTS = {
     "env.yaml": {
@@ -358,6 +358,10 @@ def _variable_warnings(environment: _Environment) -> list[str]:
         advice = f"did you mean {close[0]}?" if close else f"known names: {', '.join(ENV_VARIABLES)}"
         warnings.append(f"{environment.origin(name)}: {_show(name)} is not a variable ArcticRoute reads "
                         f"(ignored); {advice}")
+    for name in short_secret_names(environment.merged):
+        warnings.append(f"{environment.origin(name)}: {_show(name)} looks like a secret but its value has fewer than 8 "
+                        "characters, too short for a real credential; it is not masked in logs and records (a short "
+                        "word would be masked wherever it appears); set the real credential")
     return warnings
 
 

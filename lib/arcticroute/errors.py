@@ -47,8 +47,22 @@ class DataValidationError(ArcticRouteError):
     """A fetched or stored file does not look as its source promises."""
 
 
-class DiskFullError(ArcticRouteError):
+class StorageError(ArcticRouteError):
+    """A data, report or output root cannot be written (full, read-only, not permitted); the
+    message names the path, the hint what to do; nothing partial was left."""
+
+
+class DiskFullError(StorageError):
     """No space left on the device while writing: the previous version is kept."""
+
+
+class NotWritableError(StorageError):
+    """A root or a file under it is on a read-only file system, or this user may not write it."""
+
+
+class UnreadableFileError(ArcticRouteError):
+    """A file could not be parsed (netCDF, JSON, a table): the message names the file (and the
+    row and column of a table) and the hint how to fix or restore it."""
 
 
 class HealthFailedError(ArcticRouteError):

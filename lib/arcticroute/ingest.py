@@ -23,7 +23,13 @@ import numpy as np
 
 from . import cf
 from .config import Settings
-from .errors import ArcticRouteError, ConfigError, DataValidationError, NotYetAvailableError
+from .errors import (
+    ArcticRouteError,
+    ConfigError,
+    DataValidationError,
+    NotYetAvailableError,
+    StorageError,
+)
 from .layers import (
     LAYERS,
     layer_dataset,
@@ -266,7 +272,7 @@ def pull_day(job: PullJob) -> list[Fetched]:
             digits = {LAYERS[item.layer].variable: LAYERS[item.layer].digits}
             tmp = _write_temp(target, lambda path, dataset=dataset, digits=digits:
                               _locked_write(NETCDF_LOCK, dataset, path, digits),
-                              layer_logical_id(item.layer, item.day, settings.grid))
+                              layer_logical_id(item.layer, item.day, settings.grid), settings.roots)
             identity = result.identity if result.identity is not None else source.identity(item.day)
             outcomes.append(Fetched(item, "fetched", tmp=str(tmp), identity=identity,
                                     source_url=redact_url(result.source_url) if result.source_url else None,
@@ -278,13 +284,19 @@ def pull_day(job: PullJob) -> list[Fetched]:
         except UpstreamMissingError as exc:
             outcomes.append(Fetched(item, "missing", str(exc)))
         except ArcticRouteError as exc:
-            if exc.exit_code == 2:
+            if _stops_the_run(exc):
                 _discard(outcomes)
                 raise
             outcomes.append(Fetched(item, "failed", str(exc)))
         except Exception as exc:  # noqa: BLE001 - one item's bug must not lose the others' work
             import logging
             import traceback
+
+            from .store.oserrors import storage_error
+
+            if (error := storage_error(exc)) is not None:
+                _discard(outcomes)
+                raise error from exc
 
             logging.getLogger("arcticroute.ingest").error("%s %s failed:\n%s", item.layer, item.day,
                                                           traceback.format_exc())
@@ -311,29 +323,39 @@ def _locked_write(lock, dataset, path, digits) -> None:
         write_netcdf(dataset, path, digits=digits)
 
 
-def _write_temp(target, write, logical_id: str):
+def _write_temp(target, write, logical_id: str, roots=None):
     """Write an artifact's bytes to a temporary file in its folder (removed on failure); a
     full disk is named as such, as write_artifact names it."""
-    from .errors import DiskFullError
     from .store import atomic
+    from .store.oserrors import storage_error
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = atomic.temp_path_for(target)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
     except (OSError, RuntimeError) as exc:
-        tmp.unlink(missing_ok=True)
-        if atomic.is_disk_full(exc, target.parent):
-            raise DiskFullError(
-                f"no space left on the device (ENOSPC) writing {logical_id} in {target.parent}; "
-                "the previous version is kept and no partial file was left",
-                hint="free space on that filesystem, or run the cache GC (just gc), then run the command again",
-            ) from exc
+        atomic.note_disk_full(exc, target.parent)  # before the partial file frees the space
+        atomic.remove_if_present(tmp)
+        error = storage_error(exc, target.parent, what=logical_id, roots=roots)
+        if error is not None:
+            raise error from exc
         raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
+
+
+def _where_attempts(run) -> str:
+    """Where every attempt is logged: the run's log file, unless it could not be written."""
+    details = getattr(run, "details_hint", None)
+    return f"{details()} (every attempt)" if details else "the log has every attempt"
+
+
+def _stops_the_run(exc: ArcticRouteError) -> bool:
+    """Bad input, a full disk or a root that cannot be written: every other item would fail the
+    same way, so the run stops with this error (and its hint) instead of counting failures."""
+    return exc.exit_code == 2 or isinstance(exc, StorageError)
 
 
 def _discard(outcomes: list[Fetched]) -> None:
@@ -446,7 +468,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
                 try:
                     result.reraise()
                 except ArcticRouteError as exc:
-                    if exc.exit_code == 2:
+                    if _stops_the_run(exc):
                         raise
                     result.value = [Fetched(item, "failed", str(exc)) for item in job.items]
                 for fetched in result.value:
@@ -469,7 +491,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
         raise PullFailedError(
             f"{len(failures)} of {total} items could not be pulled: {shown}{more}; "
             f"{counts['written']} written and kept",
-            hint="the log (outputs/logs/ingest.nrt.pull.log) has every attempt; run the pull again once the source "
+            hint=f"{_where_attempts(run)}; run the pull again once the source "
                  "answers, or fix its config in config/env.yaml",
         )
     return counts
@@ -495,6 +517,8 @@ def _record(settings, fetched: Fetched, source: Source, run, counts, failures, m
         try:
             meta, new = _publish(settings, fetched, source, run)
         except ArcticRouteError as exc:
+            if _stops_the_run(exc):
+                raise
             fetched = dataclasses.replace(fetched, outcome="failed", message=str(exc))
         else:
             fetched_ok.add(source.name)

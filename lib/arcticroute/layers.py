@@ -13,7 +13,7 @@ from .errors import ArcticRouteError
 from .grid import Grid
 from .polaris import STAGES
 from .store.identity import stated_by_netcdf
-from .store.integrity import check_content, problem, read_verified
+from .store.integrity import check_content, read_verified, unreadable_artifact
 
 if TYPE_CHECKING:  # xarray (0.25 s with pandas) is imported where files are read or written, not by every command
     import xarray as xr
@@ -255,20 +255,36 @@ def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...
     import xarray as xr
 
     data = read_verified(roots, meta)
+    path = roots[meta["root"]] / meta["path"]
     try:
         dataset = netCDF4.Dataset(Path(str(meta.get("path"))).name, mode="r", memory=data)
     except OSError as exc:
-        raise problem(meta, roots[meta["root"]] / meta["path"],
-                      f"its bytes match the sidecar but are no readable netCDF ({exc})") from None
+        raise unreadable_artifact(meta, path, f"matches its sidecar but is no readable netCDF ({exc})") from None
     try:
         check_content(roots, meta, stated_by_netcdf(dataset))
     except BaseException:
         dataset.close()
         raise
-    with xr.open_dataset(xr.backends.NetCDF4DataStore(dataset), cache=False, decode_times=False) as ds:
-        # format 3 layers have a time axis of one step; files written before it have none
-        return {name: ds[name].isel(time=0).values if "time" in ds[name].dims else ds[name].values
-                for name in variables}
+    try:
+        with xr.open_dataset(xr.backends.NetCDF4DataStore(dataset), cache=False, decode_times=False) as ds:
+            # format 3 layers have a time axis of one step; files written before it have none
+            values = {name: ds[name].isel(time=0).values if "time" in ds[name].dims else ds[name].values
+                      for name in variables}
+    except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:  # HDF5 errors are OSError/RuntimeError
+        raise unreadable_artifact(meta, path, f"cannot be read as netCDF ({type(exc).__name__}: {exc})") from None
+    _check_shapes(meta, path, values)
+    return values
+
+
+def _check_shapes(meta: dict, path: Path, values: dict[str, np.ndarray]) -> None:
+    """Every variable read is a field of the grid its sidecar names (after its one time step):
+    one of another shape would fail to combine later, with an error naming no file."""
+    shape = tuple((meta.get("grid") or {}).get("shape") or ())
+    for name, array in values.items():
+        if len(shape) == 2 and array.shape != shape:
+            raise unreadable_artifact(meta, path, f"variable {name!r} has shape {' x '.join(map(str, array.shape))}, "
+                                                  f"its sidecar's grid {(meta.get('grid') or {}).get('name')} is "
+                                                  f"{shape[0]} x {shape[1]}")
 
 
 def read_artifact(roots: dict[str, Path], meta: dict, variable: str) -> np.ndarray:

@@ -321,6 +321,10 @@ def _guard(check: Callable[[], Observation], secrets: list[str]) -> Observation:
     """A check that raises is that check's failure, never the health check's crash."""
     try:
         return check()
+    except ArcticRouteError as exc:  # a broken file the check read: its message names it, its hint the fix
+        from ..redact import redact_text
+
+        return Observation("fail", redact_text(str(exc), secrets), hint=exc.hint)
     except Exception as exc:  # noqa: BLE001 - reported as the check's failure with its reason
         from ..redact import redact_text
 

@@ -11,13 +11,12 @@ model's training months), and the events behind each bin.
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 
 from ..layers import read_artifact
 from ..risk.calibration import Reliability
-from ..store.integrity import read_bytes
+from ..store.integrity import read_json
 from .inputs import ReportInputs, meta_day
 
 
@@ -32,7 +31,7 @@ def month_calibration(roots: dict, inputs: ReportInputs) -> dict:
                            f"the month was fused with {', '.join(method) or 'no method'}: its risk is not a probability "
                            "of incidents, so there is nothing to calibrate (risk.fuse --method stacking makes one)")}
     model_meta = inputs.models[stacked[-1]["params"]["model"]]
-    model = json.loads(read_bytes(roots, model_meta).decode("utf-8"))
+    model = read_json(roots, model_meta)
     incidents = {meta_day(m): m for m in inputs.incident_days}
     reliability = Reliability(float(model["climatology"]))
     days = []

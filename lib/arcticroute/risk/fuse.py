@@ -38,7 +38,7 @@ from ..layers import (
 )
 from ..static import load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, previous_meta, write_artifact
-from ..store.integrity import IntegrityError, is_intact, read_bytes
+from ..store.integrity import IntegrityError, is_intact, read_json
 from ..timeutil import day_span, month_days
 
 METHODS = ("weighted", "max", "stacking")
@@ -454,7 +454,7 @@ def stacking_model(settings: Settings, year: int, month: int, params: RiskParams
     relpath = model_relpath(year, month, grid_name)
     previous = previous_meta(roots, "data", relpath)
     if _up_to_date(roots, previous, digest, force):
-        return json.loads(read_bytes(roots, previous).decode("utf-8")), previous
+        return read_json(roots, previous), previous
     static = load_static(roots, settings.grid, run=run)
     sea = ~static.land
 

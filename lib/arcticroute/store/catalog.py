@@ -34,6 +34,7 @@ from .identity import (
 
 log = logging.getLogger("arcticroute.store.catalog")
 SKIP_DIRS = {"catalog", "locks", "logs", "runs", "alerts"}
+INDEX_RELPATH = "catalog/index.json"  # under the outputs root
 
 
 def iter_sidecars(roots: dict[str, Path]):
@@ -112,7 +113,7 @@ def build_index(roots: dict[str, Path]) -> tuple[list[Entry], list[str]]:
 
 def write_index(roots: dict[str, Path], outputs_root: Path) -> Path:
     entries, problems = build_index(roots)
-    path = outputs_root / "catalog" / "index.json"
+    path = outputs_root / INDEX_RELPATH
     atomic.write_json(
         path,
         {

@@ -22,7 +22,7 @@ import os
 import threading
 from pathlib import Path
 
-from ..errors import ArcticRouteError
+from ..errors import ArcticRouteError, UnreadableFileError
 from . import atomic
 from .identity import Stated, content_problems, stated_by_file
 
@@ -55,6 +55,9 @@ def repair_command(meta: dict) -> str:
         return f"ingest.nrt.pull{month}{what}{grid} (just pull)"
     if kind in ("risk-daily", "risk-monthly"):
         return f"risk.fuse{month}{grid} (just fuse)"
+    if kind == "risk-model":
+        model_month = str(meta.get("logical_id", "")).partition("@")[2][:6]
+        return f"risk.fuse --ym {model_month or 'YYYYMM'} --method stacking{grid} (just fuse)"
     if kind == "route":
         scenario = ((meta.get("params") or {}).get("request") or {}).get("name", "NAME")
         return f"route.plan --scenario {scenario} --date {coverage[:10] or 'latest'}{grid} (just route)"
@@ -104,6 +107,16 @@ def problem(meta: dict, path: Path, what: str) -> IntegrityError:
         f"{meta.get('logical_id')} version {meta.get('version')}: {what} ({path}); refused as input, "
         "nothing derived from it was written",
         hint=f"run catalog.verify --repair (just repair), then {repair_command(meta)} to restore it",
+    )
+
+
+def unreadable_artifact(meta: dict, path: Path, what: str) -> UnreadableFileError:
+    """An artifact whose bytes match its sidecar but cannot be used: named with its file and the
+    command that writes a good version."""
+    return UnreadableFileError(
+        f"{meta.get('logical_id')} version {meta.get('version')} ({path}) {what}; refused as input, nothing derived "
+        "from it was written",
+        hint=f"write a good version with {repair_command(meta)}, adding --force",
     )
 
 
@@ -185,6 +198,17 @@ def is_intact(roots: dict[str, Path], meta: dict | None) -> bool:
     except (IntegrityError, OSError, KeyError):
         return False
     return sha == meta.get("sha256")
+
+
+def read_json(roots: dict[str, Path], meta: dict):
+    """The verified JSON document of a small artifact (a route, a stacking model); a document
+    that does not parse is refused naming its file."""
+    data = read_bytes(roots, meta)
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        path = roots.get(meta.get("root", ""), Path(".")) / str(meta.get("path", ""))
+        raise unreadable_artifact(meta, path, f"is not valid JSON ({exc})") from None
 
 
 # -- the cache between processes ---------------------------------------------------------------
