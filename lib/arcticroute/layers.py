@@ -259,7 +259,7 @@ def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...
     try:
         dataset = netCDF4.Dataset(Path(str(meta.get("path"))).name, mode="r", memory=data)
     except OSError as exc:
-        raise unreadable_artifact(meta, path, f"matches its sidecar but is no readable netCDF ({exc})") from None
+        raise unreadable_artifact(meta, path, f"cannot be read as netCDF ({type(exc).__name__}: {exc})") from None
     try:
         check_content(roots, meta, stated_by_netcdf(dataset))
     except BaseException:
