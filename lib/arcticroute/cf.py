@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 import numpy as np
-import pyproj
 
 from . import __version__
 from .grid import CRS_EPSG, X_MAX, X_MIN, Y_MAX, Y_MIN, Grid
@@ -36,6 +35,8 @@ def grid_mapping_attrs() -> dict:
     the ellipsoid), merged with the CF projection attributes pyproj leaves out
     (``latitude_of_projection_origin``), ``spatial_ref`` in GDAL's WKT1 (read by GDAL before 3.0
     and ArcGIS) and the EPSG code; every reader then finds EPSG:3413 at full confidence."""
+    import pyproj  # here, not at the top: a command that writes no file need not load it
+
     crs = pyproj.CRS.from_epsg(CRS_EPSG)
     attrs = {key: value for key, value in crs.to_cf().items() if value is not None}
     attrs.update({

@@ -247,14 +247,12 @@ def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | No
 
 
 def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Variables of the artifact version a sidecar describes, verified against the sidecar."""
-    import xarray as xr
+    """Variables of the artifact version a sidecar describes, verified against the sidecar; of a
+    variable with a time axis (format 3) its one step."""
+    from .ncread import read_grids
 
     path, identity = verified_path(roots, meta)
-    with xr.open_dataset(path, engine="netcdf4", cache=False, decode_times=False) as ds:
-        # format 3 layers have a time axis of one step; files written before it have none
-        values = {name: ds[name].isel(time=0).values if "time" in ds[name].dims else ds[name].values
-                  for name in variables}
+    values = read_grids(path, variables)
     check_unchanged(meta, path, identity)
     return values
 
