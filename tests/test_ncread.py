@@ -45,6 +45,8 @@ def test_every_variable_of_a_demo_month_reads_as_xarray_reads_it(summer_month):
     ("i2", {"scale_factor": np.float32(0.01), "add_offset": np.float32(1.5), "_FillValue": np.int16(-32767)},
      [[-32767, 0, 100], [200, 32000, -5]]),
     ("i4", {"scale_factor": 1.0 / 1024, "add_offset": 45.0}, [[0, 1, 2], [-1024, 1024, 92160]]),
+    ("i4", {"scale_factor": np.float32(0.25), "add_offset": np.float32(1.0)}, [[0, 1, 2], [-4, 4, 70000]]),
+    ("i4", {"scale_factor": np.float32(2.0 ** -10), "_FillValue": np.int32(-2 ** 31)}, [[-2 ** 31, 1, 2], [3, 4, 5]]),
     ("i2", {"scale_factor": np.float32(0.5)}, [[1, 2, 3], [4, 5, 6]]),
     ("i2", {"add_offset": np.float32(10.0)}, [[1, 2, 3], [4, 5, 6]]),
     ("i1", {"_FillValue": np.int8(-1)}, [[-1, 0, 1], [2, 3, -1]]),

@@ -22,9 +22,16 @@ EPOCH = date(1970, 1, 1)
 TIME_UNITS = "days since 1970-01-01 00:00:00"
 CALENDAR = "standard"
 # lat/lon beside every layer are auxiliary (x/y in EPSG:3413 are the exact positions): rounded
-# to 1/1024 degree (<= 55 m) as netCDF4's least_significant_digit=3 would round them, which
-# halves their size; the static grid keeps them unrounded.
+# to 1/1024 degree (<= 55 m) as netCDF4's least_significant_digit=3 would round them, and stored
+# packed (CF-1.8 section 8.1) as integers of that step: int16 latitude (the NSIDC extent reaches
+# down to 30.98 N, inside 60 +- 32 degrees), int32 longitude. Readers unpack them to float64 with
+# exactly the rounded values; the integers compress ~15 % better than the floats and read twice
+# as fast (bench/README.md, "Storage of lat/lon"). The static grid keeps them unrounded floats.
 LATLON_STEP = 1.0 / 1024.0
+LATLON_PACKING = {
+    "lat": {"dtype": np.dtype(np.int16), "scale_factor": LATLON_STEP, "add_offset": 60.0},
+    "lon": {"dtype": np.dtype(np.int32), "scale_factor": LATLON_STEP, "add_offset": 0.0},
+}
 # Coordinates never have missing values; xarray would otherwise add _FillValue = NaN to them.
 NO_FILL = ("x", "y", "time", "time_bnds", "lat", "lon", "day")
 
@@ -63,7 +70,8 @@ LAT_ATTRS = {"standard_name": "latitude", "long_name": "latitude of the cell cen
              "coverage_content_type": "coordinate"}
 LON_ATTRS = {"standard_name": "longitude", "long_name": "longitude of the cell centre", "units": "degrees_east",
              "coverage_content_type": "coordinate"}
-ROUNDED = {"comment": "rounded to 1/1024 degree; x and y in EPSG:3413 give the exact position"}
+ROUNDED = {"comment": "rounded to 1/1024 degree (packed as integers of that step); x and y in EPSG:3413 give the "
+                      "exact position"}
 
 
 @lru_cache(maxsize=2)

@@ -60,13 +60,14 @@ def decode(raw: np.ndarray, attrs: dict) -> np.ndarray:
 
 def float_type(stored: np.dtype, scale, offset) -> np.dtype:
     """The floating-point type decoded values get, by xarray's rules: packed data takes the type
-    of ``scale_factor`` and ``add_offset`` when CF-conforming (both given, of one float type);
-    an offset alone asks for float64 (a large offset would lose digits); otherwise float32 holds
-    floats up to 32 bits and integers up to 16 bits exactly, and float64 the rest."""
+    of ``scale_factor`` and ``add_offset`` when CF-conforming (both given, of one float type),
+    float64 for 32-bit integers; an offset alone asks for float64 (a large offset would lose
+    digits); otherwise float32 holds floats up to 32 bits and integers up to 16 bits exactly, and
+    float64 the rest."""
     given = [np.asarray(v).dtype for v in (scale, offset) if v is not None]
     if given:
         if len(given) == 2 and given[0] == given[1] and given[0] in (np.float32, np.float64):
-            return given[0]
+            return np.dtype(np.float64) if stored.kind in "iu" and stored.itemsize == 4 else given[0]
         if offset is not None:
             return np.dtype(np.float64)
         return given[0] if given[0].kind == "f" else np.dtype(np.float64)
