@@ -84,7 +84,7 @@ def decoded(path: Path, latlon: bool):
     return ds
 
 
-def write_format3(ds, path: Path) -> None:
+def write_format3(ds, path: Path, grid) -> None:
     """Format 3's encoding, as layers.write_netcdf wrote it before format 4."""
     encoding = {}
     for name, var in ds.variables.items():
@@ -101,10 +101,13 @@ def write_format3(ds, path: Path) -> None:
     ds.to_netcdf(path, engine="netcdf4", encoding=encoding)
 
 
-def write_format4(ds, path: Path) -> None:
+def write_format4(ds, path: Path, grid) -> None:
+    """layers.write_netcdf, lat/lon packed as layers.grid_dataset packs them."""
     if "lat" in ds.variables:
-        for name in ("lat", "lon"):
-            ds.variables[name].encoding.update(cf.LATLON_PACKING[name])
+        packed = dict(zip(("lon", "lat"), cf.packed_lonlat(grid), strict=True))
+        ds = ds.assign_coords({name: (("y", "x"), packed[name], {
+            **ds[name].attrs, **{k: float(v) for k, v in cf.LATLON_PACKING[name].items() if k != "dtype"}})
+            for name in ("lat", "lon")})
     write_netcdf(ds, path, digits={k: v for k, v in DIGITS.items() if k in ds.variables})
 
 
@@ -136,7 +139,7 @@ def main(km, repeat, json_path):
 
                 def write(form=form, writer=writer, folder=folder):
                     for name, ds in inputs[form]:
-                        writer(ds.copy(), folder / name)
+                        writer(ds.copy(), folder / name, grid)
                 cases[(form, fmt, "write")] = write
         progress("writing")
         times = interleaved({" ".join(k): v for k, v in cases.items()}, repeat=repeat, warmup=1, label="write ")

@@ -28,7 +28,7 @@ CALENDAR = "standard"
 # exactly the rounded values; the integers compress ~15 % better than the floats and read twice
 # as fast (bench/README.md, "Storage of lat/lon"). The static grid keeps them unrounded floats.
 LATLON_STEP = 1.0 / 1024.0
-LATLON_PACKING = {
+LATLON_PACKING = {  # CF wants both attributes of one float type: double, so readers unpack to float64
     "lat": {"dtype": np.dtype(np.int16), "scale_factor": LATLON_STEP, "add_offset": 60.0},
     "lon": {"dtype": np.dtype(np.int32), "scale_factor": LATLON_STEP, "add_offset": 0.0},
 }
@@ -81,6 +81,23 @@ def cell_lonlat(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
     lon, lat = (np.asarray(np.around(v / LATLON_STEP) * LATLON_STEP, dtype=np.float32) for v in grid.lonlat())
     lon.flags.writeable = lat.flags.writeable = False
     return lon, lat
+
+
+@lru_cache(maxsize=2)
+def packed_lonlat(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """``cell_lonlat`` as the packed integers ``LATLON_PACKING`` stores (cached: packing them for
+    every file would cost more than writing them)."""
+    packed = []
+    for name, values in zip(("lon", "lat"), cell_lonlat(grid), strict=True):
+        spec = LATLON_PACKING[name]
+        ints = np.around((values.astype(np.float64) - spec["add_offset"]) / spec["scale_factor"])
+        info = np.iinfo(spec["dtype"])
+        if ints.min() < info.min or ints.max() > info.max:  # a grid reaching below 28 N would need int32
+            raise ValueError(f"{name} of {grid.name} does not fit {spec['dtype']} packed as {spec}")
+        array = ints.astype(spec["dtype"])
+        array.flags.writeable = False
+        packed.append(array)
+    return packed[0], packed[1]
 
 
 def day_number(day: date) -> float:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -185,8 +184,9 @@ def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attr
     """A CF-1.8 dataset on ``grid``; ``variables`` maps name to ``(array, attrs)`` of shape
     ``grid.shape``. With ``coverage`` (first and last day) the variables get a time axis of one
     step with its bounds, so a month of daily files concatenates along time. lat/lon of the cell
-    centres are auxiliary coordinates (``lonlat`` gives them; by default computed for the grid
-    and rounded) unless ``latlon`` is false (runtime.yaml storage.latlon_in_every_file)."""
+    centres are auxiliary coordinates (``lonlat`` gives them as floats; by default they are the
+    grid's, rounded and packed: integers with ``scale_factor``/``add_offset``, as stored) unless
+    ``latlon`` is false (runtime.yaml storage.latlon_in_every_file)."""
     import xarray as xr
 
     from . import cf
@@ -206,19 +206,25 @@ def grid_dataset(grid: Grid, variables: dict[str, tuple[np.ndarray, dict]], attr
         "y": ("y", grid.y, cf.Y_ATTRS),
     }
     if latlon:
-        rounded = lonlat is None
-        lon, lat = cf.cell_lonlat(grid) if rounded else lonlat
-        coords["lat"] = (("y", "x"), lat, {**cf.LAT_ATTRS, **(cf.ROUNDED if rounded else {})})
-        coords["lon"] = (("y", "x"), lon, {**cf.LON_ATTRS, **(cf.ROUNDED if rounded else {})})
+        if lonlat is None:  # rounded, and already packed (cf.LATLON_PACKING): written as they are
+            lon, lat = cf.packed_lonlat(grid)
+            coords["lat"] = (("y", "x"), lat, {**cf.LAT_ATTRS, **cf.ROUNDED, **_packing_attrs("lat")})
+            coords["lon"] = (("y", "x"), lon, {**cf.LON_ATTRS, **cf.ROUNDED, **_packing_attrs("lon")})
+        else:
+            coords["lat"] = (("y", "x"), lonlat[1], cf.LAT_ATTRS)
+            coords["lon"] = (("y", "x"), lonlat[0], cf.LON_ATTRS)
     if coverage:
         time = cf.time_coords(*coverage)
         coords["time"] = time.pop("time")
         data_vars.update(time)
-    dataset = xr.Dataset(data_vars, coords=coords, attrs={"Conventions": cf.CONVENTIONS, **attrs})
-    if latlon and rounded:  # write_netcdf stores them packed
-        for name in ("lat", "lon"):
-            dataset.variables[name].encoding.update(cf.LATLON_PACKING[name])
-    return dataset
+    return xr.Dataset(data_vars, coords=coords, attrs={"Conventions": cf.CONVENTIONS, **attrs})
+
+
+def _packing_attrs(name: str) -> dict:
+    from . import cf
+
+    spec = cf.LATLON_PACKING[name]
+    return {"scale_factor": float(spec["scale_factor"]), "add_offset": float(spec["add_offset"])}
 
 
 # Storage (bench/README.md, "Storage"): deflate level 1 with the shuffle filter over 256 x 256
@@ -264,8 +270,8 @@ def _packed_attrs(attrs: dict, scale: float, dtype: np.dtype) -> dict:
 def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | None = None) -> None:
     """Write ``dataset`` compressed and tiled; ``digits`` maps a float variable to the decimal
     digits it keeps: values are rounded to a power of two finer than 10^-digits and stored as
-    packed integers of that step (``packing``). lat/lon that ``grid_dataset`` marked are packed
-    as ``cf.LATLON_PACKING`` says."""
+    packed integers of that step (``packing``). lat/lon that ``grid_dataset`` packed (as
+    ``cf.LATLON_PACKING`` says) take deflate level ``LATLON_COMPLEVEL``."""
     from . import cf
 
     digits = digits or {}
@@ -277,9 +283,8 @@ def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | No
             enc.update({"zlib": True, "complevel": COMPLEVEL, "shuffle": True,
                         "chunksizes": tuple(1 if dim == "time" else min(CHUNK, n)
                                             for dim, n in zip(var.dims, var.shape, strict=True))})
-            packed = {key: value for key, value in var.encoding.items() if key in ("dtype", "scale_factor", "add_offset")}
-            if packed:  # lat/lon
-                enc.update({**packed, "complevel": LATLON_COMPLEVEL})
+            if name in ("lat", "lon") and "scale_factor" in var.attrs:  # packed by grid_dataset
+                enc["complevel"] = LATLON_COMPLEVEL
             elif digits.get(name) is not None and var.dtype.kind == "f":
                 pack = packing(np.asarray(var.values), int(digits[name]))
                 if pack is None:
@@ -289,10 +294,7 @@ def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | No
                     var.attrs = _packed_attrs(var.attrs, float(pack["scale_factor"]), pack["dtype"])
         if enc:
             encoding[name] = enc
-    with warnings.catch_warnings():
-        # lat/lon have no missing values, hence no fill value for xarray to warn about
-        warnings.filterwarnings("ignore", message="saving variable (lat|lon) with floating point data as an integer")
-        dataset.to_netcdf(path, engine="netcdf4", encoding=encoding)
+    dataset.to_netcdf(path, engine="netcdf4", encoding=encoding)
 
 
 def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
