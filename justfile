@@ -394,11 +394,11 @@ bench-verify *args: setup
 
 # -- Windows twins of the operator's recipes: the same words in PowerShell 7.4+ ---------------------
 
-# create .venv and install the hash-locked requirements (pip --require-hashes) and the project; quick when nothing changed
+# create .venv and install the hash-locked requirements (pip --require-hashes) and the project compiled to bytecode; quick when nothing changed
 [group('setup')]
 [windows]
 setup:
-    $py = '.venv\Scripts\python.exe'; if (-not (Test-Path $py)) { if ($env:PYTHON) { & $env:PYTHON -m venv .venv } else { py -3 -m venv .venv }; if ($LASTEXITCODE -ne 0) { exit 1 } }; $stamp = '.venv\.installed-' + ((Get-FileHash -Algorithm SHA256 -Path 'requirements-dev.txt', 'pyproject.toml' | ForEach-Object { $_.Hash.Substring(0, 8) }) -join ''); if (Test-Path $stamp) { exit 0 }; & $py -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt; if ($LASTEXITCODE -ne 0) { exit 1 }; & $py -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; if ($LASTEXITCODE -ne 0) { exit 1 }; Remove-Item -Path '.venv\.installed-*' -ErrorAction SilentlyContinue; New-Item -ItemType File -Path $stamp | Out-Null
+    $py = '.venv\Scripts\python.exe'; if (-not (Test-Path $py)) { if ($env:PYTHON) { & $env:PYTHON -m venv .venv } else { py -3 -m venv .venv }; if ($LASTEXITCODE -ne 0) { exit 1 } }; $stamp = '.venv\.installed-' + ((Get-FileHash -Algorithm SHA256 -Path 'requirements-dev.txt', 'pyproject.toml' | ForEach-Object { $_.Hash.Substring(0, 8) }) -join ''); if (Test-Path $stamp) { exit 0 }; & $py -m pip install --quiet --disable-pip-version-check --compile --require-hashes -r requirements-dev.txt; if ($LASTEXITCODE -ne 0) { exit 1 }; & $py -m pip install --quiet --disable-pip-version-check --compile --no-deps --no-build-isolation -e .; if ($LASTEXITCODE -ne 0) { exit 1 }; & $py -m compileall -q --invalidation-mode timestamp lib scripts apps | Out-Null; Remove-Item -Path '.venv\.installed-*' -ErrorAction SilentlyContinue; New-Item -ItemType File -Path $stamp | Out-Null
 
 # pull the month's layers (ingest.nrt.pull; e.g. `just pull --ym 202609 --what ice --dry-run`)
 [group('pipeline')]
