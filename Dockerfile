@@ -41,8 +41,8 @@ RUN /build/uv/bin/uv pip install --quiet --python /opt/venv/bin/python --no-deps
 # Size: not needed to run, so removed here: the packages' own test suites and C headers,
 # pyarrow's Flight RPC and S3 file system (about 50 MB; nothing here uses them, and pyarrow.fs
 # then reports S3 as not built), pydeck's Jupyter extension (about 50 MB; Streamlit draws
-# deck.gl maps with its own copy). The bytecode stays (it adds about 150 MB): a larger image is
-# better than commands that spend seconds compiling at every start. Type stubs stay:
+# deck.gl maps with its own copy). The bytecode stays (about 130 MB; 920 MB in all): a larger
+# image is better than commands that spend seconds compiling at every start. Type stubs stay:
 # scikit-image loads its lazy imports from __init__.pyi. Stripping the libraries' symbols is not
 # done: it breaks the wheels' patched libraries (numpy's OpenBLAS no longer loads).
 WORKDIR /opt/venv/lib/python3.11/site-packages

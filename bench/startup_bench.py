@@ -64,7 +64,7 @@ def _compile_into(prefix: Path, paths: list[str], env: dict) -> float:
     """Compile ``paths`` into the cache prefix ``prefix``; the seconds it took."""
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", *paths], check=False,
-                   env={**env, "PYTHONPYCACHEPREFIX": str(prefix)}, stdout=subprocess.DEVNULL)
+                   env={**env, "PYTHONPYCACHEPREFIX": str(prefix)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started
 
 
