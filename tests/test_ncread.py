@@ -102,3 +102,20 @@ def test_reading_a_layer_does_not_load_xarray(summer_month):
              "print(sorted(m for m in ('xarray', 'pandas', 'dask') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_threads_reading_at_once_get_the_same_values(summer_month):
+    """The UI reads from several sessions' threads; netCDF-C and HDF5 are not thread-safe."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    paths = sorted(p for p in summer_month.data.rglob("*.nc") if not p.is_symlink() and "static" not in p.parts)
+    names = {}
+    for path in paths:
+        with netCDF4.Dataset(path) as ds:
+            names[path] = tuple(n for n, v in ds.variables.items() if v.dimensions[-2:] == ("y", "x"))
+    expected = {p: read_grids(p, names[p]) for p in paths}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda p: (p, read_grids(p, names[p])), paths * 4))
+    for path, values in results:
+        for name, array in values.items():
+            np.testing.assert_array_equal(array, expected[path][name])

@@ -10,9 +10,14 @@ artifacts): ``_FillValue`` and ``missing_value`` become NaN, packed values
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
+
+# The netCDF-C and HDF5 libraries are not thread-safe; the UI's sessions read in threads. One
+# lock per process, as xarray's netCDF4 backend holds one.
+_LOCK = threading.Lock()
 
 
 def read_grids(path: Path, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -20,16 +25,16 @@ def read_grids(path: Path, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
     step (the daily and monthly artifacts have one). KeyError names a variable the file lacks."""
     import netCDF4
 
-    with netCDF4.Dataset(path, "r") as dataset:
-        values = {}
+    stored = {}
+    with _LOCK, netCDF4.Dataset(path, "r") as dataset:
         for name in variables:
             if name not in dataset.variables:
                 raise KeyError(f"{path.name} has no variable {name!r}")
             var = dataset.variables[name]
             var.set_auto_maskandscale(False)  # raw values; decoded below as CF (and xarray) do
             raw = np.asarray(var[0] if var.dimensions[:1] == ("time",) else var[...])
-            values[name] = decode(raw, {key: var.getncattr(key) for key in var.ncattrs()})
-    return values
+            stored[name] = (raw, {key: var.getncattr(key) for key in var.ncattrs()})
+    return {name: decode(raw, attrs) for name, (raw, attrs) in stored.items()}
 
 
 def decode(raw: np.ndarray, attrs: dict) -> np.ndarray:
