@@ -7,6 +7,7 @@ import click
 
 from arcticroute.cli import call_or_exit, common_options, execute, load_or_exit
 from arcticroute.errors import BadInputError, NoRouteError
+from arcticroute.provenance import DEMO_NOTICE
 from arcticroute.route import planner
 from arcticroute.timeutil import parse_day
 
@@ -82,7 +83,7 @@ def main(scenarios, origin, destination, vessel, day, force, config_dir, profile
         click.echo(f"routes for {target_day} in {settings.outputs_root / 'routes' / settings.grid.name} "
                    f"(run {run.run_id})")
         if any(summary.get("synthetic") for _request, _outcome, summary in results):
-            click.echo(f"NOTE: planned on synthetic data: {planner.DEMO_NOTICE}")
+            click.echo(f"NOTE: planned on synthetic data: {DEMO_NOTICE}")
 
     execute(settings, "route.plan", "route", body, render, writes=True)
 

@@ -166,7 +166,13 @@ def test_variables_carry_standard_names_units_flags_and_cell_methods(summer_mont
 
     with variables("ice.sic") as ds:
         assert ds["sic"].standard_name == "sea_ice_area_fraction" and ds["sic"].units == "1"
-        assert ds["sic"].valid_range.dtype == np.float32 and "_FillValue" not in ds["x"].ncattrs()
+        # packed (CF 8.1): the valid range in the packed type, integers of 2^-10 (3 decimal digits)
+        sic = ds["sic"]
+        assert sic.dtype == sic.valid_range.dtype == sic._FillValue.dtype == np.int16
+        assert list(sic.valid_range) == [0, 1024] and sic.scale_factor == np.float32(2.0 ** -10)
+        assert "_FillValue" not in ds["x"].ncattrs() and "_FillValue" not in ds["lat"].ncattrs()
+        assert (ds["lat"].dtype, ds["lon"].dtype) == (np.int16, np.int32)
+        assert ds["lat"].scale_factor == ds["lon"].scale_factor == 1 / 1024 and ds["lat"].add_offset == 60.0
         assert ds["time"].units == "days since 1970-01-01 00:00:00" and ds["time"].calendar == "standard"
     with variables("ice.type") as ds:
         stage = ds["stage"]

@@ -197,13 +197,14 @@ def test_daily_risk_stores_the_risk_in_tiles_with_its_precision(serial_and_paral
         assert not [name for name in ds.variables if name.startswith("hazard_")]  # risk.store_hazards: [] by default
         risk = ds["risk"]
         assert risk.chunking() == [1, 256, 256] and risk.filters()["shuffle"] and risk.filters()["complevel"] == 1
-        assert risk.least_significant_digit == 4
+        # 4 decimal digits: packed integers of 2^-14 (CF 8.1), NaN as the fill value
+        assert risk.dtype == np.int16 and risk.scale_factor == np.float32(2.0 ** -14) and risk._FillValue == -32768
         values = risk[:].filled(np.nan)
     finite = values[np.isfinite(values)]
     assert finite.size and finite.min() >= 0 and finite.max() <= 1
     sic = sorted((made.data / "env" / "ice.sic").rglob("ice_sic_202609??_adv_v1.nc"))[-1]
     with netCDF4.Dataset(sic) as ds:
-        assert ds["sic"].least_significant_digit == 3 and ds["sic"].chunking() == [1, 256, 256]
+        assert ds["sic"].scale_factor == np.float32(2.0 ** -10) and ds["sic"].chunking() == [1, 256, 256]
 
 
 def test_configured_hazards_are_stored_and_an_older_layout_is_still_read(tmp_path):

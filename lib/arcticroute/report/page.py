@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from ..route.planner import DEMO_NOTICE
+from ..provenance import DEMO_NOTICE
 from ..store.artifacts import input_ref
 from ..timeutil import iso_utc
 from .inputs import ReportInputs, meta_day

@@ -14,6 +14,7 @@ from .. import polaris
 from ..config import Settings
 from ..errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
 from ..layers import layer_relpath, read_artifact, require_grid
+from ..provenance import DEMO_NOTICE
 from ..risk.fuse import daily_relpath
 from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, previous_meta, write_artifact
@@ -23,7 +24,6 @@ from . import geometry, routing
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
-DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
 PLANNER_VERSION = 7  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
 # 7: smoothed into straight legs

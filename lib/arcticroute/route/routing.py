@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
 from .. import polaris
@@ -113,6 +112,8 @@ def routable(static: StaticGrid) -> Routable:
     hit = _ROUTABLE.get(id(static.land))
     if hit is not None and hit[0] is static.land:
         return hit[1]
+    from scipy import ndimage  # 0.3 s of imports: only when a route is searched, not on every start
+
     index = fairways.index_for(static)
     land = static.land & ~index.opened
     labels, count = ndimage.label(~land, structure=_EIGHT_NEIGHBOURS)
@@ -428,6 +429,8 @@ def _limit_text(name: str, vessel: Vessel) -> str:
 
 def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) -> str:
     """Name the hard limit that separates ``start`` from ``end``."""
+
+    from scipy import ndimage
 
     def connected(mask: np.ndarray) -> bool:
         labels, _n = ndimage.label(~mask, structure=_EIGHT_NEIGHBOURS)
