@@ -34,5 +34,6 @@ app = st.App(
         _route("/api/health", ENDPOINTS.health),
         _route("/api/runs", ENDPOINTS.runs),
         _route("/api/catalog", ENDPOINTS.catalog),
+        _route("/metrics", ENDPOINTS.metrics),
     ],
 )

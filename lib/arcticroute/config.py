@@ -61,6 +61,7 @@ DEFAULTS = {
             "timers": ["daily", "gc"],
             "cache_seconds": 15,
         },
+        "metrics": {"textfile": "metrics/arcticroute.prom"},
         # The same as config/runtime.yaml's schedule: (tests/test_deploy_schedule.py compares them).
         "schedule": {
             "daily": {

@@ -282,6 +282,17 @@ RUNTIME_SCHEMA = {
                 "cache_seconds": {"type": "number", "minimum": 0, "description": "how long /api/health reuses a result"},
             },
         },
+        "metrics": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Prometheus metrics (/metrics on the UI's port, and a textfile after every run)",
+            "properties": {
+                "textfile": {"type": "string", "examples": ["metrics/arcticroute.prom"],
+                             "description": "node_exporter textfile written after every run, relative to the "
+                                            "outputs root or absolute, ending in .prom; empty: none",
+                             "pattern": "^$|\\.prom$"},
+            },
+        },
         "schedule": {
             "type": "object",
             "description": "jobs the OS schedulers run (systemd timers, Task Scheduler); deploy/render_schedule.py "

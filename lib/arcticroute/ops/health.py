@@ -147,7 +147,7 @@ def check_packages() -> Observation:
                        extra={"packages": found})
 
 
-def _newest_meta(settings: Settings, layer: str) -> dict | None:
+def newest_meta(settings: Settings, layer: str) -> dict | None:
     """Sidecar of the newest day of a layer on this grid: newest year, month, then file."""
     roots, grid = settings.roots, settings.grid.name
     folder = (settings.data_root / "env" / layer / grid) if layer != "risk" else (settings.data_root / "risk" / grid)
@@ -167,7 +167,7 @@ def _newest_meta(settings: Settings, layer: str) -> dict | None:
 
 def check_freshness(settings: Settings, layer: str, now: datetime) -> Observation:
     limit_h = float(settings.runtime["health"]["freshness_max_hours"].get(layer, 48))
-    meta = _newest_meta(settings, layer)
+    meta = newest_meta(settings, layer)
     if meta is None:
         command = "risk.fuse (just fuse)" if layer == "risk" else "ingest.nrt.pull (just pull)"
         return Observation("warn", f"no {layer} data on grid {settings.grid.name}", None, "h",

@@ -151,6 +151,7 @@ class Run:
             if status == "failed" and getattr(exc, "alert", True):
                 self._alert(error)
             self._marker.unlink(missing_ok=True)
+            self._write_metrics()
         finally:
             self.log.info("run %s finished: %s (exit %s)", self.run_id, status, self.exit_code)
             atomic.set_run_tag("x")
@@ -185,6 +186,19 @@ class Run:
             write_index(self.settings.roots, self.settings.outputs_root)
         except OSError as exc:
             self.warn(f"catalog index not refreshed ({exc}); run catalog.show to rebuild it")
+
+    def _write_metrics(self) -> None:
+        """The node_exporter textfile (``metrics.textfile``), now that the record is complete;
+        failing to write it costs the run nothing but a line in the log."""
+        from .metrics import write_textfile  # metrics reads the records this module writes
+
+        try:
+            path = write_textfile(self.settings)
+        except Exception as exc:  # noqa: BLE001 - metrics never change a run's outcome
+            self.log.warning("metrics textfile not written: %s: %s", type(exc).__name__, exc)
+            return
+        if path is not None:
+            self.log.debug("metrics written: %s", path)
 
     def _write_record(self, status: str, error: dict | None) -> None:
         ended = None if status == "running" else utc_now()
@@ -291,4 +305,21 @@ def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
     return records
 
 
-__all__ = ["Run", "last_runs", "EXIT_LOCKED"]
+def all_runs(outputs_root: Path) -> list[dict]:
+    """Every readable run record, oldest first, with ``effective_status`` applied (the counters
+    of ``ops.metrics`` are computed from them)."""
+    folder = outputs_root / "runs"
+    records = []
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            logging.getLogger(LOGGER_NAME).warning("unreadable run record %s: %s", path, exc)
+            continue
+        if isinstance(record, dict) and record.get("command"):
+            record["status"] = effective_status(record)
+            records.append(record)
+    return records
+
+
+__all__ = ["Run", "all_runs", "last_runs", "EXIT_LOCKED"]
