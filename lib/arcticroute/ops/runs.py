@@ -306,11 +306,11 @@ def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
 
 
 def all_runs(outputs_root: Path) -> list[dict]:
-    """Every readable run record, oldest first, with ``effective_status`` applied (the counters
-    of ``ops.metrics`` are computed from them)."""
+    """Every readable run record, oldest first (the order of ``last_runs``), with
+    ``effective_status`` applied; the counters of ``ops.metrics`` are computed from them."""
     folder = outputs_root / "runs"
     records = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+    for path in sorted(folder.glob("*.json"), key=_start_then_mtime) if folder.is_dir() else []:
         try:
             record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
