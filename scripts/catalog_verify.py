@@ -10,7 +10,7 @@ import click
 from arcticroute.cli import common_options, execute, load_or_exit
 from arcticroute.errors import ArcticRouteError
 from arcticroute.ops.runs import FAMILIES
-from arcticroute.store import catalog, repair
+from arcticroute.store import catalog, repair, stac
 
 
 @click.command(name="catalog.verify")
@@ -20,8 +20,12 @@ from arcticroute.store import catalog, repair
                    "corrupt versions, drop orphans and temporary files, move a 0.1.0 tree to the current layout; "
                    "then list what only a producer can restore.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of lines.")
+@click.option("--stac", "publish", is_flag=True,
+              help="Also write the verified logical ids (all of them, whatever --prefix) as static STAC to "
+                   "stac.folder (default outputs/stac/catalog.json; served at /api/stac/); one that fails "
+                   "verification is left out.")
 @common_options
-def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
+def main(prefix, do_repair, as_json, publish, config_dir, profile, grid_km):
     """Verify existence, size and sha256 of each version and the canonical links; exit 1 on any problem.
 
     With --repair (just repair), every command family's lock is taken first, so no run writes
@@ -38,6 +42,10 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
             for action in report.actions:
                 run.log.info("repair: %s", action)
         entries, unreadable = catalog.build_index(settings.roots)
+        if publish:
+            failing = {p.logical_id for p in catalog.verify(settings.roots, entries)}
+            outcome["stac"] = str(stac.write_stac(settings.roots, settings.stac_folder,
+                                                  [e for e in entries if e.logical_id not in failing]))
         entries = [e for e in entries if catalog.matches(e, prefix=prefix)]
         problems = [str(p) for p in catalog.verify(settings.roots, entries)] + unreadable
         outcome.update(ok=not problems, logical_ids=len(entries), versions=sum(len(e.versions) for e in entries),
@@ -55,6 +63,8 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
     def render(outcome, run):
         if not as_json:
             click.echo(f"ok: {outcome['logical_ids']} logical ids, {outcome['versions']} versions verified")
+            if "stac" in outcome:
+                click.echo(f"STAC catalog: {outcome['stac']}")
 
     also = tuple(f for f in FAMILIES if f != "catalog") if do_repair else ()
     execute(settings, "catalog.verify", "catalog", body, render, also_lock=also)

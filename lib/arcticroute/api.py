@@ -90,6 +90,23 @@ class Endpoints:
         text = metrics.exposition(settings, self._health_result()).decode("utf-8")
         return Reply(200, text, dict(NO_STORE), metrics.CONTENT_TYPE)
 
+    def stac(self, path: str) -> Reply:
+        """A file of the static STAC catalog (``catalog.show --stac``): ``""`` is catalog.json."""
+        try:
+            folder = self.settings().stac_folder
+        except ArcticRouteError as exc:
+            return _error(503, str(exc), exc.hint)
+        wanted = (folder / (path or "catalog.json")).resolve()
+        inside = wanted.is_relative_to(folder.resolve()) and wanted.suffix == ".json"
+        if not inside or not wanted.is_file():
+            if not (folder / "catalog.json").is_file():
+                return _error(404, f"no STAC catalog in {folder} yet",
+                              "run catalog.show --stac (or catalog.verify --stac) to write it")
+            return _error(404, f"{path!r} is not a file of the STAC catalog", "start at /api/stac/catalog.json")
+        text = wanted.read_text(encoding="utf-8")
+        feature = json.loads(text).get("type") == "Feature"  # items are GeoJSON features
+        return Reply(200, text, dict(NO_STORE), "application/geo+json" if feature else "application/json")
+
     def _limit_and_settings(self, query: Mapping[str, str], default: int, example: str) -> tuple[int, Settings] | Reply:
         """The ``limit`` parameter and the settings, or the error reply (400 bad limit, 503 bad config)."""
         try:

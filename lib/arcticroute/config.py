@@ -62,6 +62,7 @@ DEFAULTS = {
             "cache_seconds": 15,
         },
         "metrics": {"textfile": "metrics/arcticroute.prom"},
+        "stac": {"folder": "stac"},
         # The same as config/runtime.yaml's schedule: (tests/test_deploy_schedule.py compares them).
         "schedule": {
             "daily": {
@@ -125,6 +126,15 @@ class Settings:
     @property
     def roots(self) -> dict[str, Path]:
         return {"data": self.data_root, "reports": self.reports_root, "outputs": self.outputs_root}
+
+    def under_outputs(self, configured: str) -> Path:
+        """A configured path: relative ones are under the outputs root, ``~`` is expanded."""
+        path = Path(configured).expanduser()
+        return path if path.is_absolute() else self.outputs_root / path
+
+    @property
+    def stac_folder(self) -> Path:
+        return self.under_outputs(self.runtime["stac"]["folder"])
 
 
 def default_config_dir(environ: Mapping[str, str] | None = None) -> Path:

@@ -293,6 +293,16 @@ RUNTIME_SCHEMA = {
                              "pattern": "^$|\\.prom$"},
             },
         },
+        "stac": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "the static STAC catalog that catalog.show/catalog.verify --stac write",
+            "properties": {
+                "folder": {"type": "string", "minLength": 1, "examples": ["stac"],
+                           "description": "folder of catalog.json, relative to the outputs root or absolute; "
+                                          "served at /api/stac/ on the UI's port"},
+            },
+        },
         "schedule": {
             "type": "object",
             "description": "jobs the OS schedulers run (systemd timers, Task Scheduler); deploy/render_schedule.py "

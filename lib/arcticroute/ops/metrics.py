@@ -193,10 +193,7 @@ def exposition(settings: Settings, health_result: dict | None = None, now: datet
 def textfile_path(settings: Settings) -> Path | None:
     """Where the textfile goes (relative paths are under the outputs root); None when switched off."""
     configured = settings.runtime.get("metrics", {}).get("textfile")
-    if not configured:
-        return None
-    path = Path(configured).expanduser()
-    return path if path.is_absolute() else settings.outputs_root / path
+    return settings.under_outputs(configured) if configured else None
 
 
 def write_textfile(settings: Settings, health_result: dict | None = None) -> Path | None:
