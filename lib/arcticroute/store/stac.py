@@ -27,7 +27,6 @@ from pathlib import Path
 import pystac
 from pyproj import Transformer
 
-from .. import __version__
 from . import atomic
 from .artifacts import meta_path_for
 from .catalog import Entry, build_index
@@ -134,7 +133,7 @@ def _item(meta: dict, roots: dict[str, Path]) -> pystac.Item:
         "arcticroute:tags": list(meta.get("tags") or []),
         "version": str(meta.get("version")),
         "deprecated": False,
-        "processing:software": {"arcticroute": producer.get("version") or __version__},
+        "processing:software": {"arcticroute": producer.get("version") or "unknown"},
         "processing:lineage": (f"{producer.get('command', 'unknown command')} run {meta.get('run_id')} "
                                f"(commit {producer.get('git_sha', 'unknown')}) from {len(meta.get('inputs') or [])} "
                                "input(s), see the derived_from links"),
