@@ -68,8 +68,8 @@ DEFAULTS = {
             "daily": {
                 "description": "ArcticRoute daily chain: health, pull, fuse, route, report",
                 "at": "05:30", "random_delay_minutes": 30, "timeout_minutes": 180, "windows_script": "pull_nrt_daily",
-                "steps": ["health.check", "ingest.nrt.pull --ym current --since -P1D", "risk.fuse --ym current",
-                          "route.plan --scenario all --date latest", "report.build --ym current"],
+                "steps": ["health.check", "ingest.nrt.pull --ym -P1D --since -P1D", "risk.fuse --ym -P1D",
+                          "route.plan --scenario all --date latest", "report.build --ym -P1D"],
             },
             "gc": {
                 "description": "ArcticRoute garbage collection: cache TTL and watermark, catalog retention",
