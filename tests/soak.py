@@ -92,11 +92,15 @@ class Step:
 
 def plan_faults(rng: random.Random, days: list[date], kinds: tuple[str, ...]) -> list[Fault]:
     """Each kind on ``max(1, (len(days) - 1) // 10)`` days drawn from all but the first (a clean
-    baseline); its details (provider, burst length, victim, moment, clock step) drawn too."""
+    baseline), a full disk on days of its own; the details (provider, burst length, victim,
+    moment, clock step) drawn too."""
     faults = []
     per_kind = max(1, (len(days) - 1) // 10)
-    for kind in kinds:
-        for day in sorted(rng.sample(days[1:], min(per_kind, len(days) - 1))):
+    full = sorted(rng.sample(days[1:], min(per_kind, len(days) - 2))) if "disk-full" in kinds else []
+    others = [d for d in days[1:] if d not in full]  # a full disk stops the day's jobs: nothing else to see
+    faults += [Fault(day, "disk-full") for day in full]
+    for kind in (k for k in kinds if k != "disk-full"):
+        for day in sorted(rng.sample(others, min(per_kind, len(others)))):
             detail: dict = {}
             if kind in ("5xx-burst", "truncated", "trickle", "missing-day"):
                 detail["provider"] = rng.choice(sorted(PROVIDERS))
@@ -143,7 +147,7 @@ class Soak:
                     "ARCTICROUTE_PROFILE": "live", "ARCTICROUTE_CONFIG_DIR": str(self.config),
                     "PYTHONPATH": str(toolbox), "TZ": "UTC", "COPERNICUSMARINE_SERVICE_USERNAME": "soak",
                     "COPERNICUSMARINE_SERVICE_PASSWORD": "soak-password", "LD_PRELOAD": str(FAKETIME_LIB),
-                    "DONT_FAKE_MONOTONIC": "1", "NO_FAKE_STAT": "1"}
+                    "NO_FAKE_STAT": "1"}  # CLOCK_MONOTONIC is faked too: with it real, sleep() fails (EINVAL)
         for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_ALERT_WEBHOOK", "ARCTICROUTE_ENV_FILE"):
             self.env.pop(key, None)
         for root in self.roots.values():  # as `just timers-install` does before the first run
@@ -289,6 +293,7 @@ class Soak:
 
     def run_day(self, day: date) -> None:
         real_start = time.time() - 1
+        hits_before = len(self.site.hits)
         self.clock_offset = timedelta(0)
         self.publish(day - timedelta(days=1))
         self.arm_network_faults(day)
@@ -309,9 +314,12 @@ class Soak:
             for fault in self.faults_on(day, armed):
                 path = "/" + PROVIDERS[fault.detail["provider"]](day - timedelta(days=1))
                 left = len(self.site.faults.get(path, []))
-                served = [h for h in self.site.hits if h.path == path and h.method == "GET"]
-                fault.outcome = (f"{len(served)} GET(s) of the file; {left} fault(s) not consumed"
-                                 if left else f"{len(served)} GET(s) of the file")
+                served = [h for h in self.site.hits[hits_before:] if h.path == path and h.method == "GET"]
+                answers = ", ".join(str(h.status) for h in served) or "none"
+                pull = next((st for st in reversed(self.steps) if st.day == day and st.argv[0] == "ingest.nrt.pull"),
+                            None)
+                fault.outcome = (f"GETs answered {answers}" + (f" ({left} fault(s) not reached)" if left else "")
+                                 + f"; the pull exited {pull.exit_code if pull else 'never ran'}")
                 self.site.faults.pop(path, None)
         self.stamp(real_start, day)
 
@@ -417,9 +425,11 @@ class Soak:
 
 def table(soak: Soak, verdict: dict) -> str:
     """The faults injected and their outcomes, then the invariants, as Markdown."""
-    lines = ["| day | fault | details | outcome |", "|---|---|---|---|"]
+    verdicts = {d["day"]: d["verdict"] for d in verdict["days"]}
+    lines = ["| day | fault | details | outcome | the day ended with |", "|---|---|---|---|---|"]
     for fault in soak.faults:
-        lines.append(f"| {fault.day} | {fault.kind} | {fault.describe()} | {fault.outcome} |")
+        lines.append(f"| {fault.day} | {fault.kind} | {fault.describe()} | {fault.outcome} | "
+                     f"{verdicts.get(fault.day.isoformat(), '')} |")
     lines += ["", "| invariant | holds | detail |", "|---|---|---|"]
     for name, value in verdict.items():
         if name != "days":

@@ -4,6 +4,7 @@ prometheus-client's own parser and checked by promtool where it is installed."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,6 +182,21 @@ def test_a_textfile_that_cannot_be_written_costs_the_run_nothing(roots, tmp_path
     result = run_command("catalog.show", env=roots.env)
     assert result.exit_code == 0
     assert "metrics textfile not written" in (roots.outputs / "logs" / "catalog.show.log").read_text()
+
+
+def test_the_playbooks_scrape_config_and_alert_rules_pass_promtool(tmp_path):
+    promtool = shutil.which("promtool")
+    need("promtool", None if promtool else "promtool is not installed (Debian package prometheus)")
+    blocks = re.findall(r"```yaml\n(.*?)```", (REPO / "docs" / "playbook.md").read_text(), re.S)
+    (rules,) = [b for b in blocks if "groups:" in b and "arcticroute_" in b]
+    (scrape,) = [b for b in blocks if "scrape_configs:" in b]
+    assert set(re.findall(r"arcticroute_[a-z_]+", rules)) <= {f + "_total" if t == "counter" else f
+                                                              for f, t in FAMILIES.items()}
+    for kind, text in (("rules", rules), ("config", scrape)):
+        path = tmp_path / f"{kind}.yml"
+        path.write_text(text)
+        checked = subprocess.run([promtool, "check", kind, str(path)], capture_output=True, text=True, timeout=60)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
 def test_promtool_accepts_the_names_and_units(endpoints):
