@@ -68,7 +68,7 @@ DEFAULTS = {
             "daily": {
                 "description": "ArcticRoute daily chain: health, pull, fuse, route, report",
                 "at": "05:30", "random_delay_minutes": 30, "timeout_minutes": 180, "windows_script": "pull_nrt_daily",
-                "steps": ["health.check", "ingest.nrt.pull --ym -P1D --since -P1D", "risk.fuse --ym -P1D",
+                "steps": ["health.check", "ingest.nrt.pull --ym -P1D --since -P3D", "risk.fuse --ym -P1D",
                           "route.plan --scenario all --date latest", "report.build --ym -P1D"],
             },
             "gc": {

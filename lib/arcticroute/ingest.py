@@ -458,6 +458,12 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
             failures.append(f"{name}: every one of the {len(items)} days asked answered 404 Not Found; "
                             "its URL template is probably wrong")
     counts["status"] = "failed" if failures else ("ok" if counts["written"] else "no_new_data")
+    gaps = [f"{i.layer} {i.day} ({name})" for name, items in missing.items() for i in items]
+    if gaps and not failures:
+        run.alert_warning(f"{len(gaps)} day(s) the providers do not have: the data have a gap",
+                          "; ".join(gaps[:20]) + (" …" if len(gaps) > 20 else ""),
+                          "nothing to repair here: routes and risk of those days use what there is; if the "
+                          "provider publishes them late, ingest.nrt.pull --ym YYYYMM --since YYYY-MM-DD fetches them")
     if failures:
         shown = "; ".join(redact_known(f) for f in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""

@@ -234,12 +234,12 @@ class Run:
             return
         self.log.info("alert written: %s", path)
 
-    def _write_alert(self, error: dict) -> Path:
+    def _write_alert(self, error: dict, severity: str = "error", what: str | None = None) -> Path:
         return write_alert(
             self.settings.outputs_root,
-            severity="error",
+            severity=severity,
             command=self.command,
-            what=f"{self.command} failed (run {self.run_id})",
+            what=what or f"{self.command} failed (run {self.run_id})",
             why=error["message"],
             hint=error["hint"] or f"see {self.settings.outputs_root / 'logs' / (self.command + '.log')}",
             run_id=self.run_id,
@@ -247,6 +247,16 @@ class Run:
             secrets=self.secrets,
             timeout_s=float(self.settings.runtime["alerts"]["webhook_timeout_s"]),
         )
+
+    def alert_warning(self, what: str, why: str, hint: str | None = None) -> None:
+        """A warning alert from a run that goes on (e.g. a provider skipped a day): what nobody
+        would otherwise hear of; failing to write it costs the run nothing but a log line."""
+        try:
+            path = self._write_alert({"message": why, "hint": hint}, severity="warning", what=what)
+        except OSError as exc:
+            self.log.error("alert not written (%s): %s", exc, what)
+            return
+        self.log.info("warning alert written: %s", path)
 
     def _setup_logging(self) -> None:
         cfg = self.settings.runtime["logs"]
