@@ -90,31 +90,42 @@ class Step:
     note: str = ""
 
 
+# Faults that can stop a day's jobs get days of their own, so the others on a day are reached.
+DISRUPTIVE = ("disk-full", "kill-9", "5xx-burst")
+
+
 def plan_faults(rng: random.Random, days: list[date], kinds: tuple[str, ...]) -> list[Fault]:
     """Each kind on ``max(1, (len(days) - 1) // 10)`` days drawn from all but the first (a clean
-    baseline), a full disk on days of its own; the details (provider, burst length, victim,
-    moment, clock step) drawn too."""
-    faults = []
+    baseline): the disruptive kinds on days of their own, the others on the days left (a
+    missing day not on the last day: it is a gap only once the next run finds it still
+    missing); the details (provider, burst length, victim, moment, clock step) drawn too."""
     per_kind = max(1, (len(days) - 1) // 10)
-    full = sorted(rng.sample(days[1:], min(per_kind, len(days) - 2))) if "disk-full" in kinds else []
-    others = [d for d in days[1:] if d not in full]  # a full disk stops the day's jobs: nothing else to see
-    faults += [Fault(day, "disk-full") for day in full]
-    for kind in (k for k in kinds if k != "disk-full"):
-        for day in sorted(rng.sample(others, min(per_kind, len(others)))):
-            detail: dict = {}
-            if kind in ("5xx-burst", "truncated", "trickle", "missing-day"):
-                detail["provider"] = rng.choice(sorted(PROVIDERS))
-            if kind == "5xx-burst":
-                detail["errors"] = rng.randint(2, 2 * HTTP["retries"])  # more than retries + 1: the item fails
-            if kind == "kill-9":
-                detail["command"] = rng.choice(["ingest.nrt.pull", "risk.fuse", "route.plan", "report.build"])
-                detail["after_s"] = round(rng.uniform(2.0, 12.0), 2)  # imports take ~2 s: mostly mid-run
-            if kind == "concurrent":
-                detail["command"] = rng.choice(["ingest.nrt.pull", "risk.fuse", "catalog.gc"])
-            if kind == "clock-step":
-                detail["hours"] = rng.choice([-3, -2, -1, 1, 2, 5])
-            faults.append(Fault(day, kind, detail))
-    return sorted(faults, key=lambda f: (f.day, FAULT_KINDS.index(f.kind)))
+    free = list(days[1:])
+    chosen: list[tuple[date, str]] = []
+    for kind in (k for k in DISRUPTIVE if k in kinds):
+        for day in rng.sample(free[:-1] or free, min(per_kind, max(len(free) - 1, 1))):
+            free.remove(day)
+            chosen.append((day, kind))
+    for kind in (k for k in kinds if k not in DISRUPTIVE):
+        pool = [d for d in free if d != days[-1]] if kind == "missing-day" else free
+        chosen += [(day, kind) for day in rng.sample(pool, min(per_kind, len(pool)))]
+    faults: list[Fault] = []
+    for day, kind in sorted(chosen, key=lambda c: (c[0], FAULT_KINDS.index(c[1]))):
+        detail: dict = {}
+        if kind in ("5xx-burst", "truncated", "trickle", "missing-day"):
+            taken = {f.detail.get("provider") for f in faults if f.day == day}
+            detail["provider"] = rng.choice(sorted(set(PROVIDERS) - taken) or sorted(PROVIDERS))
+        if kind == "5xx-burst":
+            detail["errors"] = rng.randint(2, 2 * HTTP["retries"])  # more than retries + 1: the item fails
+        if kind == "kill-9":
+            detail["command"] = rng.choice(["ingest.nrt.pull", "risk.fuse", "route.plan", "report.build"])
+            detail["after_s"] = round(rng.uniform(2.0, 12.0), 2)  # imports take ~2 s: mostly mid-run
+        if kind == "concurrent":
+            detail["command"] = rng.choice(["ingest.nrt.pull", "risk.fuse", "catalog.gc"])
+        if kind == "clock-step":
+            detail["hours"] = rng.choice([-3, -2, -1, 1, 2, 5])
+        faults.append(Fault(day, kind, detail))
+    return faults
 
 
 class Soak:

@@ -1,4 +1,4 @@
-"""The short soak (tests/soak.py): five simulated days of the scheduled jobs on the live profile
+"""The short soak (tests/soak.py): six simulated days of the scheduled jobs on the live profile
 against loopback replicas, every kind of fault injected once at a seeded point, then every
 invariant checked. bench/soak.py runs the 30-day version (bench/README.md has its table)."""
 
@@ -13,10 +13,10 @@ from .test_deploy_tools import need
 
 
 @pytest.mark.slow
-def test_five_days_with_faults_keep_every_invariant(tmp_path):
+def test_six_days_with_faults_keep_every_invariant(tmp_path):
     need("faketime", None if FAKETIME_LIB.exists() else f"{FAKETIME_LIB} is missing (Debian package faketime)")
     # from Oct 30: the chain crosses a month's end, where yesterday's month is not today's
-    soak = Soak(tmp_path, days=5, seed=22, start=date(2026, 10, 30))
+    soak = Soak(tmp_path, days=6, seed=22, start=date(2026, 10, 29))
     try:
         soak.run()
         verdict = soak.check()
