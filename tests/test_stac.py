@@ -121,6 +121,16 @@ def test_verify_leaves_a_corrupt_artifact_out_and_the_rewrite_leaves_nothing_beh
                                                            for i in catalog.get_items(recursive=True)}
 
 
+def test_a_folder_that_cannot_be_written_is_named_and_the_old_catalog_stays(demo, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    config = config_copy(tmp_path / "config", {"  folder: stac": f"  folder: {blocked}/stac"})
+    result = run_command("catalog.show", "--stac", env={**demo.env, "ARCTICROUTE_CONFIG_DIR": str(config)})
+    assert result.exit_code == 1 and f"cannot write the STAC catalog to {blocked}/stac" in result.stderr
+    assert "stac.folder" in result.stderr and "Traceback" not in result.output
+    assert (demo.outputs / "stac" / "catalog.json").is_file()
+
+
 def test_the_endpoint_serves_the_files_and_nothing_else(demo, monkeypatch, tmp_path):
     for key, value in demo.env.items():
         monkeypatch.setenv(key, value)

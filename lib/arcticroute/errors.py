@@ -51,6 +51,10 @@ class DiskFullError(ArcticRouteError):
     """No space left on the device while writing: the previous version is kept."""
 
 
+class StacWriteError(ArcticRouteError):
+    """The STAC catalog could not be written where stac.folder says; the previous one is kept."""
+
+
 class HealthFailedError(ArcticRouteError):
     """health.check found a failure (or, with --strict, a warning); it alerts on transitions itself."""
 

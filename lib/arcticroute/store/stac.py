@@ -27,6 +27,7 @@ from pathlib import Path
 import pystac
 from pyproj import Transformer
 
+from ..errors import StacWriteError
 from . import atomic
 from .artifacts import meta_path_for
 from .catalog import Entry, build_index
@@ -212,19 +213,30 @@ def remove_leftovers(folder: Path) -> list[Path]:
 
 
 def write_stac(roots: dict[str, Path], folder: Path, entries: list[Entry] | None = None) -> Path:
-    """Write the static catalog to ``folder`` (replacing the previous one); returns catalog.json."""
+    """Write the static catalog to ``folder`` (replacing the previous one); returns catalog.json.
+
+    A folder that cannot be written is a StacWriteError naming it (the old catalog stays)."""
     if entries is None:
         entries, _problems = build_index(roots)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    remove_leftovers(folder)
-    building = atomic.temp_path_for(folder)
     catalog = build_catalog(entries, roots)
-    catalog.normalize_hrefs(str(building))
-    catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
-    old = folder.with_name(folder.name + _OLD_SUFFIX)
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(building, folder)
-    if old.exists():
-        shutil.rmtree(old)
+    building = atomic.temp_path_for(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        remove_leftovers(folder)
+        catalog.normalize_hrefs(str(building))
+        catalog.save(catalog_type=pystac.CatalogType.SELF_CONTAINED)
+        old = folder.with_name(folder.name + _OLD_SUFFIX)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(building, folder)
+        if old.exists():
+            shutil.rmtree(old)
+    except OSError as exc:
+        if building.exists():
+            shutil.rmtree(building, ignore_errors=True)
+        if atomic.is_disk_full(exc, folder.parent if folder.parent.exists() else Path.cwd()):
+            raise
+        raise StacWriteError(f"cannot write the STAC catalog to {folder}: {exc}",
+                             hint="point stac.folder (config/runtime.yaml) at a folder this user can write, "
+                                  "or fix its permissions") from None
     return folder / "catalog.json"
