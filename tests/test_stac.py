@@ -1,9 +1,11 @@
 """The catalog as static STAC (store/stac.py): written by catalog.show/verify --stac, valid against
-the STAC 1.1 JSON schemas offline, browsable with pystac and, over the UI's port, pystac-client."""
+the STAC 1.1 JSON schemas offline, browsable with pystac and rustac and, over the UI's port,
+pystac-client."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 from datetime import UTC, datetime
 
 import jsonschema
@@ -23,6 +25,7 @@ from arcticroute.store.catalog import build_index
 from .browser import start_server, stop_server
 from .conftest import build_month, config_copy, make_roots, run_command
 from .replicas.helpers import loopback_only  # noqa: F401 - the fixture keeps every test off the network
+from .replicas.stac import rustac_binary
 
 # The STAC 1.1.0 core schemas and the GeoJSON ones they use, as the pystac wheel ships them: the
 # registry holds nothing else and `referencing` never fetches, so an unresolvable $ref fails.
@@ -72,6 +75,17 @@ def test_pystac_lists_one_item_per_logical_id_of_the_demo_month(demo):
     collections = {c.id for c in catalog.get_children()}
     assert {"ice.sic_3413-25km", "wave.hs_3413-25km", "risk-daily_3413-25km", "route_3413-25km",
             "report_3413-25km"} <= collections
+
+
+def test_rustac_crawls_every_item(demo, tmp_path):
+    binary = rustac_binary()
+    assert binary, "rustac is in requirements-dev (just setup installs it)"
+    crawled = subprocess.run([binary, "crawl", str(demo.outputs / "stac" / "catalog.json"), str(tmp_path / "crawl")],
+                             capture_output=True, text=True, timeout=120)
+    assert crawled.returncode == 0, crawled.stderr
+    features = [f for path in (tmp_path / "crawl").glob("*.json") for f in json.loads(path.read_text())["features"]]
+    catalog = pystac.Catalog.from_file(str(demo.outputs / "stac" / "catalog.json"))
+    assert sorted(f["id"] for f in features) == sorted(i.id for i in catalog.get_items(recursive=True))
 
 
 def test_an_item_carries_its_version_file_projection_processing_and_lineage(demo):

@@ -186,9 +186,9 @@ def build_catalog(entries: list[Entry], roots: dict[str, Path]) -> pystac.Catalo
         groups.setdefault((collection_key(meta), _grid_name(meta)), []).append(meta)
     items: dict[str, pystac.Item] = {}
     for (key, grid), members in sorted(groups.items()):
-        made = [_item(m, roots) for m in sorted(members, key=lambda m: m["logical_id"])]
-        items.update({m["logical_id"]: i for m, i in zip(sorted(members, key=lambda m: m["logical_id"]), made,
-                                                         strict=True)})
+        members.sort(key=lambda m: m["logical_id"])
+        made = [_item(m, roots) for m in members]
+        items.update({m["logical_id"]: i for m, i in zip(members, made, strict=True)})
         synthetic = any(m.get("synthetic") for m in members)
         description = f"{key} on grid {grid}: {len(members)} artifact(s)" + (
             f". Holds {SYNTHETIC_NOTE}" if synthetic else "")
