@@ -108,9 +108,13 @@ def plan_pull(
 
 
 def select_days(year: int, month: int, since: datetime | None) -> list[date]:
+    """The days of the month from ``since``, which may reach back into the month before: the
+    daily chain's look-back (``--ym -P1D --since -P3D``) then still covers the last days of the
+    previous month on the 2nd and 3rd, where a day a provider skipped is found to be a gap."""
     days = month_days(year, month)
     if since is not None:
-        days = [d for d in days if d >= since.date()]
+        earlier = month_days(year - (month == 1), 12 if month == 1 else month - 1)
+        days = [d for d in earlier + days if d >= since.date()]
     return days
 
 
