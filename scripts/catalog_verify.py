@@ -10,7 +10,7 @@ import click
 from arcticroute.cli import common_options, execute, load_or_exit
 from arcticroute.errors import ArcticRouteError
 from arcticroute.ops.runs import FAMILIES
-from arcticroute.store import catalog, repair
+from arcticroute.store import catalog, repair, stac
 
 
 @click.command(name="catalog.verify")
@@ -21,8 +21,12 @@ from arcticroute.store import catalog, repair
                    "temporary files, move a 0.1.0 tree to the current layout; then list what only a producer "
                    "can restore.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of lines.")
+@click.option("--stac", "publish", is_flag=True,
+              help="Also write the verified logical ids (all of them, whatever --prefix) as static STAC to "
+                   "stac.folder (default outputs/stac/catalog.json; served at /api/stac/); one that fails "
+                   "verification is left out.")
 @common_options
-def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
+def main(prefix, do_repair, as_json, publish, config_dir, profile, grid_km):
     """Verify each version (its sidecar against its place, size and sha256 of its bytes, what the file
     says it is) and the canonical links, and name logical ids whose place another artifact took;
     exit 1 on any problem.
@@ -41,6 +45,10 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
             for action in report.actions:
                 run.log.info("repair: %s", action)
         everything, unreadable = catalog.build_index(settings.roots)
+        if publish:
+            failing = {p.logical_id for p in catalog.verify(settings.roots, everything)}
+            outcome["stac"] = str(stac.write_stac(settings.roots, settings.stac_folder,
+                                                  [e for e in everything if e.logical_id not in failing]))
         entries = [e for e in everything if catalog.matches(e, prefix=prefix)]
         problems = [str(p) for p in catalog.verify(settings.roots, entries)
                     + catalog.missing_logical_ids(settings.roots, everything, prefix)] + unreadable
@@ -59,6 +67,8 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
     def render(outcome, run):
         if not as_json:
             click.echo(f"ok: {outcome['logical_ids']} logical ids, {outcome['versions']} versions verified")
+            if "stac" in outcome:
+                click.echo(f"STAC catalog: {outcome['stac']}")
 
     also = tuple(f for f in FAMILIES if f != "catalog") if do_repair else ()
     execute(settings, "catalog.verify", "catalog", body, render, also_lock=also)

@@ -37,7 +37,8 @@ def _overrides(ctx, param, value):
 @click.option("--what", default="ice,wave,incidents,ais", show_default=True, callback=layers_callback,
               help="Comma-separated layers: ice, wave, incidents, ais.")
 @click.option("--since", type=SINCE, default=None,
-              help="Only days from this moment: ISO 8601 (2026-11-20) or a duration back from now (-P1D).")
+              help="Only days from this moment: ISO 8601 (2026-11-20) or a duration back from now (-P1D); it may "
+                   "reach back into the month before --ym.")
 @click.option("--dry-run", is_flag=True,
               help="Print each planned item (layer, day, source URL, destination, new/update/unchanged) and "
                    "change nothing; only lists the sources (HEAD requests, searches).")

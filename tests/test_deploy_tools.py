@@ -19,7 +19,8 @@ import pytest
 from .conftest import REPO, SHARED
 
 VENV_BIN = Path(sys.executable).parent
-TOOLS = ("systemd", "docker", "compose", "hadolint", "jsonschema", "xmlschema", "powershell", "just", "gdal", "loopfs")
+TOOLS = ("systemd", "docker", "compose", "hadolint", "jsonschema", "xmlschema", "powershell", "just", "gdal", "loopfs",
+         "promtool", "faketime")
 ENGINE_SOCKET = "unix:///tmp/docker-engine/docker.sock"  # where ../shared/ci/docker-engine.sh starts one
 
 

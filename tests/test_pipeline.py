@@ -2,6 +2,7 @@
 
 import json
 import os
+from datetime import date
 
 import jsonschema
 import pytest
@@ -245,3 +246,18 @@ def test_all_zero_risk_weights_are_a_config_error(roots, tmp_path):
     result = run_command("risk.fuse", "--config-dir", str(config), "--ym", "202609")
     assert result.exit_code == 2 and "risk.weights" in result.stderr and "--method max" in result.stderr
     assert not (roots.data / "risk").exists()
+
+
+@pytest.mark.parametrize("ym, since, first, count", [
+    ((2026, 11), "2026-10-30T05:30:00Z", date(2026, 10, 30), 32),  # the look-back on the 2nd reaches October
+    ((2027, 1), "2026-12-31", date(2026, 12, 31), 32),              # and across a year's end
+    ((2026, 11), "2026-11-20", date(2026, 11, 20), 11),
+    ((2026, 11), "2020-01-01", date(2026, 10, 1), 61),              # never further than the month before
+    ((2026, 11), None, date(2026, 11, 1), 30),
+])
+def test_since_may_reach_back_into_the_month_before(ym, since, first, count):
+    from arcticroute.ingest import select_days
+    from arcticroute.timeutil import parse_since
+
+    days = select_days(*ym, parse_since(since) if since else None)
+    assert days[0] == first and len(days) == count and days == sorted(set(days))

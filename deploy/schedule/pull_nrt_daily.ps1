@@ -48,10 +48,10 @@ try {
     }
     Set-Location -LiteralPath $Repo
     Invoke-Step @('health.check')
-    Invoke-Step @('ingest.nrt.pull', '--ym', 'current', '--since', '-P1D')
-    Invoke-Step @('risk.fuse', '--ym', 'current')
+    Invoke-Step @('ingest.nrt.pull', '--ym', '-P1D', '--since', '-P3D')
+    Invoke-Step @('risk.fuse', '--ym', '-P1D')
     Invoke-Step @('route.plan', '--scenario', 'all', '--date', 'latest')
-    Invoke-Step @('report.build', '--ym', 'current')
+    Invoke-Step @('report.build', '--ym', '-P1D')
     Write-Output ('{0:u} {1}: every step succeeded' -f (Get-Date), 'daily')
 }
 catch {

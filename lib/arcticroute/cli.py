@@ -39,7 +39,7 @@ def common_options(func):
 
 
 class _YearMonth(click.ParamType):
-    name = "YYYYMM|current"
+    name = "YYYYMM|current|-P1D"
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
@@ -68,7 +68,8 @@ SINCE = _Since()
 def ym_option(func):
     return click.option(
         "--ym", type=YEAR_MONTH, default="current", show_default=True,
-        help="Month to work on: YYYYMM or 'current' (UTC).",
+        help="Month to work on: YYYYMM, 'current' (UTC), or the month of a moment back from now, e.g. -P1D "
+             "(yesterday's month: the daily chain's, so a month's last day is done on the 1st).",
     )(func)
 
 

@@ -62,13 +62,15 @@ DEFAULTS = {
             "timers": ["daily", "gc"],
             "cache_seconds": 15,
         },
+        "metrics": {"textfile": "metrics/arcticroute.prom"},
+        "stac": {"folder": "stac"},
         # The same as config/runtime.yaml's schedule: (tests/test_deploy_schedule.py compares them).
         "schedule": {
             "daily": {
                 "description": "ArcticRoute daily chain: health, pull, fuse, route, report",
                 "at": "05:30", "random_delay_minutes": 30, "timeout_minutes": 180, "windows_script": "pull_nrt_daily",
-                "steps": ["health.check", "ingest.nrt.pull --ym current --since -P1D", "risk.fuse --ym current",
-                          "route.plan --scenario all --date latest", "report.build --ym current"],
+                "steps": ["health.check", "ingest.nrt.pull --ym -P1D --since -P3D", "risk.fuse --ym -P1D",
+                          "route.plan --scenario all --date latest", "report.build --ym -P1D"],
             },
             "gc": {
                 "description": "ArcticRoute garbage collection: cache TTL and watermark, catalog retention",
@@ -125,6 +127,15 @@ class Settings:
     @property
     def roots(self) -> dict[str, Path]:
         return {"data": self.data_root, "reports": self.reports_root, "outputs": self.outputs_root}
+
+    def under_outputs(self, configured: str) -> Path:
+        """A configured path: relative ones are under the outputs root, ``~`` is expanded."""
+        path = Path(configured).expanduser()
+        return path if path.is_absolute() else self.outputs_root / path
+
+    @property
+    def stac_folder(self) -> Path:
+        return self.under_outputs(self.runtime["stac"]["folder"])
 
 
 def default_config_dir(environ: Mapping[str, str] | None = None) -> Path:

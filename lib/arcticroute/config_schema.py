@@ -325,6 +325,27 @@ RUNTIME_SCHEMA = {
                 "cache_seconds": {"type": "number", "minimum": 0, "maximum": 86400, "description": "how long /api/health reuses a result"},
             },
         },
+        "metrics": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Prometheus metrics (/metrics on the UI's port, and a textfile after every run)",
+            "properties": {
+                "textfile": {"type": "string", "examples": ["metrics/arcticroute.prom"],
+                             "description": "node_exporter textfile written after every run, relative to the "
+                                            "outputs root or absolute, ending in .prom; empty: none",
+                             "pattern": "^$|\\.prom$"},
+            },
+        },
+        "stac": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "the static STAC catalog that catalog.show/catalog.verify --stac write",
+            "properties": {
+                "folder": {"type": "string", "minLength": 1, "examples": ["stac"],
+                           "description": "folder of catalog.json, relative to the outputs root or absolute; "
+                                          "served at /api/stac/ on the UI's port"},
+            },
+        },
         "schedule": {
             "type": "object",
             "description": "jobs the OS schedulers run (systemd timers, Task Scheduler); deploy/render_schedule.py "

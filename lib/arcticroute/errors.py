@@ -65,6 +65,10 @@ class UnreadableFileError(ArcticRouteError):
     row and column of a table) and the hint how to fix or restore it."""
 
 
+class StacWriteError(ArcticRouteError):
+    """The STAC catalog could not be written where stac.folder says; the previous one is kept."""
+
+
 class HealthFailedError(ArcticRouteError):
     """health.check found a failure (or, with --strict, a warning); it alerts on transitions itself."""
 

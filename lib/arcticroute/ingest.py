@@ -115,9 +115,13 @@ def plan_pull(
 
 
 def select_days(year: int, month: int, since: datetime | None) -> list[date]:
+    """The days of the month from ``since``, which may reach back into the month before: the
+    daily chain's look-back (``--ym -P1D --since -P3D``) then still covers the last days of the
+    previous month on the 2nd and 3rd, where a day a provider skipped is found to be a gap."""
     days = month_days(year, month)
     if since is not None:
-        days = [d for d in days if d >= since.date()]
+        earlier = month_days(year - (month == 1), 12 if month == 1 else month - 1)
+        days = [d for d in earlier + days if d >= since.date()]
     return days
 
 
@@ -485,6 +489,12 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
             failures.append(f"{name}: every one of the {len(items)} days asked answered 404 Not Found; "
                             "its URL template is probably wrong")
     counts["status"] = "failed" if failures else ("ok" if counts["written"] else "no_new_data")
+    gaps = [f"{i.layer} {i.day} ({name})" for name, items in missing.items() for i in items]
+    if gaps and not failures:
+        run.alert_warning(f"{len(gaps)} day(s) the providers do not have: the data have a gap",
+                          "; ".join(gaps[:20]) + (" …" if len(gaps) > 20 else ""),
+                          "nothing to repair here: routes and risk of those days use what there is; if the "
+                          "provider publishes them late, ingest.nrt.pull --ym YYYYMM --since YYYY-MM-DD fetches them")
     if failures:
         shown = "; ".join(redact_known(f) for f in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""

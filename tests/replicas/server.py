@@ -33,8 +33,10 @@ class ReplicaSite:
     def __init__(self, root: Path, latency_s: float = 0.0, port: int = 0):
         self.root = root
         self.latency_s = latency_s
-        self.faults: dict[str, list[str]] = {}  # url path -> faults consumed one per GET: 500, slow, truncate
+        # url path -> faults consumed one per GET: 500, 503, slow, truncate, trickle
+        self.faults: dict[str, list[str]] = {}
         self.slow_s = 3.0
+        self.trickle_pieces, self.trickle_pause_s = 8, 0.25  # the body in 8 pieces, a pause before each
         self.hits: list[Hit] = []
         self.encodings: dict[str, str] = {}  # url path -> gzip, deflate (zlib-wrapped) or deflate-raw
         self.raw: dict[str, tuple[bytes, dict]] = {}  # url path -> (body as sent, extra headers)
@@ -106,6 +108,11 @@ class ReplicaSite:
             response = Response(data[: len(data) // 2], mimetype="application/octet-stream")
             response.headers["Content-Length"] = str(len(data))  # the promise the body breaks
             response.set_etag(hashlib.sha1(data).hexdigest())
+        if fault == "trickle" and response.status_code == 200:
+            response = Response(self._trickle(data), mimetype="application/octet-stream", direct_passthrough=True)
+            response.headers["Content-Length"] = str(len(data))
+            response.set_etag(hashlib.sha1(data).hexdigest())
+            return self._record(request, response, len(data))
         coding = self.encodings.get(request.path)
         if coding and response.status_code == 200:
             encoded = {"gzip": gzip.compress, "deflate": zlib.compress,
@@ -125,3 +132,10 @@ class ReplicaSite:
                 time.sleep(interval)
 
         return Response(drip(), mimetype="application/octet-stream", headers={"Content-Length": "1000000"})
+
+    def _trickle(self, data: bytes):
+        """The whole body, slowly: a server (or a link) that answers but drips."""
+        size = -(-len(data) // self.trickle_pieces)
+        for start in range(0, len(data), size):
+            time.sleep(self.trickle_pause_s)
+            yield data[start:start + size]

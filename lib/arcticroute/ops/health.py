@@ -172,6 +172,15 @@ def _served_meta(settings: Settings, layer: str) -> dict | None:
     return current_meta(settings.roots, "data", relpath) if relpath else None
 
 
+def newest_meta(settings: Settings, layer: str) -> dict | None:
+    """Sidecar of the current version of the layer's newest day on this grid; None when there is
+    none, or when it is not that artifact's (check_served fails it then)."""
+    try:
+        return _served_meta(settings, layer)
+    except IntegrityError:
+        return None
+
+
 def check_freshness(settings: Settings, layer: str, now: datetime) -> Observation:
     limit_h = float(settings.runtime["health"]["freshness_max_hours"].get(layer, 48))
     try:

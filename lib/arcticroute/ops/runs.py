@@ -167,6 +167,7 @@ class Run:
                 self._alert(error)
             if recorded:  # else the marker stays: the next run of the family marks the record interrupted
                 self._remove_marker()
+            self._write_metrics()
         finally:
             self.log.info("run %s finished: %s (exit %s)", self.run_id, status, self.exit_code)
             atomic.set_run_tag("x")
@@ -229,6 +230,19 @@ class Run:
         except OSError as exc:
             self.warn(f"catalog index not refreshed ({exc}); run catalog.show to rebuild it")
 
+    def _write_metrics(self) -> None:
+        """The node_exporter textfile (``metrics.textfile``), now that the record is complete;
+        failing to write it costs the run nothing but a line in the log."""
+        from .metrics import write_textfile  # metrics reads the records this module writes
+
+        try:
+            path = write_textfile(self.settings)
+        except Exception as exc:  # noqa: BLE001 - metrics never change a run's outcome
+            self.log.warning("metrics textfile not written: %s: %s", type(exc).__name__, exc)
+            return
+        if path is not None:
+            self.log.debug("metrics written: %s", path)
+
     def _write_record(self, status: str, error: dict | None) -> None:
         ended = None if status == "running" else utc_now()
         record = {
@@ -263,12 +277,12 @@ class Run:
             return
         self.log.info("alert written: %s", path)
 
-    def _write_alert(self, error: dict) -> Path:
+    def _write_alert(self, error: dict, severity: str = "error", what: str | None = None) -> Path:
         return write_alert(
             self.settings.outputs_root,
-            severity="error",
+            severity=severity,
             command=self.command,
-            what=f"{self.command} failed (run {self.run_id})",
+            what=what or f"{self.command} failed (run {self.run_id})",
             why=error["message"],
             hint=error["hint"] or self.details_hint(),
             run_id=self.run_id,
@@ -276,6 +290,16 @@ class Run:
             secrets=self.secrets,
             timeout_s=float(self.settings.runtime["alerts"]["webhook_timeout_s"]),
         )
+
+    def alert_warning(self, what: str, why: str, hint: str | None = None) -> None:
+        """A warning alert from a run that goes on (e.g. a provider skipped a day): what nobody
+        would otherwise hear of; failing to write it costs the run nothing but a log line."""
+        try:
+            path = self._write_alert({"message": why, "hint": hint}, severity="warning", what=what)
+        except OSError as exc:
+            self.log.error("alert not written (%s): %s", exc, what)
+            return
+        self.log.info("warning alert written: %s", path)
 
     def _setup_logging(self) -> None:
         cfg = self.settings.runtime["logs"]
@@ -345,4 +369,21 @@ def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
     return records
 
 
-__all__ = ["Run", "last_runs", "EXIT_LOCKED"]
+def all_runs(outputs_root: Path) -> list[dict]:
+    """Every readable run record, oldest first (the order of ``last_runs``), with
+    ``effective_status`` applied; the counters of ``ops.metrics`` are computed from them."""
+    folder = outputs_root / "runs"
+    records = []
+    for path in sorted(folder.glob("*.json"), key=_start_then_mtime) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            logging.getLogger(LOGGER_NAME).warning("unreadable run record %s: %s", path, exc)
+            continue
+        if isinstance(record, dict) and record.get("command"):
+            record["status"] = effective_status(record)
+            records.append(record)
+    return records
+
+
+__all__ = ["Run", "all_runs", "last_runs", "EXIT_LOCKED"]

@@ -42,20 +42,21 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def temp_path_for(path: Path) -> Path:
-    """A unique hidden name beside ``path``; cache GC skips names with this prefix."""
-    return path.with_name(f"{tmp_prefix_for(_run_tag)}{uuid.uuid4().hex[:8]}-{path.name}")
+def temp_path_for(path: Path, suffix: str = "") -> Path:
+    """A unique hidden name beside ``path``; cache GC skips names with this prefix. ``suffix``
+    hides the name from readers that pick files by extension (node_exporter reads ``*.prom``)."""
+    return path.with_name(f"{tmp_prefix_for(_run_tag)}{uuid.uuid4().hex[:8]}-{path.name}{suffix}")
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
+def atomic_path(path: Path, temp_suffix: str = "") -> Iterator[Path]:
     """Yield a temporary path to write; on success it replaces ``path`` in one step.
 
     On any error the temporary file is removed and ``path`` is left as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temp_path_for(path)
+    tmp = temp_path_for(path, temp_suffix)
     try:
         yield tmp
         _fsync_file(tmp)
@@ -104,13 +105,13 @@ def is_disk_full(exc: BaseException, folder: Path) -> bool:
         return False
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
+def write_bytes(path: Path, data: bytes, temp_suffix: str = "") -> None:
+    with atomic_path(path, temp_suffix) as tmp:
         tmp.write_bytes(data)
 
 
-def write_text(path: Path, text: str) -> None:
-    write_bytes(path, text.encode("utf-8"))
+def write_text(path: Path, text: str, temp_suffix: str = "") -> None:
+    write_bytes(path, text.encode("utf-8"), temp_suffix)
 
 
 def write_json(path: Path, payload) -> None:

@@ -126,6 +126,16 @@ def write_index(roots: dict[str, Path], outputs_root: Path) -> Path:
     return path
 
 
+def read_index(roots: dict[str, Path], outputs_root: Path) -> dict:
+    """The catalog index the runs keep up to date; rebuilt from the sidecars when absent or unreadable."""
+    path = outputs_root / "catalog" / "index.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        write_index(roots, outputs_root)
+        return json.loads(path.read_text(encoding="utf-8"))
+
+
 def matches(entry: Entry, *, prefix: str | None = None, kind: str | None = None,
             month: str | None = None, tag: str | None = None) -> bool:
     """Filter used by ``catalog.show``; ``month`` is ``YYYYMM`` and matches the time coverage."""
