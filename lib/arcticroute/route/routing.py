@@ -26,7 +26,7 @@ from .. import polaris
 from ..errors import BadInputError, NoRouteError
 from ..grid import to_lonlat
 from ..static import StaticGrid
-from . import fairways, smoothing
+from . import depth, fairways, smoothing
 from .geometry import GEOD
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
@@ -50,6 +50,8 @@ class Vessel:
     max_sic: float | None = None
     max_wave_m: float | None = None
     description: str = ""
+    draught_m: float | None = None  # with ukc_m: water shallower than their sum is a hard limit (``depth``)
+    ukc_m: float | None = None
 
     @classmethod
     def from_config(cls, name: str, cfg: dict) -> Vessel:
@@ -222,6 +224,9 @@ def blocked_masks(static: StaticGrid, conditions: Conditions, vessel: Vessel,
         masks["sea ice"] = np.nan_to_num(conditions.sic, nan=0.0) > vessel.max_sic
     if vessel.max_wave_m is not None:
         masks["waves"] = np.nan_to_num(conditions.hs, nan=0.0) > vessel.max_wave_m
+    shallow = depth.shallow_mask(static, vessel)
+    if shallow is not None:
+        masks["depth"] = shallow
     return masks
 
 
@@ -413,7 +418,7 @@ def least_cost_path(cost: np.ndarray, start: tuple[int, int], end: tuple[int, in
     return PathResult(np.asarray(mcp.traceback(end), dtype=np.int64), total)
 
 
-def _limit_text(name: str, vessel: Vessel) -> str:
+def _limit_text(name: str, vessel: Vessel, static_for_text: StaticGrid | None = None) -> str:
     cls = vessel.polaris_class
     if name == "ice":
         band = ("below -10 (operation subject to special consideration for a Polar Class)" if polaris.is_polar_class(cls)
@@ -423,10 +428,17 @@ def _limit_text(name: str, vessel: Vessel) -> str:
                 "all across the passage")
     if name == "sea ice":
         return f"blocked by sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}"
+    if name == "depth":
+        straits = depth.closing_straits(static_for_text, vessel) if static_for_text is not None else []
+        where = (f"; too shallow on the way: {'; '.join(straits)}" if straits else
+                 "; the shelf between the ends is shallower than that at this grid's minimum-depth rule")
+        return (f"blocked by depth: draught {vessel.draught_m:g} m + under-keel clearance "
+                f"{depth.required_depth(vessel) - vessel.draught_m:g} m needs "
+                f"{depth.required_depth(vessel):.1f} m of water{where}")
     return f"blocked by significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"
 
 
-def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) -> str:
+def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, static: StaticGrid | None = None) -> str:
     """Name the hard limit that separates ``start`` from ``end``."""
 
     def connected(mask: np.ndarray) -> bool:
@@ -442,7 +454,7 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) 
         if not connected(land | blocked[name]):
             at_end = [label for label, cell in (("start", start), ("end", end)) if blocked[name][cell]]
             where = f" (the {' and '.join(at_end)} itself is blocked)" if at_end else ""
-            reasons.append(_limit_text(name, vessel) + where)
+            reasons.append(_limit_text(name, vessel, static) + where)
     if not reasons:
         return ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
                 "satisfies them all at once")
@@ -466,10 +478,14 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
         )
     conditions = with_fairways(static, conditions)
     blocked = blocked_masks(static, conditions, vessel)
+    if "depth" in blocked:
+        blocked["depth"], depth_notes = depth.free_end_cells(static, blocked["depth"], vessel,
+                                                             [(start, origin), (end, destination)])
+        warnings += depth_notes
     cost = cost_surface(static, conditions, vessel, risk_weight, blocked)
     route = least_cost_path(cost, start, end)
     if route is None:
-        reason = explain_blocked(blocked, start, end, vessel)
+        reason = explain_blocked(blocked, start, end, vessel, static)
         raise NoRouteError(
             f"no route from {origin.name} to {destination.name} for vessel {vessel.name} "
             f"({vessel.ice_class}): {reason}",

@@ -1,0 +1,179 @@
+"""Depth and draught: where a vessel has water enough under its keel.
+
+A cell is a hard limit for a vessel with a draught when its depth is less than the draught plus
+the under-keel clearance (UKC). The depth of a cell is the minimum depth within it
+(``bathymetry``, the static layer), except on the straits and fairways (``fairways``), where
+the charted controlling depth of the channel replaces it: the coarse relief smooths a dredged
+channel away (Ob Bay reads 2-6 m in ETOPO1, its sea channel is 15.1 m) or misses a bar (Dmitry
+Laptev reads 10 m, its charted least depth is 6.7 m). Fairways without a charted figure here
+take, per cell, the greatest relief depth along their own polyline (the channel they follow).
+
+The UKC is the vessel's ``ukc_m`` where set, else the rule of runtime.yaml ``route.ukc``:
+max(``min_m``, ``fraction`` x draught), by default max(1 m, 10 % of draught) — the static
+allowance many port and pilotage authorities apply in open, sheltered approaches (PIANC
+Report 121 (2014), "Harbour Approach Channels Design Guidelines", gives 10-15 % of draught
+as the gross UKC of concept design in sheltered water); waves and squat are not added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..static import StaticGrid
+from . import fairways
+
+# name -> (controlling depth in metres, source). None: not charted here (relief along the fairway).
+AMSA = "Arctic Council, Arctic Marine Shipping Assessment 2009 Report, p. 23 (NSR straits)"
+SOF = ("Ship & Ocean Foundation (2000), The Northern Sea Route: the shortest sea route linking East Asia and "
+       "Europe (INSROP summary), sec. 4.2.1; Mulherin et al. (1996), CRREL Report 96-3, p. 32")
+CHARTED_DEPTH: dict[str, tuple[float | None, str]] = {
+    "kara_gate": (21.0, AMSA + ": Kara Gate, minimum depth 21 m"),
+    "yugorsky_shar": (13.0, AMSA + ": Yugorskiy Shar, 13-30 m deep"),
+    "vilkitsky": (32.0, "Vilkitsky Strait, depths 32-210 m (Great Soviet Encyclopedia, 3rd ed., 'Vil'kitskii Strait'; "
+                        "AMSA 2009 p. 23)"),
+    "shokalsky": (None, "no charted figure recorded: ETOPO1 along the fairway"),
+    "sannikov": (13.0, SOF + ": Sannikov Strait fairway, minimum depths more than 13 m"),
+    "dmitry_laptev": (6.7, AMSA + ": Dmitriy Laptev Strait, 6.7 m; Østreng et al. (2013), Shipping in Arctic "
+                           "Waters, Springer, sec. 2 (NSR straits)"),
+    "long": (20.0, SOF + ": Long Strait southern passage, minimum depths 20 m (northern passage 33 m)"),
+    "bering": (None, "no charted figure recorded: ETOPO1 along the fairway (45-55 m)"),
+    "kola_bay": (None, "no charted figure recorded: ETOPO1 along the fairway"),
+    "ob_bay": (15.1, "Sabetta sea channel (Ob Bay), 15.1 m deep, 295 m wide: FSUE Rosmorport / Yamal LNG project "
+                     "(2017)"),
+    "maas": (None, "no charted figure recorded: ETOPO1 along the fairway"),
+}
+
+
+@dataclass(frozen=True)
+class UkcRule:
+    min_m: float = 1.0
+    fraction: float = 0.10
+
+    @classmethod
+    def from_config(cls, cfg: dict | None) -> UkcRule:
+        cfg = cfg or {}
+        return cls(float(cfg.get("min_m", cls.min_m)), float(cfg.get("fraction", cls.fraction)))
+
+    def clearance(self, draught_m: float) -> float:
+        return max(self.min_m, self.fraction * draught_m)
+
+
+def required_depth(vessel) -> float | None:
+    """Draught plus under-keel clearance, metres (None: the vessel has no draught set)."""
+    if getattr(vessel, "draught_m", None) is None:
+        return None
+    ukc = vessel.ukc_m if vessel.ukc_m is not None else UkcRule().clearance(vessel.draught_m)
+    return float(vessel.draught_m + ukc)
+
+
+_EFFECTIVE: dict[int, tuple[np.ndarray, np.ndarray, dict]] = {}
+
+
+def fairway_depths(static: StaticGrid) -> dict[str, float]:
+    """Each fairway's controlling depth on this grid: charted, else its shallowest per-cell value."""
+    effective_depth(static)
+    return _EFFECTIVE[id(static.land)][2]
+
+
+def effective_depth(static: StaticGrid) -> np.ndarray:
+    """The depth routing uses: the static layer's minimum depth, with each fairway's cells given
+    the fairway's charted controlling depth (or its relief along the polyline, module doc);
+    kept per static grid."""
+    hit = _EFFECTIVE.get(id(static.land))
+    if hit is not None and hit[0] is static.land:
+        return hit[1]
+    from ..bathymetry import depth_at_xy
+
+    depth = np.array(static.depth, dtype=np.float32, copy=True)
+    index = fairways.index_for(static)
+    controlling: dict[str, float] = {}
+    for fairway in index.fairways:
+        charted, _source = CHARTED_DEPTH.get(fairway.name, (None, ""))
+        cells = fairway.s_cell[fairway.s_cell >= 0]
+        if charted is not None:
+            depth.flat[np.unique(cells)] = charted
+            controlling[fairway.name] = charted
+            continue
+        along = depth_at_xy(static.relief_source, fairway.sx, fairway.sy)
+        per_cell = np.full(depth.size, -np.inf)
+        inside = fairway.s_cell >= 0
+        np.maximum.at(per_cell, fairway.s_cell[inside], along[inside])
+        touched = np.unique(cells)
+        depth.flat[touched] = per_cell[touched]
+        controlling[fairway.name] = float(per_cell[touched].min()) if touched.size else float("nan")
+    depth.flags.writeable = False
+    if len(_EFFECTIVE) > 8:
+        _EFFECTIVE.clear()
+    _EFFECTIVE[id(static.land)] = (static.land, depth, controlling)
+    return depth
+
+
+def shallow_mask(static: StaticGrid, vessel) -> np.ndarray | None:
+    """True where the water is shallower than the vessel's draught plus UKC (None: no draught)."""
+    need = required_depth(vessel)
+    if need is None:
+        return None
+    return effective_depth(static) < need
+
+
+def closing_straits(static: StaticGrid, vessel) -> list[str]:
+    """The straits and fairways too shallow for the vessel, with their depth and source."""
+    need = required_depth(vessel)
+    if need is None:
+        return []
+    out = []
+    for name, value in fairway_depths(static).items():
+        if value < need:
+            kind, text, _points = fairways.FAIRWAYS[name]
+            charted, source = CHARTED_DEPTH.get(name, (None, ""))
+            out.append(f"{text} ({value:.1f} m{' charted' if charted is not None else ''}; {source})")
+    return out
+
+
+def free_end_cells(static: StaticGrid, shallow: np.ndarray, vessel, ends) -> tuple[np.ndarray, list[str]]:
+    """The end cells of a route, (cell, place) pairs, taken out of the depth limit where the
+    water at the end point itself is deep enough: a cell's minimum depth may be a shoal beside
+    the berth. An end point in water shallower than the vessel needs is refused (NoRouteError)."""
+    from ..bathymetry import depth_at
+    from ..errors import NoRouteError
+
+    need = required_depth(vessel)
+    notes = []
+    for cell, place in ends:
+        if not shallow[cell]:
+            continue
+        at_point = float(depth_at(static.relief_source, place.lat, place.lon)[0])
+        if at_point < need:
+            raise NoRouteError(
+                f"{place.name} ({place.lat:.3f},{place.lon:.3f}) lies in {at_point:.1f} m of water "
+                f"({static.relief_source.kind} relief), less than the {need:.1f} m vessel {vessel.name} needs "
+                f"(draught {vessel.draught_m:g} m + under-keel clearance)",
+                hint="choose an end point in deeper water, or a vessel of lesser draught")
+        shallow = shallow.copy()
+        shallow[cell] = False
+        notes.append(f"{place.name}: the water at the point is {at_point:.1f} m deep, but its grid cell's minimum is "
+                     f"{effective_depth(static)[cell]:.1f} m; the end cell is entered on the point's depth "
+                     "(check the approach against the chart)")
+    return shallow, notes
+
+
+def route_depth(static: StaticGrid, vcells: np.ndarray, lon: np.ndarray, lat: np.ndarray, vessel) -> dict:
+    """The shallowest water met along the route (per vertex, the depth of its cell) and where."""
+    depth = effective_depth(static)[vcells[:, 0], vcells[:, 1]]
+    if depth.size == 0:
+        return {}
+    inner = depth[1:-1] if depth.size > 2 else depth  # the true end points take their nearest cell
+    k = int(np.argmin(inner)) + (1 if depth.size > 2 else 0)
+    need = required_depth(vessel)
+    out = {
+        "min_depth_m": round(float(depth[k]), 1),
+        "min_depth_at": [round(float(lon[k]), 4), round(float(lat[k]), 4)],
+        "depth_source": static.relief_source.description,
+        "depth_rule": "minimum depth within each grid cell; charted controlling depth on straits and fairways",
+    }
+    if need is not None:
+        out["draught_m"] = float(vessel.draught_m)
+        out["required_depth_m"] = round(need, 2)
+    return out
