@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -19,14 +19,14 @@ from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from ..store.integrity import is_intact
 from ..timeutil import day_span, parse_day
-from . import geometry, routing
+from . import depth, geometry, routing
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 7  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
-# 7: smoothed into straight legs
+PLANNER_VERSION = 8  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
+# 7: smoothed into straight legs; 8: depth and draught, land-free approaches, plausibility
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -49,7 +49,11 @@ def vessel_named(settings: Settings, name: str) -> Vessel:
     if name not in vessels:
         raise BadInputError(f"unknown vessel {name!r}; expected one of {', '.join(sorted(vessels))} "
                             f"(config/scenarios.yaml: vessels)")
-    return Vessel.from_config(name, vessels[name])
+    vessel = Vessel.from_config(name, vessels[name])
+    if vessel.draught_m is not None and vessel.ukc_m is None:
+        rule = depth.UkcRule.from_config(settings.runtime.get("route", {}).get("ukc"))
+        vessel = replace(vessel, ukc_m=round(rule.clearance(vessel.draught_m), 2))
+    return vessel
 
 
 def scenario_requests(settings: Settings, names: list[str]) -> list[RouteRequest]:
@@ -364,6 +368,7 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination, path,
                       replan=role == "route")
         metrics, lon, lat, steps = _path_metrics(static, sailed)
+        metrics.update(depth.route_depth(static, sailed.vcells, steps["lon"], steps["lat"], vessel))
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
         if path.smoothing is not None:

@@ -26,7 +26,7 @@ from .. import polaris
 from ..errors import BadInputError, NoRouteError
 from ..grid import to_lonlat
 from ..static import StaticGrid
-from . import depth, fairways, smoothing
+from . import approach, depth, fairways, smoothing
 from .geometry import GEOD
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
@@ -326,8 +326,6 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
     """The route as projected vertices and the grid cell each belongs to: the true origin, the
     path's cell centres — where it runs through a fairway, the fairway's own points instead —
     and the true destination."""
-    from ..grid import to_xy
-
     grid = static.grid
     index = routable(static).index
     flat = np.ravel_multi_index((cells[:, 0], cells[:, 1]), grid.shape)
@@ -355,9 +353,11 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
         i = j + 1
     x = np.concatenate(xs)
     y = np.concatenate(ys)
-    (ox, oy), (dx, dy) = to_xy(origin.lon, origin.lat), to_xy(destination.lon, destination.lat)
-    x = np.concatenate([[ox], x, [dx]])
-    y = np.concatenate([[oy], y, [dy]])
+    # the true end points, each joined to the network by a land-free approach (``approach``)
+    ax, ay = approach.approach_xy(origin, float(x[0]), float(y[0]))
+    bx, by = approach.approach_xy(destination, float(x[-1]), float(y[-1]))
+    x = np.concatenate([ax, x, bx[::-1]])
+    y = np.concatenate([ay, y, by[::-1]])
     keep = np.concatenate([[True], np.hypot(np.diff(x), np.diff(y)) > 1.0])  # drop repeated points
     x, y = x[keep], y[keep]
     return x, y, vertex_cells(static, x, y)
@@ -467,6 +467,8 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
     (``smooth_path``) unless ``smooth`` is False; NoRouteError names the blocking limit."""
     grid = static.grid
     warnings = []
+    approach.check_end(origin)
+    approach.check_end(destination)
     start, warn_start = snap_to_sea(static, grid.index_of(origin.lat, origin.lon), origin)
     end, warn_end = snap_to_sea(static, grid.index_of(destination.lat, destination.lon), destination)
     warnings += [w for w in (warn_start, warn_end) if w]
