@@ -29,8 +29,10 @@ def _day(ctx, param, value):
 @click.option("--date", "day", default="latest", show_default=True, metavar="latest|YYYY-MM-DD",
               callback=_day, help="Day whose ice, waves and risk the route is planned on.")
 @click.option("--force", is_flag=True, help="Plan again even when the inputs are unchanged.")
+@click.option("--assume-escort", is_flag=True,
+              help="Assume icebreaker escort: a route slower than route.min_speed_kn (beset risk) is kept, not refused.")
 @common_options
-def main(scenarios, origin, destination, vessel, day, force, config_dir, profile, grid_km):
+def main(scenarios, origin, destination, vessel, day, force, assume_escort, config_dir, profile, grid_km):
     """Plan minimum-cost routes within each vessel's ice and wave limits.
 
     Writes outputs/routes/<scenario>_<YYYYMMDD>.geojson (RFC 7946, lon/lat) holding the
@@ -57,7 +59,8 @@ def main(scenarios, origin, destination, vessel, day, force, config_dir, profile
         target_day = target["day"] = planner.resolve_day(settings, day)
         loaded = planner.load_conditions(settings, target_day)
         for request in requests:
-            outcome, summary = planner.plan_request(settings, request, target_day, loaded, run, force=force)
+            outcome, summary = planner.plan_request(settings, request, target_day, loaded, run, force=force,
+                                                    assume_escort=assume_escort)
             results.append((request, outcome, summary))
             if outcome == "no-route":
                 run.warn(summary["reason"])
@@ -78,13 +81,18 @@ def main(scenarios, origin, destination, vessel, day, force, config_dir, profile
                      if "total_distance_nm" in summary else "")
             click.echo(f"{request.name}: {summary['distance_nm']:.0f} nm ({summary['distance_ratio']:.2f}x great circle), "
                        f"ETA {summary['eta']}, max ice {summary['max_sic']:.2f}, mean risk {summary['mean_risk']:.3f}"
-                       f"{extra} [{outcome}]")
+                       f"{extra}{_depth_and_escort(summary)} [{outcome}]")
         click.echo(f"routes for {target_day} in {settings.outputs_root / 'routes' / settings.grid.name} "
                    f"(run {run.run_id})")
         if any(summary.get("synthetic") for _request, _outcome, summary in results):
             click.echo(f"NOTE: planned on synthetic data: {planner.DEMO_NOTICE}")
 
     execute(settings, "route.plan", "route", body, render, writes=True)
+
+
+def _depth_and_escort(summary: dict) -> str:
+    text = f", min depth {summary['min_depth_m']:.0f} m" if summary.get("min_depth_m") is not None else ""
+    return text + (", BESET RISK (escort assumed)" if summary.get("beset_risk") else "")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from ..store.integrity import is_intact
 from ..timeutil import day_span, parse_day
-from . import depth, geometry, routing
+from . import depth, geometry, plausibility, routing
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
@@ -351,8 +351,10 @@ def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRe
 
 def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, request: RouteRequest, day: date,
                   route: PathResult, baseline: PathResult, inputs: list[dict], synthetic: bool,
-                  run_id: str, risk_weight: float = 0.0) -> dict:
-    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through."""
+                  run_id: str, risk_weight: float = 0.0, checks: dict | None = None) -> dict:
+    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through;
+    ``checks``: the plausibility settings (``plausibility_settings``)."""
+    checks = checks or plausibility_settings(None, static.grid.resolution_m / 1000.0)
     daily = conditions if isinstance(conditions, DailyConditions) else DailyConditions.single(day, conditions)
     departure = datetime(day.year, day.month, day.day, tzinfo=UTC)
     vessel = request.vessel
@@ -380,8 +382,14 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         if role == "route":
             warnings += sailed.warnings
             extra["eta_assumption"] = eta_assumption(daily)
+            route_steps = steps
         features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
                          "properties": {"role": role, "description": description, **common, **metrics, **extra}})
+    plausible, plausible_warnings = plausibility.assess(
+        route_steps, features[0]["properties"], vessel, baseline_ratio=features[1]["properties"]["distance_ratio"],
+        **checks)
+    features[0]["properties"].update(plausible)
+    warnings += plausible_warnings
     summary = {k: v for k, v in features[0]["properties"].items() if k not in ("segments", "legs")}
     if request.onward:
         arrival = departure + timedelta(hours=features[0]["properties"]["duration_h"])
@@ -414,6 +422,14 @@ def _document(request: RouteRequest, day: date, inputs: list[dict], synthetic: b
     }
 
 
+def plausibility_settings(settings: Settings | None, grid_km: float, *, assume_escort: bool = False) -> dict:
+    """The keyword arguments of ``plausibility.assess`` from runtime.yaml ``route``."""
+    cfg = settings.runtime.get("route", {}) if settings is not None else {}
+    return {"min_speed_kn": float(cfg.get("min_speed_kn", plausibility.DEFAULT_MIN_SPEED_KN)),
+            "window_nm": float(cfg.get("min_speed_window_nm", plausibility.DEFAULT_WINDOW_NM)),
+            "assume_escort": assume_escort, "grid_km": grid_km}
+
+
 def voyage_input_ids(settings: Settings, days: list[date]) -> list[tuple[str, str]]:
     """Identity (logical id, sha256) of the layers of the later days a voyage may sail through,
     so a route is planned again when any of them changes or a new day arrives."""
@@ -432,7 +448,7 @@ def route_relpath(name: str, day: date, grid_name: str) -> str:
 
 
 def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: tuple[Conditions, list[dict]],
-                 run, *, force: bool = False) -> tuple[str, dict]:
+                 run, *, force: bool = False, assume_escort: bool = False) -> tuple[str, dict]:
     """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged" or "no-route".
 
     A day on which no path satisfies the vessel's limits is written too (an empty
@@ -442,12 +458,13 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     conditions, metas = loaded  # load_conditions(settings, day), read once for all requests of the day
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
+    checks = plausibility_settings(settings, settings.grid.resolution_m / 1000.0, assume_escort=assume_escort)
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
     daily = DailyConditions(day, [day, *later],
                             lambda d: loaded if d == day else load_conditions(settings, d))
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "later": voyage_input_ids(settings, later),
                                         "request": request.as_dict(), "risk_weight": risk_weight,
-                                        "planner": PLANNER_VERSION},
+                                        "checks": checks, "planner": PLANNER_VERSION},
                                        sort_keys=True, default=str).encode()).hexdigest()
     relpath = route_relpath(request.name, day, settings.grid.name)
     previous = current_meta(roots, "outputs", relpath)
@@ -467,11 +484,21 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
         for message in route.warnings:
             run.warn(message)
         document = build_geojson(static, daily, request, day, route, baseline, inputs, synthetic, run.run_id,
-                                 risk_weight)
+                                 risk_weight, checks)
         full = document["arcticroute"]["summary"]
         summary = {"status": "ok", "synthetic": synthetic, **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
         warnings = list(document["arcticroute"]["warnings"])
         inputs = document["arcticroute"]["inputs"]
+        if full.get("beset_risk") and not assume_escort:
+            reason = (f"no route from {request.origin.name} to {request.destination.name} for vessel "
+                      f"{request.vessel.name} ({request.vessel.ice_class}) without escort: beset risk, "
+                      f"{full['min_sustained_speed_kn']:g} kn sustained over {checks['window_nm']:g} nm, below the "
+                      f"minimum of {checks['min_speed_kn']:g} kn (runtime.yaml route.min_speed_kn); "
+                      "plan with --assume-escort to assume icebreaker escort")
+            refused = _document(request, day, inputs, synthetic, run.run_id, [], status="no-route", reason=reason,
+                                beset_risk=True, assumed_escort=False, refused_summary=full)
+            document, warnings = refused, warnings + [reason]
+            summary = {"status": "no-route", "reason": reason, "synthetic": synthetic, "beset_risk": True}
     spec = ArtifactSpec(
         logical_id=f"ar://route/{request.name}@{day:%Y%m%d}?grid={settings.grid.name}",
         root="outputs",
@@ -493,7 +520,8 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
 
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
-                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans",
+                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "min_depth_m",
+                 "min_depth_at", "min_sustained_speed_kn", "beset_risk", "assumed_escort",
                  "total_distance_nm", "total_eta", "final_destination")
 
 
