@@ -156,3 +156,48 @@ def approach_xy(place, vx: float, vy: float) -> tuple[np.ndarray, np.ndarray]:
         _CACHE.clear()
     _CACHE[key] = result
     return result
+
+
+def water_polyline(lat0: float, lon0: float, lat1: float, lon1: float, margin_deg: float = 0.5,
+                   shore_weight: float = 30.0) -> np.ndarray:
+    """A fairway through narrow waters, (lat, lon) vertices: the least-cost 4-connected water path on
+    the land data's pixels, each pixel costing 1 + ``shore_weight`` / (1 + its distance from land in
+    pixels) so the path keeps mid-channel, cut into straight legs clear of land with the land
+    mask's ~1 km margin (``smoothing.leg_clear_of_land``) where possible, else with ``leg_clear``.
+    How the fairways of ``fairways.FAIRWAYS`` through the Northwest Passage were derived."""
+    from scipy import ndimage
+    from skimage.graph import MCP_Geometric
+
+    from .smoothing import leg_clear_of_land
+
+    coslat = max(np.cos(np.radians(max(abs(lat0), abs(lat1)) + margin_deg)), 0.05)
+    south, north = min(lat0, lat1) - margin_deg, max(lat0, lat1) + margin_deg
+    west, east = min(lon0, lon1) - margin_deg / coslat, max(lon0, lon1) + margin_deg / coslat
+    lat_c = np.arange(np.floor(north / PIXEL_DEG) * PIXEL_DEG, south - PIXEL_DEG, -PIXEL_DEG) - PIXEL_DEG / 2
+    lon_c = np.arange(np.floor(west / PIXEL_DEG) * PIXEL_DEG, east + PIXEL_DEG, PIXEL_DEG) + PIXEL_DEG / 2
+    grid_lat, grid_lon = np.meshgrid(lat_c, lon_c, indexing="ij")
+    land = FINE_LAND.is_land(grid_lat.ravel(), grid_lon.ravel()).reshape(grid_lat.shape)
+    distance = ndimage.distance_transform_edt(~land, sampling=(1.0, coslat))
+    cost = np.where(land, -1.0, 1.0 + shore_weight / (1.0 + distance))
+
+    def pixel(lat, lon):
+        return int(np.argmin(np.abs(lat_c - lat))), int(np.argmin(np.abs(lon_c - lon)))
+
+    start, end = pixel(lat0, lon0), pixel(lat1, lon1)
+    mcp = MCP_Geometric(cost, fully_connected=False, sampling=(1.0, coslat))
+    cumulative, _ = mcp.find_costs([start], [end])
+    if not np.isfinite(cumulative[end]):
+        raise ValueError(f"no water path from {lat0},{lon0} to {lat1},{lon1} within {margin_deg} degrees")
+    cells = np.asarray(mcp.traceback(end))
+    lat, lon = lat_c[cells[:, 0]], lon_c[cells[:, 1]]
+    x, y = (np.asarray(v, dtype=float) for v in to_xy(lon, lat))
+    kept, a = [0], 0
+    while a < x.size - 1:
+        best = a + 1
+        for j in range(x.size - 1, a + 1, -max(1, (x.size - 1 - a) // 200)):
+            if leg_clear_of_land(x[a], y[a], x[j], y[j]) and leg_clear(x[a], y[a], x[j], y[j]):
+                best = j
+                break
+        kept.append(best)
+        a = best
+    return np.stack([lat[kept], lon[kept]], axis=1)

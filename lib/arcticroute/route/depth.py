@@ -39,10 +39,15 @@ CHARTED_DEPTH: dict[str, tuple[float | None, str]] = {
                            "Waters, Springer, sec. 2 (NSR straits)"),
     "long": (20.0, SOF + ": Long Strait southern passage, minimum depths 20 m (northern passage 33 m)"),
     "bering": (None, "no charted figure recorded: ETOPO1 along the fairway (45-55 m)"),
+    "barrow": (None, "no charted figure recorded: ETOPO1 along the fairway (Parry Channel, the NWP's deepest way: "
+                     "Headland, 'Transits of the Northwest Passage', route 1/2)"),
+    "prince_of_wales": (None, "no charted figure recorded: ETOPO1 along the fairway (160 m in the south, shoaling "
+                              "northward: The Canadian Encyclopedia, 'Prince of Wales Strait')"),
     "kola_bay": (None, "no charted figure recorded: ETOPO1 along the fairway"),
     "ob_bay": (15.1, "Sabetta sea channel (Ob Bay), 15.1 m deep, 295 m wide: FSUE Rosmorport / Yamal LNG project "
                      "(2017)"),
-    "maas": (None, "no charted figure recorded: ETOPO1 along the fairway"),
+    "maas": (21.0, "Maasgeul dredged to 21 m (Port of Rotterdam Authority, 2010 widening); the Eurogeul/Maasgeul "
+                   "admit draughts to 22.5 m on the tide (Maasvlakte 2 Master Plan)"),
 }
 
 
@@ -164,9 +169,13 @@ def route_depth(static: StaticGrid, vcells: np.ndarray, lon: np.ndarray, lat: np
     depth = effective_depth(static)[vcells[:, 0], vcells[:, 1]]
     if depth.size == 0:
         return {}
-    inner = depth[1:-1] if depth.size > 2 else depth  # the true end points take their nearest cell
-    k = int(np.argmin(inner)) + (1 if depth.size > 2 else 0)
     need = required_depth(vessel)
+    counted = np.ones(depth.size, dtype=bool)
+    if depth.size > 2:
+        counted[[0, -1]] = False  # the true end points take their nearest cell
+    if need is not None and (depth[counted] >= need).any():
+        counted &= depth >= need  # end cells entered on the end point's own depth (``free_end_cells``)
+    k = int(np.flatnonzero(counted)[np.argmin(depth[counted])])
     out = {
         "min_depth_m": round(float(depth[k]), 1),
         "min_depth_at": [round(float(lon[k]), 4), round(float(lat[k]), 4)],

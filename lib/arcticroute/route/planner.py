@@ -387,7 +387,7 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
                          "properties": {"role": role, "description": description, **common, **metrics, **extra}})
     plausible, plausible_warnings = plausibility.assess(
         route_steps, features[0]["properties"], vessel, baseline_ratio=features[1]["properties"]["distance_ratio"],
-        **checks)
+        shallow_straits=tuple(depth.closing_straits(static, vessel)), **checks)
     features[0]["properties"].update(plausible)
     warnings += plausible_warnings
     summary = {k: v for k, v in features[0]["properties"].items() if k not in ("segments", "legs")}

@@ -49,7 +49,8 @@ def min_sustained_speed(seg_m: np.ndarray, hours: np.ndarray, window_nm: float) 
 
 
 def assess(steps: dict, metrics: dict, vessel, *, min_speed_kn: float, window_nm: float, assume_escort: bool,
-           baseline_ratio: float | None, grid_km: float) -> tuple[dict, list[str]]:
+           baseline_ratio: float | None, grid_km: float, shallow_straits: tuple[str, ...] = ()
+           ) -> tuple[dict, list[str]]:
     """The plausibility properties of a sailed route and its warnings (module doc)."""
     seg, hours = steps["seg"], steps["terms"]["hours"]
     speed, first, last = min_sustained_speed(seg, hours, window_nm)
@@ -80,6 +81,8 @@ def assess(steps: dict, metrics: dict, vessel, *, min_speed_kn: float, window_nm
         cause = ("even the shortest way within the vessel's limits is this long: a strait is likely closed at this "
                  f"grid ({grid_km:g} km cells close straits narrower than about two cells) or by the vessel's depth "
                  "or ice limits" if geography else "the minimum-time route detours round ice, waves or risk")
+        if geography and shallow_straits:
+            cause += "; straits too shallow for this vessel: " + "; ".join(shallow_straits)
         hint = (f"; plan at 6.25 km to see the straits the grid closes: route.plan ... --grid-km 6.25"
                 if geography and grid_km > 6.25 else "")
         warnings.append(f"long way round: {metrics['distance_nm']:.0f} nm is {ratio:.2f}x the great circle; {cause}{hint}")
