@@ -456,8 +456,9 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, 
             where = f" (the {' and '.join(at_end)} itself is blocked)" if at_end else ""
             reasons.append(_limit_text(name, vessel, static) + where)
     if not reasons:
-        return ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
-                "satisfies them all at once")
+        together = ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
+                    "satisfies them all at once")
+        return together + ("; " + _limit_text("depth", vessel, static) if "depth" in limits else "")
     return "; ".join(reasons)
 
 
