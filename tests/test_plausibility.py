@@ -11,7 +11,7 @@ import pytest
 
 from arcticroute.grid import Grid
 from arcticroute.route import geometry, plausibility, routing
-from arcticroute.route.routing import Conditions, Place, Vessel
+from arcticroute.route.routing import Place, Vessel
 from arcticroute.static import StaticGrid
 
 from .conftest import run_command

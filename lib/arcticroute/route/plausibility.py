@@ -83,7 +83,7 @@ def assess(steps: dict, metrics: dict, vessel, *, min_speed_kn: float, window_nm
                  "or ice limits" if geography else "the minimum-time route detours round ice, waves or risk")
         if geography and shallow_straits:
             cause += "; straits too shallow for this vessel: " + "; ".join(shallow_straits)
-        hint = (f"; plan at 6.25 km to see the straits the grid closes: route.plan ... --grid-km 6.25"
+        hint = ("; plan at 6.25 km to see the straits the grid closes: route.plan ... --grid-km 6.25"
                 if geography and grid_km > 6.25 else "")
         warnings.append(f"long way round: {metrics['distance_nm']:.0f} nm is {ratio:.2f}x the great circle; {cause}{hint}")
     return props, warnings
