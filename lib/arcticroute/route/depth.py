@@ -43,7 +43,8 @@ CHARTED_DEPTH: dict[str, tuple[float | None, str]] = {
                      "Headland, 'Transits of the Northwest Passage', route 1/2)"),
     "prince_of_wales": (None, "no charted figure recorded: ETOPO1 along the fairway (160 m in the south, shoaling "
                               "northward: The Canadian Encyclopedia, 'Prince of Wales Strait')"),
-    "kola_bay": (None, "no charted figure recorded: ETOPO1 along the fairway"),
+    "kola_bay": (20.0, "Kola Bay: depths on the roads 20-60 m (Murmansk Commercial Port, 2010); the fjord 200-300 m "
+                       "at its entrance; ETOPO1 at 0.1 degree reads it as 2 m near Severomorsk"),
     "ob_bay": (15.1, "Sabetta sea channel (Ob Bay), 15.1 m deep, 295 m wide: FSUE Rosmorport / Yamal LNG project "
                      "(2017)"),
     "maas": (21.0, "Maasgeul dredged to 21 m (Port of Rotterdam Authority, 2010 widening); the Eurogeul/Maasgeul "
