@@ -124,17 +124,35 @@ def shallow_mask(static: StaticGrid, vessel) -> np.ndarray | None:
     return effective_depth(static) < need
 
 
-def closing_straits(static: StaticGrid, vessel) -> list[str]:
-    """The straits and fairways too shallow for the vessel, with their depth and source."""
+def closing_straits(static: StaticGrid, vessel, blocked: np.ndarray | None = None, start=None, end=None
+                    ) -> list[str]:
+    """The straits and fairways too shallow for the vessel, with their depth and source; given
+    the cells the route may not enter (``blocked``, all limits) and its end cells, only those
+    that touch both the water reachable from the start and the water reachable from the end:
+    the straits that close the way."""
     need = required_depth(vessel)
     if need is None:
         return []
+    sides = None
+    if blocked is not None and start is not None and end is not None:
+        from scipy import ndimage
+
+        eight = np.ones((3, 3), dtype=bool)
+        labels, _count = ndimage.label(~blocked, structure=eight)
+        sides = [ndimage.binary_dilation(labels == labels[cell], structure=eight) if labels[cell] else None
+                 for cell in (start, end)]
+    index = fairways.index_for(static)
     out = []
-    for name, value in fairway_depths(static).items():
-        if value < need:
-            kind, text, _points = fairways.FAIRWAYS[name]
-            charted, source = CHARTED_DEPTH.get(name, (None, ""))
-            out.append(f"{text} ({value:.1f} m{' charted' if charted is not None else ''}; {source})")
+    for number, (name, value) in enumerate(fairway_depths(static).items()):
+        if value >= need:
+            continue
+        if sides is not None:
+            cells = np.unique(index.fairways[number].s_cell[index.fairways[number].s_cell >= 0])
+            if any(side is None or not side.flat[cells].any() for side in sides):
+                continue
+        _kind, text, _points = fairways.FAIRWAYS[name]
+        charted, source = CHARTED_DEPTH.get(name, (None, ""))
+        out.append(f"{text} ({value:.1f} m{' charted' if charted is not None else ''}; {source})")
     return out
 
 

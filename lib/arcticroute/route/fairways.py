@@ -51,7 +51,9 @@ FAIRWAYS: dict[str, tuple[str, str, list[tuple[float, float]]]] = {
                         [(74.0042, -112.0042), (72.7708, -118.2708), (70.5042, -122.0375), (70.5042, -123.0042)]),
     "kola_bay": ("approach", "Kola Bay, from off Severomorsk to the Barents Sea",
                  [(69.1009, 33.4228), (69.1558, 33.5194), (69.2931, 33.5244), (69.6, 34.0)]),
-    "ob_bay": ("approach", "Ob Bay, from Sabetta to the Kara Sea", [(71.2818, 72.0978), (73.299, 74.3059)]),
+    # on past the Gulf of Ob's mouth bar (ETOPO1 reads 7-14 m there) to 15+ m water of the Kara Sea
+    "ob_bay": ("approach", "Ob Bay, from Sabetta to the Kara Sea", [(71.2818, 72.0978), (73.299, 74.3059),
+                                                                    (74.0, 74.0)]),
     "maas": ("approach", "Maasvlakte (Rotterdam) to the North Sea", [(51.9565, 4.0129), (52.0512, 3.6021)]),
 }
 _SAMPLE_M = 500.0

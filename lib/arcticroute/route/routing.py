@@ -418,7 +418,9 @@ def least_cost_path(cost: np.ndarray, start: tuple[int, int], end: tuple[int, in
     return PathResult(np.asarray(mcp.traceback(end), dtype=np.int64), total)
 
 
-def _limit_text(name: str, vessel: Vessel, static_for_text: StaticGrid | None = None) -> str:
+def _limit_text(name: str, vessel: Vessel, context: tuple | None = None) -> str:
+    """What a hard limit is; ``context`` (static, all blocked cells, start, end) lets the depth
+    limit name the straits that close the way."""
     cls = vessel.polaris_class
     if name == "ice":
         band = ("below -10 (operation subject to special consideration for a Polar Class)" if polaris.is_polar_class(cls)
@@ -429,9 +431,10 @@ def _limit_text(name: str, vessel: Vessel, static_for_text: StaticGrid | None = 
     if name == "sea ice":
         return f"blocked by sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}"
     if name == "depth":
-        straits = depth.closing_straits(static_for_text, vessel) if static_for_text is not None else []
+        straits = depth.closing_straits(*context[:1], vessel, *context[1:]) if context is not None else []
         where = (f"; too shallow on the way: {'; '.join(straits)}" if straits else
-                 "; the shelf between the ends is shallower than that at this grid's minimum-depth rule")
+                 "; the water round an end point or between the ends is shallower than that at this grid's "
+                 "minimum-depth rule (try a finer grid, --grid-km 6.25)")
         return (f"blocked by depth: draught {vessel.draught_m:g} m + under-keel clearance "
                 f"{depth.required_depth(vessel) - vessel.draught_m:g} m needs "
                 f"{depth.required_depth(vessel):.1f} m of water{where}")
@@ -454,11 +457,13 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, 
         if not connected(land | blocked[name]):
             at_end = [label for label, cell in (("start", start), ("end", end)) if blocked[name][cell]]
             where = f" (the {' and '.join(at_end)} itself is blocked)" if at_end else ""
-            reasons.append(_limit_text(name, vessel, static) + where)
+            context = (static, np.logical_or.reduce(list(blocked.values())), start, end) if static is not None else None
+            reasons.append(_limit_text(name, vessel, context) + where)
     if not reasons:
         together = ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
                     "satisfies them all at once")
-        return together + ("; " + _limit_text("depth", vessel, static) if "depth" in limits else "")
+        context = (static, np.logical_or.reduce(list(blocked.values())), start, end) if static is not None else None
+        return together + ("; " + _limit_text("depth", vessel, context) if "depth" in limits else "")
     return "; ".join(reasons)
 
 
