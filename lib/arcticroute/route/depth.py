@@ -124,36 +124,46 @@ def shallow_mask(static: StaticGrid, vessel) -> np.ndarray | None:
     return effective_depth(static) < need
 
 
-def closing_straits(static: StaticGrid, vessel, blocked: np.ndarray | None = None, start=None, end=None
-                    ) -> list[str]:
-    """The straits and fairways too shallow for the vessel, with their depth and source; given
-    the cells the route may not enter (``blocked``, all limits) and its end cells, only those
-    that touch both the water reachable from the start and the water reachable from the end:
-    the straits that close the way."""
+def _strait_text(name: str, value: float) -> str:
+    _kind, text, _points = fairways.FAIRWAYS[name]
+    charted, source = CHARTED_DEPTH.get(name, (None, ""))
+    return f"{text} ({value:.1f} m{' charted' if charted is not None else ''}; {source})"
+
+
+def closing_straits(static: StaticGrid, vessel) -> list[str]:
+    """Every strait and fairway shallower than the vessel needs, with its depth and source."""
     need = required_depth(vessel)
     if need is None:
         return []
-    sides = None
-    if blocked is not None and start is not None and end is not None:
-        from scipy import ndimage
+    return [_strait_text(name, value) for name, value in fairway_depths(static).items() if value < need]
 
-        eight = np.ones((3, 3), dtype=bool)
-        labels, _count = ndimage.label(~blocked, structure=eight)
-        sides = [ndimage.binary_dilation(labels == labels[cell], structure=eight) if labels[cell] else None
-                 for cell in (start, end)]
+
+def why_too_shallow(static: StaticGrid, vessel, others: np.ndarray, start, end) -> str:
+    """Where depth closes the way: the shortest way within the other limits (``others``: cells
+    the route may not enter but for depth) is found, and the straits on it too shallow for the
+    vessel named; without one, its shallowest water and where."""
+    from skimage.graph import MCP_Geometric
+
+    need = required_depth(vessel)
+    cost = np.where(others, -1.0, 1.0)
+    mcp = MCP_Geometric(cost, fully_connected=True)
+    cumulative, _ = mcp.find_costs([start], [end])
+    if not np.isfinite(cumulative[end]):
+        return ""
+    cells = np.asarray(mcp.traceback(end))[1:-1]
+    if cells.size == 0:
+        return ""
+    depth = effective_depth(static)[cells[:, 0], cells[:, 1]]
+    flat = set((cells[:, 0] * static.grid.nx + cells[:, 1])[depth < need].tolist())
     index = fairways.index_for(static)
-    out = []
-    for number, (name, value) in enumerate(fairway_depths(static).items()):
-        if value >= need:
-            continue
-        if sides is not None:
-            cells = np.unique(index.fairways[number].s_cell[index.fairways[number].s_cell >= 0])
-            if any(side is None or not side.flat[cells].any() for side in sides):
-                continue
-        _kind, text, _points = fairways.FAIRWAYS[name]
-        charted, source = CHARTED_DEPTH.get(name, (None, ""))
-        out.append(f"{text} ({value:.1f} m{' charted' if charted is not None else ''}; {source})")
-    return out
+    named = [_strait_text(f.name, fairway_depths(static)[f.name]) for f in index.fairways
+             if fairway_depths(static)[f.name] < need and flat & set(f.s_cell.tolist())]
+    if named:
+        return "; the shortest way within the other limits runs through " + "; ".join(named)
+    k = int(np.argmin(depth))
+    return (f"; the shortest way within the other limits meets {depth[k]:.1f} m at "
+            f"{static.lat[tuple(cells[k])]:.2f}N {static.lon[tuple(cells[k])]:.2f}E (the minimum depth of a "
+            f"{static.grid.resolution_m / 1000:g} km cell; a finer grid, --grid-km 6.25, may find deeper water)")
 
 
 def free_end_cells(static: StaticGrid, shallow: np.ndarray, vessel, ends) -> tuple[np.ndarray, list[str]]:

@@ -419,8 +419,8 @@ def least_cost_path(cost: np.ndarray, start: tuple[int, int], end: tuple[int, in
 
 
 def _limit_text(name: str, vessel: Vessel, context: tuple | None = None) -> str:
-    """What a hard limit is; ``context`` (static, all blocked cells, start, end) lets the depth
-    limit name the straits that close the way."""
+    """What a hard limit is; ``context`` (static, the cells blocked by the other limits, start,
+    end) lets the depth limit name the straits that close the way."""
     cls = vessel.polaris_class
     if name == "ice":
         band = ("below -10 (operation subject to special consideration for a Polar Class)" if polaris.is_polar_class(cls)
@@ -431,14 +431,17 @@ def _limit_text(name: str, vessel: Vessel, context: tuple | None = None) -> str:
     if name == "sea ice":
         return f"blocked by sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}"
     if name == "depth":
-        straits = depth.closing_straits(*context[:1], vessel, *context[1:]) if context is not None else []
-        where = (f"; too shallow on the way: {'; '.join(straits)}" if straits else
-                 "; the water round an end point or between the ends is shallower than that at this grid's "
-                 "minimum-depth rule (try a finer grid, --grid-km 6.25)")
+        where = depth.why_too_shallow(context[0], vessel, *context[1:]) if context is not None else ""
         return (f"blocked by depth: draught {vessel.draught_m:g} m + under-keel clearance "
                 f"{depth.required_depth(vessel) - vessel.draught_m:g} m needs "
                 f"{depth.required_depth(vessel):.1f} m of water{where}")
     return f"blocked by significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"
+
+
+def _depth_context(static: StaticGrid | None, blocked: dict[str, np.ndarray], start, end) -> tuple | None:
+    if static is None or "depth" not in blocked:
+        return None
+    return static, np.logical_or.reduce([mask for name, mask in blocked.items() if name != "depth"]), start, end
 
 
 def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, static: StaticGrid | None = None) -> str:
@@ -457,13 +460,12 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, 
         if not connected(land | blocked[name]):
             at_end = [label for label, cell in (("start", start), ("end", end)) if blocked[name][cell]]
             where = f" (the {' and '.join(at_end)} itself is blocked)" if at_end else ""
-            context = (static, np.logical_or.reduce(list(blocked.values())), start, end) if static is not None else None
-            reasons.append(_limit_text(name, vessel, context) + where)
+            reasons.append(_limit_text(name, vessel, _depth_context(static, blocked, start, end)) + where)
     if not reasons:
         together = ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
                     "satisfies them all at once")
-        context = (static, np.logical_or.reduce(list(blocked.values())), start, end) if static is not None else None
-        return together + ("; " + _limit_text("depth", vessel, context) if "depth" in limits else "")
+        return together + ("; " + _limit_text("depth", vessel, _depth_context(static, blocked, start, end))
+                           if "depth" in limits else "")
     return "; ".join(reasons)
 
 
