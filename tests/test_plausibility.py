@@ -148,3 +148,21 @@ def test_a_late_summer_route_is_not_beset(roots):
                        )["features"][0]["properties"]
     assert props["beset_risk"] is False and props["assumed_escort"] is False
     assert props["min_sustained_speed_kn"] >= 3.0
+
+
+def test_a_scenario_may_assume_escort_in_config(roots, tmp_path):
+    from .conftest import config_copy
+
+    config = config_copy(tmp_path / "config")
+    scenarios = config / "scenarios.yaml"
+    text = scenarios.read_text()
+    old = "    vessel: pc5_cargo\n"
+    assert text.count(old) == 1
+    scenarios.write_text(text.replace(old, old + "    assume_escort: true\n"))
+    build(roots, "202605", "2026-05-15")
+    result = run_command("route.plan", "--scenario", "murmansk_bering", "--date", "2026-05-15",
+                         "--config-dir", str(config))
+    assert result.exit_code == 0, result.output
+    props = json.loads((roots.outputs / "routes" / "3413-25km" / "murmansk_bering_20260515.geojson").read_text()
+                       )["features"][0]["properties"]
+    assert props["beset_risk"] is True and props["assumed_escort"] is True

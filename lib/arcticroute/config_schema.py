@@ -352,6 +352,8 @@ SCENARIOS_SCHEMA = {
                     "from": {"$ref": "#/$defs/place"},
                     "to": {"$ref": "#/$defs/place"},
                     "vessel": {"type": "string"},
+                    "assume_escort": {"type": "boolean",
+                                      "description": "icebreaker escort assumed: a beset-risk route is kept, flagged"},
                     "onward": {
                         "type": "object",
                         "additionalProperties": False,

@@ -38,10 +38,11 @@ class RouteRequest:
     vessel: Vessel
     description: str = ""
     onward: dict | None = None
+    assume_escort: bool = False  # scenarios.yaml assume_escort (route.plan --assume-escort for every request)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "from": self.origin.__dict__, "to": self.destination.__dict__,
-                "vessel": self.vessel.as_dict(), "onward": self.onward}
+                "vessel": self.vessel.as_dict(), "onward": self.onward, "assume_escort": self.assume_escort}
 
 
 def vessel_named(settings: Settings, name: str) -> Vessel:
@@ -81,6 +82,7 @@ def scenario_requests(settings: Settings, names: list[str]) -> list[RouteRequest
             vessel=vessel_named(settings, scenarios[name]["vessel"]),
             description=scenarios[name].get("description", ""),
             onward=scenarios[name].get("onward"),
+            assume_escort=bool(scenarios[name].get("assume_escort", False)),
         )
         for name in names
     ]
@@ -458,6 +460,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     conditions, metas = loaded  # load_conditions(settings, day), read once for all requests of the day
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
+    assume_escort = assume_escort or request.assume_escort
     checks = plausibility_settings(settings, settings.grid.resolution_m / 1000.0, assume_escort=assume_escort)
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
     daily = DailyConditions(day, [day, *later],
