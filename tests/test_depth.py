@@ -59,19 +59,38 @@ def test_the_depth_layer_is_the_minimum_within_the_cell_not_the_mean(static):
     x, y = to_xy(glon.ravel(), glat.ravel())
     flat = bathymetry._cell_of(static.grid, np.asarray(x), np.asarray(y))
     cell_depth = static.depth.ravel()[flat]
-    assert (cell_depth <= np.clip(node_depth.ravel(), 0, None) + 1e-3).all()
+    seabed = node_depth.ravel() > 0
+    assert np.isfinite(cell_depth[seabed]).all()  # a cell with a seabed node has a depth
+    assert (cell_depth[seabed] <= node_depth.ravel()[seabed] + 1e-3).all()
     means = {}
-    for cell, d in zip(flat, np.clip(node_depth.ravel(), 0, None), strict=True):
+    for cell, d in zip(flat[seabed], node_depth.ravel()[seabed], strict=True):
         means.setdefault(int(cell), []).append(d)
-    shallower = [static.depth.ravel()[c] < np.mean(v) - 1 for c, v in means.items() if len(v) > 3 and min(v) > 0]
+    shallower = [static.depth.ravel()[c] < np.mean(v) - 1 for c, v in means.items() if len(v) > 3]
     assert sum(shallower) > len(shallower) / 2
 
 
-def test_depth_is_zero_on_land_and_deep_in_the_basins(static):
+def test_depth_is_unknown_on_land_and_deep_in_the_basins(static):
     r, c = static.grid.index_of(85.0, 0.0)
     assert static.depth[r, c] >= 1000.0  # the Eurasian basin, stored to 1000 m
     r, c = static.grid.index_of(69.5, 25.0)
-    assert static.depth[r, c] == 0.0
+    assert np.isnan(static.depth[r, c])  # inland Finnmark: no seabed
+
+
+def test_water_the_relief_does_not_resolve_is_unknown_not_shallow():
+    """At 6.25 km the 0.1 degree relief reads Tromsø harbour as land: its depth is unknown, not
+    0 m, so a ship of 8.5 m draught may leave the port (it was refused as lying in 0 m of water),
+    with a warning; the route reports its miles on unknown depth."""
+    fine = StaticGrid.compute(Grid.from_km(6.25))
+    tromso, sea = Place("Tromsø", 69.65, 18.96), Place("Norwegian Sea", 71.0, 12.0)
+    ship = Vessel("pc5", "PC5", speed_kn=13.0, draught_m=8.5)
+    route, _b, _ = routing.plan_path(fine, open_water(fine), ship, tromso, sea, 0.0)
+    assert any("Tromsø" in w and "depth is unknown" in w for w in route.warnings)
+    lon, lat, vcells = vertices(fine, route, tromso, sea)
+    reported = depth.route_depth(fine, vcells, lon, lat, ship)
+    assert reported["unknown_depth_nm"] >= 0 and reported["min_depth_m"] >= depth.required_depth(ship)
+    from arcticroute.route import geometry
+
+    assert land_points(geometry.line_geometry(lon, lat)) == []
 
 
 def test_the_lng_carrier_keeps_out_of_dmitry_laptev_and_reports_its_minimum_depth(static):

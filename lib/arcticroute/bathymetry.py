@@ -4,7 +4,11 @@ A ship meets the shallowest water of a cell it crosses, not the mean, so each ce
 highest seabed of every source node inside it and of the relief interpolated (bilinearly) at
 its centre, edge midpoints and corners (the points the land mask probes, ``landmask``): a shoal
 between the source's nodes still lowers the cell when the interpolation reaches it, and a
-source coarser than the cell still gives each cell a value.
+source coarser than the cell still gives each cell a value. Samples the relief puts on land are
+left out: the land mask (GLOBE 1 km) decides where land is, and a 0.1 degree relief's coastline
+lies kilometres off it; a cell with no seabed sample has an unknown depth (NaN) — fjords and
+sounds narrower than the relief resolves — which routing does not treat as shallow and the
+route reports as miles of unknown depth.
 
 Sources (``bathymetry`` in config/env.yaml, docs/route-model.md "Depth and draught"):
 
@@ -123,8 +127,10 @@ def _cell_of(grid: Grid, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def min_depth_from(grid: Grid, source: ReliefSource) -> np.ndarray:
-    """Per cell the shallowest depth in metres (positive down, 0 where the relief is land),
-    float32 ``grid.shape`` (see module doc)."""
+    """Per cell the shallowest depth in metres (positive down) among the relief's seabed samples
+    in it, float32 ``grid.shape``; NaN where none is seabed (land, or water narrower than the
+    relief resolves: depth unknown). The land mask, not the relief, decides where land is: a
+    sample the relief puts on land says nothing of the depth (see module doc)."""
     import netCDF4
 
     highest = np.full(grid.ny * grid.nx, -np.inf)
@@ -154,7 +160,7 @@ def min_depth_from(grid: Grid, source: ReliefSource) -> np.ndarray:
             blon = np.tile(((lon + 180.0) % 360.0) - 180.0, stop - start)
             x, y = to_xy(blon, blat)
             flat = _cell_of(grid, np.asarray(x), np.asarray(y))
-            keep = (flat >= 0) & np.isfinite(band.ravel())
+            keep = (flat >= 0) & np.isfinite(band.ravel()) & (band.ravel() < 0)  # the seabed; its land is not a shoal
             np.maximum.at(highest, flat[keep], band.ravel()[keep].astype(np.float64))
         band_lat = lat[lo:hi]
         if not ascending:
@@ -169,9 +175,12 @@ def min_depth_from(grid: Grid, source: ReliefSource) -> np.ndarray:
         xx, yy = np.meshgrid(lattice_x, lattice_y[start:start + 256])
         plon, plat = to_lonlat(xx, yy)
         probe[start:start + xx.shape[0]] = _bilinear(band_lat, lon, z_all, np.asarray(plat), np.asarray(plon))
+    probe[probe >= 0] = -np.inf  # where the relief's coarser coastline puts land, it says nothing of the depth
     windows = np.lib.stride_tricks.sliding_window_view(probe, (3, 3))[::2, ::2]
     highest = np.maximum(highest.reshape(grid.shape), windows.max(axis=(-2, -1)))
-    return np.clip(-highest, 0.0, None).astype(np.float32)
+    depth = (-highest).astype(np.float32)
+    depth[~np.isfinite(depth)] = np.nan  # no seabed in the cell: land, or water the relief does not resolve
+    return depth
 
 
 @lru_cache(maxsize=4)
@@ -183,8 +192,9 @@ def embedded_min_depth(grid: Grid) -> np.ndarray:
 
 
 def depth_at(source: ReliefSource, lat, lon) -> np.ndarray:
-    """Depth in metres (positive down, 0 on land) at points, interpolated bilinearly from the
-    relief: only the rows of the points' latitude band are read, so a global file is not loaded."""
+    """Depth in metres (positive down) at points, interpolated bilinearly from the relief, NaN
+    where the relief reads land there; only the rows of the points' latitude band are read, so a
+    global file is not loaded."""
     import netCDF4
 
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
@@ -205,7 +215,7 @@ def depth_at(source: ReliefSource, lat, lon) -> np.ndarray:
     if band_lat[-1] < band_lat[0]:
         band_lat, z = band_lat[::-1], z[::-1]
     value = _bilinear(band_lat, lon_axis, np.nan_to_num(z, nan=1.0), lat, ((lon + 180.0) % 360.0) - 180.0)
-    return np.clip(-value, 0.0, None)
+    return np.where(value < 0, -value, np.nan)
 
 
 def depth_at_xy(source: ReliefSource, x, y) -> np.ndarray:

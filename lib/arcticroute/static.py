@@ -124,7 +124,8 @@ def _write_static(static: StaticGrid, path, command: str, created: str) -> None:
                                                    "source": "global-land-mask (GLOBE 1 km)"}),
             "depth": (static.depth.astype(np.float32), {
                 "standard_name": "sea_floor_depth_below_mean_sea_level", "units": "m", "positive": "down",
-                "long_name": "minimum water depth within the cell (shallowest source node or probe; 0 on land)",
+                "long_name": "minimum water depth within the cell (shallowest seabed node or probe of the relief; "
+                             "missing where the relief has no seabed in the cell: land, or water it does not resolve)",
                 "coverage_content_type": "auxiliaryInformation", "source": static.relief_source.description,
                 "source_url": static.relief_source.url, "license": static.relief_source.licence}),
             "scale": (static.scale, {"units": "1", "coverage_content_type": "auxiliaryInformation", "long_name": "map scale factor k of EPSG:3413 at the cell centre "

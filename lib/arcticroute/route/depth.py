@@ -102,13 +102,14 @@ def effective_depth(static: StaticGrid) -> np.ndarray:
             depth.flat[np.unique(cells)] = charted
             controlling[fairway.name] = charted
             continue
-        along = depth_at_xy(static.relief_source, fairway.sx, fairway.sy)
+        along = np.nan_to_num(depth_at_xy(static.relief_source, fairway.sx, fairway.sy), nan=-np.inf)
         per_cell = np.full(depth.size, -np.inf)
         inside = fairway.s_cell >= 0
         np.maximum.at(per_cell, fairway.s_cell[inside], along[inside])
         touched = np.unique(cells)
-        depth.flat[touched] = per_cell[touched]
-        controlling[fairway.name] = float(per_cell[touched].min()) if touched.size else float("nan")
+        values = np.where(np.isfinite(per_cell[touched]), per_cell[touched], np.nan)  # NaN: the relief has no water
+        depth.flat[touched] = values
+        controlling[fairway.name] = float(np.nanmin(values)) if np.isfinite(values).any() else float("nan")
     depth.flags.writeable = False
     if len(_EFFECTIVE) > 8:
         _EFFECTIVE.clear()
@@ -160,7 +161,9 @@ def why_too_shallow(static: StaticGrid, vessel, others: np.ndarray, start, end) 
              if fairway_depths(static)[f.name] < need and flat & set(f.s_cell.tolist())]
     if named:
         return "; the shortest way within the other limits runs through " + "; ".join(named)
-    k = int(np.argmin(depth))
+    if not np.isfinite(depth).any():
+        return ""
+    k = int(np.nanargmin(depth))
     return (f"; the shortest way within the other limits meets {depth[k]:.1f} m at "
             f"{static.lat[tuple(cells[k])]:.2f}N {static.lon[tuple(cells[k])]:.2f}E (the minimum depth of a "
             f"{static.grid.resolution_m / 1000:g} km cell; a finer grid, --grid-km 6.25, may find deeper water)")
@@ -179,6 +182,12 @@ def free_end_cells(static: StaticGrid, shallow: np.ndarray, vessel, ends) -> tup
         if not shallow[cell]:
             continue
         at_point = float(depth_at(static.relief_source, place.lat, place.lon)[0])
+        if np.isnan(at_point):
+            shallow = shallow.copy()
+            shallow[cell] = False
+            notes.append(f"{place.name}: the relief ({static.relief_source.kind}) reads land at the point, which the "
+                         "land data has at sea: its depth is unknown; the end cell is entered (check the chart)")
+            continue
         if at_point < need:
             raise NoRouteError(
                 f"{place.name} ({place.lat:.3f},{place.lon:.3f}) lies in {at_point:.1f} m of water "
@@ -195,21 +204,29 @@ def free_end_cells(static: StaticGrid, shallow: np.ndarray, vessel, ends) -> tup
 
 def route_depth(static: StaticGrid, vcells: np.ndarray, lon: np.ndarray, lat: np.ndarray, vessel) -> dict:
     """The shallowest water met along the route (per vertex, the depth of its cell) and where."""
+    from .geometry import METRES_PER_NM, segment_metres
+
     depth = effective_depth(static)[vcells[:, 0], vcells[:, 1]]
     if depth.size == 0:
         return {}
     need = required_depth(vessel)
-    counted = np.ones(depth.size, dtype=bool)
+    known = np.isfinite(depth)
+    unknown_nm = float(segment_metres(lon, lat)[~(known[:-1] & known[1:])].sum() / METRES_PER_NM)
+    counted = known.copy()
     if depth.size > 2:
         counted[[0, -1]] = False  # the true end points take their nearest cell
-    if need is not None and (depth[counted] >= need).any():
+    if need is not None and (counted & (depth >= need)).any():
         counted &= depth >= need  # end cells entered on the end point's own depth (``free_end_cells``)
+    if not counted.any():
+        return {"min_depth_m": None, "unknown_depth_nm": round(unknown_nm, 1),
+                "depth_source": static.relief_source.description}
     k = int(np.flatnonzero(counted)[np.argmin(depth[counted])])
     out = {
         "min_depth_m": round(float(depth[k]), 1),
         "min_depth_at": [round(float(lon[k]), 4), round(float(lat[k]), 4)],
         "depth_source": static.relief_source.description,
         "depth_rule": "minimum depth within each grid cell; charted controlling depth on straits and fairways",
+        "unknown_depth_nm": round(unknown_nm, 1),  # in cells whose water the relief does not resolve
     }
     if need is not None:
         out["draught_m"] = float(vessel.draught_m)

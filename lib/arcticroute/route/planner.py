@@ -383,6 +383,9 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
         if role == "route":
             warnings += sailed.warnings
+            if metrics.get("unknown_depth_nm"):
+                warnings.append(f"{metrics['unknown_depth_nm']:g} nm sailed in water whose depth the relief does not "
+                                f"resolve (it reads land where the land data has sea): check the chart there")
             extra["eta_assumption"] = eta_assumption(daily)
             route_steps = steps
         features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
