@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import ArcticRouteError
 from .grid import Grid
-from .polaris import STAGES
+from .polaris import STAGES, UNKNOWN_CODE
 from .store.integrity import check_unchanged, verified_path
 
 if TYPE_CHECKING:  # xarray (0.25 s with pandas) is imported where files are read or written, not by every command
@@ -53,8 +53,11 @@ LAYERS = {
     "ice.type": LayerInfo("ice.type", "stage", None, "sea-ice stage of development (POLARIS ice type code 0..11)",
                           standard_name="sea_ice_classification", title="sea-ice stage of development",
                           keywords="sea ice, ice types, stage of development, POLARIS, Arctic",
-                          content="thematicClassification", flags=tuple((code, key) for code, key, *_ in STAGES),
-                          comment="ice types of IMO MSC.1/Circ.1519 (POLARIS) Table 1.3, WMO sea-ice nomenclature"),
+                          content="thematicClassification",
+                          flags=((UNKNOWN_CODE, "unknown"), *((code, key) for code, key, *_ in STAGES)),
+                          comment="ice types of IMO MSC.1/Circ.1519 (POLARIS) Table 1.3, WMO sea-ice nomenclature; "
+                                  "unknown: ice present without a valid classification (planning assumes the most "
+                                  "severe plausible type there and reports the miles)"),
     "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height", 2,
                          standard_name="sea_surface_wave_significant_height", title="significant wave height",
                          keywords="ocean waves, significant wave height, Arctic", valid_range=(0.0, 30.0)),

@@ -19,14 +19,14 @@ from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from ..store.integrity import is_intact
 from ..timeutil import day_span, parse_day
-from . import geometry, routing
+from . import geometry, ice_regime, routing
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 7  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
-# 7: smoothed into straight legs
+PLANNER_VERSION = 8  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
+# 7: smoothed into straight legs; 8: assumed ice types, sea-area rules
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -156,14 +156,19 @@ def load_conditions(settings: Settings, day: date) -> tuple[Conditions, list[dic
         metas["ice.type"] = type_meta
     require_grid(list(metas.values()), settings.grid)
 
-    conditions = Conditions(sic=read_artifact(roots, metas["ice.sic"], "sic"),
-                            hs=read_artifact(roots, metas["wave.hs"], "hs"),
-                            risk=read_artifact(roots, metas["risk"], "risk"),
-                            stage=read_artifact(roots, type_meta, "stage") if type_meta else None)
+    sic = read_artifact(roots, metas["ice.sic"], "sic")
+    stage = read_artifact(roots, type_meta, "stage") if type_meta else None
+    carried: list[dict] = []
+    typed = ice_regime.resolve(settings.grid, day, sic, stage,
+                               ice_regime.earlier_types(roots, settings.grid, day, carried))
+    conditions = Conditions(sic=sic, hs=read_artifact(roots, metas["wave.hs"], "hs"),
+                            risk=read_artifact(roots, metas["risk"], "risk"), stage=typed.stage,
+                            assumed=typed.basis, assumed_age=typed.age_days)
     if type_meta is None:
-        conditions.warnings.append(f"no ice.type layer for {day}: ice of unknown type counted as thick first-year "
-                                   f"ice for POLARIS (run ingest.nrt.pull --what ice.type --ym {day:%Y%m})")
-    return conditions, list(metas.values())
+        conditions.warnings.append(f"no ice.type layer for {day}: ice of unknown type taken as the most severe "
+                                   f"plausible type (docs/route-model.md) (run ingest.nrt.pull --what ice.type "
+                                   f"--ym {day:%Y%m})")
+    return conditions, list(metas.values()) + carried
 
 
 def minute_utc(moment: datetime) -> str:
@@ -198,6 +203,7 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
         "conditions_days": [days[0].isoformat(), days[-1].isoformat()] if days else [],
         "replans": voyage.replans,
         "cells": int(len(rows)),
+        **ice_regime.summary(terms["assumed"], terms["assumed_age"], seg),
     }
     return metrics, lon, lat, {"terms": terms, "lon": lon_c, "lat": lat_c, "seg": seg,
                                "leg": step_legs(voyage.x, voyage.y)}
@@ -250,7 +256,7 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
         return []
     costs = np.stack([terms[f"{k}_h"] for k in TERM_NAMES])
     dominant = np.argmax(costs, axis=0)
-    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"]])
+    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"], terms["assumed"] > 0])
     cuts = [0] + [i for i in range(1, seg.size) if (key[:, i] != key[:, i - 1]).any()] + [seg.size]
     pieces = [[a, b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     while len(pieces) > MAX_SEGMENTS:
@@ -278,6 +284,7 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
             "hours": round(hours, 2),
             "speed_kn": round(nm / hours, 1) if hours > 0 else None,
             "ice_type": polaris.STAGE_NAMES[stage],
+            "assumed_type_nm": round(float(length[terms["assumed"][a:b] > 0].sum() / geometry.METRES_PER_NM), 1),
             "sic_mean": round(float(np.average(terms["sic"][a:b], weights=length)) if length.sum() else 0.0, 2),
             "sic_max": round(float(terms["sic"][a:b].max()), 2),
             "rio_min": round(float(terms["rio"][a:b].min()), 1),
@@ -488,7 +495,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
 
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
-                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans",
+                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "assumed_type_nm", "rules",
                  "total_distance_nm", "total_eta", "final_destination")
 
 

@@ -82,6 +82,10 @@ class Conditions:
     risk: np.ndarray
     stage: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
+    # where ``stage`` holds an assumed type (route.ice_regime): its basis (0 observed) and the age
+    # in days of a carried classification (NaN: none)
+    assumed: np.ndarray | None = None
+    assumed_age: np.ndarray | None = None
     _regime: tuple | None = field(default=None, init=False, repr=False, compare=False)
     _filled: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -150,7 +154,8 @@ def with_fairways(static: StaticGrid, conditions: Conditions) -> Conditions:
         return out
 
     filled = Conditions(sic=fill(conditions.sic), hs=fill(conditions.hs), risk=fill(conditions.risk),
-                        stage=fill(conditions.stage), warnings=conditions.warnings)
+                        stage=fill(conditions.stage), warnings=conditions.warnings,
+                        assumed=fill(conditions.assumed), assumed_age=fill(conditions.assumed_age))
     conditions._filled = (static.land, filled)
     return filled
 
@@ -293,7 +298,19 @@ def step_terms(conditions: Conditions, vessel: Vessel, risk_weight: float, rows:
         "sic": mid(np.nan_to_num(cond.sic, nan=0.0)), "hs": mid(np.nan_to_num(cond.hs, nan=0.0)), "risk": mid(risk),
         "stage": np.maximum(stage[:-1], stage[1:]),
         "elevated": (np.minimum(rio[regime][:-1], rio[regime][1:]) < 0),
+        **assumed_terms(conditions, rows, cols),
     }
+
+
+def assumed_terms(conditions: Conditions, rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
+    """Per step, the basis of an assumed ice type in either of its cells (0: observed) and the
+    age of a carried classification (NaN: none); see ``ice_regime``."""
+    n = max(rows.size - 1, 0)
+    if conditions.assumed is None:
+        return {"assumed": np.zeros(n, dtype=np.int8), "assumed_age": np.full(n, np.nan, dtype=np.float32)}
+    basis = conditions.assumed[rows, cols]
+    age = conditions.assumed_age[rows, cols]
+    return {"assumed": np.maximum(basis[:-1], basis[1:]), "assumed_age": np.fmax(age[:-1], age[1:])}
 
 
 def snap_to_sea(static: StaticGrid, cell: tuple[int, int], place: Place) -> tuple[tuple[int, int], str | None]:
