@@ -355,3 +355,55 @@ SCENARIOS_SCHEMA = {
         }
     },
 }
+
+# config/sea_area_rules.yaml (route/rules.py): sea-area rules as data, each row citing a source.
+_MODES = {"type": "string", "pattern": "^[+-]{3}$", "description": "heavy, medium, light: + permitted, - not"}
+_CITED = {"source": {"type": "string", "description": "a key of sources"},
+          "checked": {"type": "boolean", "description": "compared with the text of the source named"}}
+SEA_RULES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schema_version", "sources", "class_map", "ice_conditions", "regions", "seasons", "nsr_criteria"],
+    "properties": {
+        "schema_version": {"const": 1},
+        "sources": {"type": "object", "minProperties": 1, "additionalProperties": {
+            "type": "object", "additionalProperties": False, "required": ["title"],
+            "properties": {"title": {"type": "string"}, "url": {"type": "string"}}}},
+        "class_map": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["from", "to", "source"],
+            "properties": {"from": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                           "to": {"type": "string"}, **_CITED}}},
+        "ice_conditions": {
+            "type": "object", "additionalProperties": False, "required": ["source", "open_below", "heavy", "medium"],
+            "properties": {
+                "source": {"type": "string"}, "open_below": _FRACTION,
+                **{kind: {"type": "array", "items": {
+                    "type": "object", "additionalProperties": False, "required": ["min_tenths", "min_stage"],
+                    "properties": {"min_tenths": {"type": "integer", "minimum": 1, "maximum": 10},
+                                   "min_stage": {"type": "integer", "minimum": 1, "maximum": 11}}}}
+                   for kind in ("heavy", "medium")}}},
+        "regions": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["id", "name", "regime", "polygon", "source"],
+            "properties": {"id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}, "name": {"type": "string"},
+                           "regime": {"enum": ["nsr", "canada"]}, **_CITED,
+                           "polygon": {"type": "array", "minItems": 3, "items": {
+                               "type": "array", "minItems": 2, "maxItems": 2,
+                               "prefixItems": [{"type": "number", "minimum": -180, "maximum": 360},
+                                               {"type": "number", "minimum": -90, "maximum": 90}]}}}}},
+        "seasons": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["regime", "classes", "from", "to", "rule", "source"],
+            "properties": {"regime": {"enum": ["nsr", "canada"]}, "classes": {"type": "array", "items": {"type": "string"}},
+                           "from": {"type": "string", "pattern": "^[01][0-9]-[0-3][0-9]$"},
+                           "to": {"type": "string", "pattern": "^[01][0-9]-[0-3][0-9]$"},
+                           "rule": {"type": "string"}, **_CITED}}},
+        "nsr_criteria": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["class", "areas", "independent", "escort", "source"],
+            "properties": {"class": {"type": "string"},
+                           "areas": {"oneOf": [{"const": "all"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]},
+                           "independent": _MODES, "escort": _MODES,
+                           "open_water": {"enum": ["independent", "escort", "not permitted"]}, **_CITED}}},
+        "notices": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["regime", "text", "source"],
+            "properties": {"regime": {"enum": ["nsr", "canada"]}, "text": {"type": "string"}, **_CITED}}},
+    },
+}

@@ -12,14 +12,14 @@ import numpy as np
 
 from .. import polaris
 from ..config import Settings
-from ..errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
+from ..errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError, RouteRefusedError
 from ..layers import layer_relpath, read_artifact, require_grid
 from ..risk.fuse import daily_relpath
 from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from ..store.integrity import is_intact
 from ..timeutil import day_span, parse_day
-from . import geometry, ice_regime, routing
+from . import geometry, ice_regime, routing, rules
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
@@ -290,12 +290,35 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
             "rio_min": round(float(terms["rio"][a:b].min()), 1),
             "polaris": "elevated risk" if elevated else "normal",
             **({"speed_limit_kn": polaris.elevated_speed_kn(cls)} if elevated else {}),
+            **_segment_rules(steps, a, b, length),
             "hs_max_m": round(float(terms["hs"][a:b].max()), 2),
             "risk_mean": round(float(terms["risk"][a:b].mean()), 3),
             "cost_h": cost,
             "dominant": TERM_NAMES[max(cost, key=cost.get)],
         })
     return out
+
+
+def _segment_rules(steps: dict, a: int, b: int, length: np.ndarray) -> dict:
+    """A segment's sea areas (``rules.assess``, in order) and its miles under icebreaker escort."""
+    if "sea_rules" not in steps:
+        return {}
+    names, region, mode = steps["sea_rules"]["names"], steps["sea_rules"]["region"][a:b], steps["sea_rules"]["mode"][a:b]
+    areas = [names[k] for k in dict.fromkeys(region[region >= 0].tolist())]
+    escort_nm = float(length[mode == rules.MODES.index("escort")].sum() / geometry.METRES_PER_NM)
+    return {"sea_areas": areas, "escort_nm": round(escort_nm, 1)} if areas else {}
+
+
+def assess_rules(sea_rules: rules.SeaRules, vessel: Vessel, departure: datetime, steps: dict) -> dict:
+    """The sea-area rules' verdict on the sailed route (``rules.assess``); its per-step part is
+    kept in ``steps`` for the segments."""
+    hours = steps["terms"]["hours"]
+    starts = [departure + timedelta(hours=float(h)) for h in np.concatenate([[0.0], np.cumsum(hours)[:-1]])]
+    found = rules.assess(sea_rules, vessel.ice_class, steps["lon"][:-1], steps["lat"][:-1], steps["seg"],
+                         steps["terms"]["sic"], steps["terms"]["stage"], starts)
+    per_step = found.pop("steps")
+    steps["sea_rules"] = {"names": [r.name for r in sea_rules.regions], **per_step}
+    return found
 
 
 LEGS_NOTE = ("straight legs in the grid's projection (EPSG:3413), within the vessel's hard limits and clear of land "
@@ -354,8 +377,10 @@ def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRe
 
 def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, request: RouteRequest, day: date,
                   route: PathResult, baseline: PathResult, inputs: list[dict], synthetic: bool,
-                  run_id: str, risk_weight: float = 0.0) -> dict:
-    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through."""
+                  run_id: str, risk_weight: float = 0.0, *, sea_rules: rules.SeaRules | None = None,
+                  ignore_rules: bool = False) -> dict:
+    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through.
+    With ``sea_rules`` the route carries their verdict (``rules``; ``ignored`` with ``ignore_rules``)."""
     daily = conditions if isinstance(conditions, DailyConditions) else DailyConditions.single(day, conditions)
     departure = datetime(day.year, day.month, day.day, tzinfo=UTC)
     vessel = request.vessel
@@ -378,6 +403,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
                                               gc_nm, steps, distance_only=role == "baseline"))
         description = ("minimum-cost route (transit time + risk penalty) within the vessel's hard limits"
                        if role == "route" else "distance-only baseline within the same hard limits")
+        if role == "route" and sea_rules is not None:
+            metrics["rules"] = {**assess_rules(sea_rules, vessel, departure, steps), "ignored": ignore_rules}
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
         if role == "route":
             warnings += sailed.warnings
@@ -434,45 +461,64 @@ def route_relpath(name: str, day: date, grid_name: str) -> str:
 
 
 def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: tuple[Conditions, list[dict]],
-                 run, *, force: bool = False) -> tuple[str, dict]:
-    """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged" or "no-route".
+                 run, *, force: bool = False, ignore_rules: bool = False) -> tuple[str, dict]:
+    """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged",
+    "no-route" or "refused".
 
     A day on which no path satisfies the vessel's limits is written too (an empty
-    FeatureCollection with the reason), so the report can show it.
+    FeatureCollection with the reason), so the report can show it; so is a route the sea-area
+    rules do not permit (status "refused", the rule named), unless ``ignore_rules`` (for
+    studies: the route is written and says the rules were ignored).
     """
+    sea_rules = rules.load(settings.config_dir)
     roots = settings.roots
     conditions, metas = loaded  # load_conditions(settings, day), read once for all requests of the day
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
-    daily = DailyConditions(day, [day, *later],
-                            lambda d: loaded if d == day else load_conditions(settings, d))
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "later": voyage_input_ids(settings, later),
                                         "request": request.as_dict(), "risk_weight": risk_weight,
-                                        "planner": PLANNER_VERSION},
+                                        "planner": PLANNER_VERSION, "sea_rules": sea_rules.sha256,
+                                        "ignore_rules": ignore_rules},
                                        sort_keys=True, default=str).encode()).hexdigest()
     relpath = route_relpath(request.name, day, settings.grid.name)
     previous = current_meta(roots, "outputs", relpath)
     if (not force and previous and previous.get("params", {}).get("inputs_digest") == digest
             and is_intact(roots, previous)):
         summary = previous["params"].get("summary", {})
-        return ("no-route" if summary.get("status") == "no-route" else "unchanged"), summary
+        return (summary["status"] if summary.get("status") in ("no-route", "refused") else "unchanged"), summary
     static = load_static(roots, settings.grid, run=run)
+    closures = None if ignore_rules else lambda d: rules_closure(sea_rules, static, d)
+    daily = DailyConditions(day, [day, *later], lambda d: with_closures(
+        loaded if d == day else load_conditions(settings, d), closures and closures(d)))
+    conditions = daily.get(day)
     synthetic = any(m.get("synthetic") for m in metas)
     try:
         route, baseline, _blocked = plan_path(static, conditions, request.vessel, request.origin,
                                               request.destination, risk_weight)
     except NoRouteError as exc:
-        document = _document(request, day, inputs, synthetic, run.run_id, [], status="no-route", reason=str(exc))
-        summary, warnings = {"status": "no-route", "reason": str(exc), "synthetic": synthetic}, [str(exc)]
+        status = "refused" if isinstance(exc, RouteRefusedError) else "no-route"
+        document = _document(request, day, inputs, synthetic, run.run_id, [], status=status, reason=str(exc))
+        summary, warnings = {"status": status, "reason": str(exc), "synthetic": synthetic}, [str(exc)]
     else:
         for message in route.warnings:
             run.warn(message)
         document = build_geojson(static, daily, request, day, route, baseline, inputs, synthetic, run.run_id,
-                                 risk_weight)
+                                 risk_weight, sea_rules=sea_rules, ignore_rules=ignore_rules)
         full = document["arcticroute"]["summary"]
-        summary = {"status": "ok", "synthetic": synthetic, **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
-        warnings = list(document["arcticroute"]["warnings"])
+        verdict = full["rules"]
+        if verdict["verdict"] == "not permitted" and not ignore_rules:
+            reason = (f"refused for vessel {request.vessel.name} ({request.vessel.ice_class}, NSR class "
+                      f"{verdict['rs_class']}) on {day}: " + "; ".join(verdict["refused_by"]))
+            document = _document(request, day, document["arcticroute"]["inputs"], synthetic, run.run_id, [],
+                                 status="refused", reason=reason, rules=verdict)
+            summary = {"status": "refused", "reason": reason, "synthetic": synthetic, "rules": _rules_summary(verdict)}
+            warnings = [reason]
+        else:
+            document["arcticroute"]["warnings"] += rules_warnings(verdict)
+            summary = {"status": "ok", "synthetic": synthetic, **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
+            summary["rules"] = _rules_summary(verdict)
+            warnings = list(document["arcticroute"]["warnings"])
         inputs = document["arcticroute"]["inputs"]
     spec = ArtifactSpec(
         logical_id=f"ar://route/{request.name}@{day:%Y%m%d}?grid={settings.grid.name}",
@@ -491,11 +537,55 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     text = json.dumps(document, indent=1, allow_nan=False)
     meta = write_artifact(roots, spec, lambda p: p.write_text(text, encoding="utf-8"), run_id=run.run_id, command=run.command)
     run.artifact(meta)
-    return ("no-route" if summary["status"] == "no-route" else "written"), summary
+    return (summary["status"] if summary["status"] in ("no-route", "refused") else "written"), summary
+
+
+def rules_closure(sea_rules: rules.SeaRules, static: StaticGrid, day: date):
+    """``Conditions.closed_for`` of ``day``: the cells the sea-area rules close to a vessel."""
+    def closed_for(conditions: Conditions, vessel: Vessel) -> dict[str, np.ndarray]:
+        return rules.closed_cells(sea_rules, vessel.ice_class, day, static.lon, static.lat, conditions.sic,
+                                  conditions.stage)
+    return closed_for
+
+
+def with_closures(loaded: tuple[Conditions, list[dict]], closed_for) -> tuple[Conditions, list[dict]]:
+    conditions, metas = loaded
+    conditions.closed_for = closed_for
+    return conditions, metas
+
+
+def _rules_summary(verdict: dict) -> dict:
+    return {k: verdict[k] for k in ("verdict", "rs_class", "escort_nm", "escort_areas", "refused_by", "ignored")}
+
+
+def rules_line(summary: dict) -> str:
+    """One line on a route's sea-area rules verdict and assumed ice types (for the CLI)."""
+    verdict = summary.get("rules") or {}
+    text = verdict.get("verdict", "not assessed")
+    if verdict.get("escort_areas"):
+        text += f" ({verdict['escort_nm']:.0f} nm under escort: {', '.join(verdict['escort_areas'])})"
+    if verdict.get("ignored") and verdict.get("verdict") == "not permitted":
+        text += " -- IGNORED (--ignore-rules)"
+    if summary.get("assumed_type_nm"):
+        text += f"; {summary['assumed_type_nm']:.0f} nm on assumed ice types"
+    return text
+
+
+def rules_warnings(verdict: dict) -> list[str]:
+    """What the sea-area rules' verdict asks of the voyage, as warnings of the route."""
+    out = []
+    if verdict["ignored"] and verdict["verdict"] == "not permitted":
+        out.append("sea-area rules IGNORED (--ignore-rules, for studies): the voyage is not permitted: "
+                   + "; ".join(verdict["refused_by"]))
+    escort = [a for a in verdict["areas"] if a["mode"] == "escort"]
+    if escort:
+        out.append("icebreaker escort required by the NSR Rules in " + ", ".join(
+            f"{a['name']} ({a['nm']:.0f} nm, {a['ice_conditions']} conditions)" for a in escort))
+    return out + list(verdict["notices"])
 
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
-                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "assumed_type_nm", "rules",
+                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "assumed_type_nm",
                  "total_distance_nm", "total_eta", "final_destination")
 
 
@@ -513,8 +603,8 @@ def check_route_document(document: dict) -> None:
     if document.get("type") != "FeatureCollection" or not isinstance(document.get("features"), list):
         raise bad("not a FeatureCollection")
     if not document["features"]:
-        if document.get("arcticroute", {}).get("status") != "no-route":
-            raise bad("no features and no no-route status")
+        if document.get("arcticroute", {}).get("status") not in ("no-route", "refused"):
+            raise bad("no features and no no-route or refused status")
         return
     for feature in document["features"]:
         geometry_ = feature.get("geometry") or {}

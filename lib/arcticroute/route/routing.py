@@ -15,6 +15,7 @@ no more along the same cost surface (``smooth_path``, ``smoothing``). See docs/r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -23,13 +24,15 @@ from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
 from .. import polaris
-from ..errors import BadInputError, NoRouteError
+from ..errors import BadInputError, NoRouteError, RouteRefusedError
 from ..grid import to_lonlat
 from ..static import StaticGrid
 from . import fairways, smoothing
 from .geometry import GEOD
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
+RULE_MASK_PREFIX = "sea-area rule: "  # names of the hard limits the sea-area rules set (route.rules)
+SEASON_MASK_PREFIX = RULE_MASK_PREFIX + "season: "  # a whole water area closed to the class on the day
 KNOT_MS = 1852.0 / 3600.0
 
 # Wave speed loss (docs/route-model.md): a ship keeps 1 - WAVE_LOSS_PER_M2 x Hs^2 of its speed,
@@ -86,6 +89,8 @@ class Conditions:
     # in days of a carried classification (NaN: none)
     assumed: np.ndarray | None = None
     assumed_age: np.ndarray | None = None
+    # (conditions, vessel) -> {rule text: cells the sea-area rules close}, a hard limit beside POLARIS
+    closed_for: Callable[[Conditions, Vessel], dict[str, np.ndarray]] | None = None
     _regime: tuple | None = field(default=None, init=False, repr=False, compare=False)
     _filled: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -140,6 +145,7 @@ def with_fairways(static: StaticGrid, conditions: Conditions) -> Conditions:
     """The conditions with each fairway-opened cell (land on the grid) given the ice, waves and
     risk of the nearest open-sea cell; kept on ``conditions`` for the grid."""
     if conditions._filled is not None and conditions._filled[0] is static.land:
+        conditions._filled[1].closed_for = conditions.closed_for
         return conditions._filled[1]
     where = routable(static)
     opened = np.flatnonzero(where.index.opened)
@@ -155,7 +161,8 @@ def with_fairways(static: StaticGrid, conditions: Conditions) -> Conditions:
 
     filled = Conditions(sic=fill(conditions.sic), hs=fill(conditions.hs), risk=fill(conditions.risk),
                         stage=fill(conditions.stage), warnings=conditions.warnings,
-                        assumed=fill(conditions.assumed), assumed_age=fill(conditions.assumed_age))
+                        assumed=fill(conditions.assumed), assumed_age=fill(conditions.assumed_age),
+                        closed_for=conditions.closed_for)
     conditions._filled = (static.land, filled)
     return filled
 
@@ -227,6 +234,8 @@ def blocked_masks(static: StaticGrid, conditions: Conditions, vessel: Vessel,
         masks["sea ice"] = np.nan_to_num(conditions.sic, nan=0.0) > vessel.max_sic
     if vessel.max_wave_m is not None:
         masks["waves"] = np.nan_to_num(conditions.hs, nan=0.0) > vessel.max_wave_m
+    if conditions.closed_for is not None:
+        masks.update(conditions.closed_for(conditions, vessel))
     return masks
 
 
@@ -440,6 +449,10 @@ def _limit_text(name: str, vessel: Vessel) -> str:
                 "all across the passage")
     if name == "sea ice":
         return f"blocked by sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}"
+    if name.startswith(SEASON_MASK_PREFIX):
+        return f"closed by the season rule {name[len(SEASON_MASK_PREFIX):]}"
+    if name.startswith(RULE_MASK_PREFIX):
+        return f"closed by the {name[len(RULE_MASK_PREFIX):]}"
     return f"blocked by significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"
 
 
@@ -466,6 +479,15 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) 
     return "; ".join(reasons)
 
 
+def refused_by_rules(blocked: dict[str, np.ndarray], start, end) -> bool:
+    """Whether the sea-area rules' closures, and not the vessel's physical limits, separate the ends."""
+    physical = [mask for name, mask in blocked.items() if not name.startswith(RULE_MASK_PREFIX)]
+    if len(physical) == len(blocked):
+        return False
+    labels, _n = ndimage.label(~np.logical_or.reduce(physical), structure=_EIGHT_NEIGHBOURS)
+    return bool(labels[start] != 0 and labels[start] == labels[end])
+
+
 def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin: Place, destination: Place,
               risk_weight: float, *, smooth: bool = True) -> tuple[PathResult, PathResult, dict[str, np.ndarray]]:
     """Minimum-time risk-aware path and distance-only baseline, each smoothed into straight legs
@@ -487,6 +509,15 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
     route = least_cost_path(cost, start, end)
     if route is None:
         reason = explain_blocked(blocked, start, end, vessel)
+        seasons = [name for name, mask in blocked.items() if name.startswith(SEASON_MASK_PREFIX) and mask.any()]
+        if refused_by_rules(blocked, start, end) or seasons:
+            if seasons and "closed by the season rule" not in reason:  # the physical limits close it too: name both
+                reason = "; ".join(_limit_text(name, vessel) for name in seasons) + f"; and {reason}"
+            raise RouteRefusedError(
+                f"no route from {origin.name} to {destination.name} for vessel {vessel.name} ({vessel.ice_class}) "
+                f"that the sea-area rules permit: {reason}",
+                hint="choose a vessel with a higher ice class or another date; for a study, --ignore-rules plans "
+                     "it anyway")
         raise NoRouteError(
             f"no route from {origin.name} to {destination.name} for vessel {vessel.name} "
             f"({vessel.ice_class}): {reason}",
