@@ -374,9 +374,11 @@ SEA_RULES_SCHEMA = {
             "properties": {"from": {"type": "array", "minItems": 1, "items": {"type": "string"}},
                            "to": {"type": "string"}, **_CITED}}},
         "ice_conditions": {
-            "type": "object", "additionalProperties": False, "required": ["source", "open_below", "heavy", "medium"],
+            "type": "object", "additionalProperties": False,
+            "required": ["source", "open_below", "corridor_nm", "heavy", "medium"],
             "properties": {
                 "source": {"type": "string"}, "open_below": _FRACTION,
+                "corridor_nm": {"type": "number", "minimum": 0, "maximum": 200},
                 **{kind: {"type": "array", "items": {
                     "type": "object", "additionalProperties": False, "required": ["min_tenths", "min_stage"],
                     "properties": {"min_tenths": {"type": "integer", "minimum": 1, "maximum": 10},

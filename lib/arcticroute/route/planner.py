@@ -256,7 +256,8 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
         return []
     costs = np.stack([terms[f"{k}_h"] for k in TERM_NAMES])
     dominant = np.argmax(costs, axis=0)
-    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"], terms["assumed"] > 0])
+    region = steps["sea_rules"]["region"] if "sea_rules" in steps else np.zeros(seg.size, dtype=np.int16)
+    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"], terms["assumed"] > 0, region])
     cuts = [0] + [i for i in range(1, seg.size) if (key[:, i] != key[:, i - 1]).any()] + [seg.size]
     pieces = [[a, b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     while len(pieces) > MAX_SEGMENTS:
@@ -309,13 +310,22 @@ def _segment_rules(steps: dict, a: int, b: int, length: np.ndarray) -> dict:
     return {"sea_areas": areas, "escort_nm": round(escort_nm, 1)} if areas else {}
 
 
-def assess_rules(sea_rules: rules.SeaRules, vessel: Vessel, departure: datetime, steps: dict) -> dict:
-    """The sea-area rules' verdict on the sailed route (``rules.assess``); its per-step part is
-    kept in ``steps`` for the segments."""
+def assess_rules(sea_rules: rules.SeaRules, static: StaticGrid, daily: DailyConditions, vessel: Vessel,
+                 sailed: Voyage, steps: dict) -> dict:
+    """The sea-area rules' verdict on the sailed route (``rules.assess``), each step in the ice
+    conditions of the day it is sailed; the per-step part is kept in ``steps`` for the segments."""
     hours = steps["terms"]["hours"]
-    starts = [departure + timedelta(hours=float(h)) for h in np.concatenate([[0.0], np.cumsum(hours)[:-1]])]
+    starts = [sailed.departure + timedelta(hours=float(h)) for h in np.concatenate([[0.0], np.cumsum(hours)[:-1]])]
+    maps: dict[date, np.ndarray] = {}
+    condition = np.zeros(len(sailed.step_day), dtype=np.int8)
+    for i, day in enumerate(sailed.step_day):
+        if day not in maps:
+            conditions = routing.with_fairways(static, daily.get(day))
+            maps[day] = rules.conditions_map(sea_rules, conditions.sic, conditions.stage, static.grid.resolution_m)
+        (r0, c0), (r1, c1) = sailed.vcells[i], sailed.vcells[i + 1]
+        condition[i] = max(maps[day][r0, c0], maps[day][r1, c1])
     found = rules.assess(sea_rules, vessel.ice_class, steps["lon"][:-1], steps["lat"][:-1], steps["seg"],
-                         steps["terms"]["sic"], steps["terms"]["stage"], starts)
+                         condition, starts)
     per_step = found.pop("steps")
     steps["sea_rules"] = {"names": [r.name for r in sea_rules.regions], **per_step}
     return found
@@ -404,7 +414,7 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         description = ("minimum-cost route (transit time + risk penalty) within the vessel's hard limits"
                        if role == "route" else "distance-only baseline within the same hard limits")
         if role == "route" and sea_rules is not None:
-            metrics["rules"] = {**assess_rules(sea_rules, vessel, departure, steps), "ignored": ignore_rules}
+            metrics["rules"] = {**assess_rules(sea_rules, static, daily, vessel, sailed, steps), "ignored": ignore_rules}
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
         if role == "route":
             warnings += sailed.warnings
@@ -544,7 +554,7 @@ def rules_closure(sea_rules: rules.SeaRules, static: StaticGrid, day: date):
     """``Conditions.closed_for`` of ``day``: the cells the sea-area rules close to a vessel."""
     def closed_for(conditions: Conditions, vessel: Vessel) -> dict[str, np.ndarray]:
         return rules.closed_cells(sea_rules, vessel.ice_class, day, static.lon, static.lat, conditions.sic,
-                                  conditions.stage)
+                                  conditions.stage, static.grid.resolution_m)
     return closed_for
 
 

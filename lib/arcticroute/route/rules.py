@@ -134,6 +134,20 @@ def ice_conditions(rules: SeaRules, sic: np.ndarray, stage: np.ndarray) -> np.nd
     return out
 
 
+def conditions_map(rules: SeaRules, sic: np.ndarray, stage: np.ndarray | None, resolution_m: float) -> np.ndarray:
+    """Per grid cell, the type of ice conditions within ``ice_conditions.corridor_nm`` of it (the
+    most severe there): the Headquarters type an area's ice, not a ship's track, so a route
+    skirting the ice edge meets the conditions of the ice beside it."""
+    from scipy import ndimage
+
+    own = ice_conditions(rules, sic, polaris.stage_or_default(sic, stage))
+    radius = int(round(rules.data["ice_conditions"]["corridor_nm"] * METRES_PER_NM / resolution_m))
+    if radius < 1:
+        return own
+    yy, xx = np.mgrid[-radius:radius + 1, -radius:radius + 1]
+    return ndimage.maximum_filter(own, footprint=(xx * xx + yy * yy) <= radius * radius, mode="nearest")
+
+
 def region_index(rules: SeaRules, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     """Per point, the index of the first region holding it (-1: none)."""
     lon = np.asarray(lon, dtype=np.float64) % 360.0
@@ -202,16 +216,17 @@ def _cite(rules: SeaRules, row: dict) -> str:
 
 
 def assess(rules: SeaRules, ice_class: str, lon: np.ndarray, lat: np.ndarray, seg_m: np.ndarray,
-           sic: np.ndarray, stage: np.ndarray, starts: list[datetime]) -> dict:
+           condition: np.ndarray, starts: list[datetime]) -> dict:
     """The rules' verdict on a sailed route: per step ``lon``/``lat`` (where it starts),
-    ``seg_m`` (its length), ``sic`` and ``stage`` (its ice) and ``starts`` (when it is sailed).
+    ``seg_m`` (its length), ``condition`` (the type of ice conditions met, index of
+    ``CONDITIONS``, from ``conditions_map``) and ``starts`` (when it is sailed).
 
     Returns the document's ``rules`` member (``areas`` in order of entry) and, under ``steps``,
     per step the region index and the mode (indices of ``rules.regions`` / ``MODES``; -1 none).
     """
     cls, class_source = rs_class(rules, ice_class)
     where = region_index(rules, lon, lat)
-    condition = ice_conditions(rules, sic, stage)
+    condition = np.asarray(condition, dtype=np.int8)
     mode = np.full(where.shape, -1, dtype=np.int8)
     areas, refusals, notices = [], [], []
     order = [int(k) for k in dict.fromkeys(where[where >= 0].tolist())]
@@ -238,11 +253,13 @@ def assess(rules: SeaRules, ice_class: str, lon: np.ndarray, lat: np.ndarray, se
             if level == 2:
                 refusals.append(rule)
         else:
-            texts = [n["text"].strip() for n in rules.data.get("notices", []) if n["regime"] == region.regime]
             mode[steps] = 0
-            entry.update({"mode": "independent", "notice": " ".join(texts)})
-            notices += [f"{region.name}: {nm:.0f} nm; {text}" for text in texts]
+            entry.update({"mode": "independent"})
         areas.append(entry)
+    for regime in dict.fromkeys(a["regime"] for a in areas):
+        nm = sum(a["nm"] for a in areas if a["regime"] == regime)
+        notices += [f"{n['text'].strip()} ({nm:.0f} nm there) [{n['source']}]"
+                    for n in rules.data.get("notices", []) if n["regime"] == regime]
     levels = [MODES.index(a["mode"]) for a in areas]
     verdict = MODES[max(levels)] if levels else "independent"
     escort = [a for a in areas if a["mode"] == "escort"]
@@ -275,11 +292,11 @@ def _cell_regions(rules: SeaRules, lon: np.ndarray, lat: np.ndarray) -> np.ndarr
 
 
 def closed_cells(rules: SeaRules, ice_class: str, day: date, lon: np.ndarray, lat: np.ndarray,
-                 sic: np.ndarray, stage: np.ndarray) -> dict[str, np.ndarray]:
+                 sic: np.ndarray, stage: np.ndarray | None, resolution_m: float) -> dict[str, np.ndarray]:
     """The cells the NSR rules close to a vessel of ``ice_class`` on ``day``, by rule: the
-    whole water area outside the class's season, else the cells whose own type of ice
-    conditions the criteria do not permit in their area (even under escort). Keys start with
-    ``routing.RULE_MASK_PREFIX`` and name the rule."""
+    whole water area outside the class's season, else the cells whose type of ice conditions
+    (``conditions_map``) the criteria do not permit in their area, even under escort. Keys start
+    with ``routing.RULE_MASK_PREFIX`` and name the rule."""
     from .routing import RULE_MASK_PREFIX, SEASON_MASK_PREFIX
 
     cls, _source = rs_class(rules, ice_class)
@@ -289,7 +306,7 @@ def closed_cells(rules: SeaRules, ice_class: str, day: date, lon: np.ndarray, la
     if barred is not None:
         row, _day = barred
         return {f"{SEASON_MASK_PREFIX}{row['rule'].strip()} on {day} {_cite(rules, row)}": np.isin(region, nsr)}
-    condition = ice_conditions(rules, sic, polaris.stage_or_default(sic, stage))
+    condition = conditions_map(rules, sic, stage, resolution_m)
     closed = np.zeros(region.shape, dtype=bool)
     where = []
     for k in nsr:
