@@ -159,15 +159,19 @@ def incidents_csv(path: Path, rows: list[dict], columns: dict[str, str] | None =
     return path
 
 
-def osisaf_type(path: Path, day: date) -> Path:
+def osisaf_type(path: Path, day: date, *, summer: bool = False) -> Path:
     """OSI SAF OSI-403 ice type: ``ice_type`` (time, yc, xc) int flags 1 open water, 2 first-year,
-    3 multi-year, 4 ambiguous; -1 missing; same 10 km grid as the concentration."""
+    3 multi-year, 4 ambiguous; -1 missing; same 10 km grid as the concentration. ``summer``: a
+    Northern Hemisphere file from mid-May to 30 September, which holds no valid classification
+    (OSI SAF, product page of OSI-403-d): the ice is all "ambiguous"."""
     xc = -3845.0 + 10.0 * np.arange(760)
     yc = 5845.0 - 10.0 * np.arange(1120)
     xx, yy = np.meshgrid(xc, yc)
     r = np.hypot(xx, yy)
     codes = np.where(r < 800, 3, np.where(r < 1800, 2, 1)).astype(np.int8)
     codes[(r >= 1700) & (r < 1800)] = 4
+    if summer:
+        codes[r < 1800] = 4
     mapping = {"grid_mapping_name": "polar_stereographic", "straight_vertical_longitude_from_pole": -45.0,
                "latitude_of_projection_origin": 90.0, "standard_parallel": 70.0, "false_easting": 0.0,
                "false_northing": 0.0, "semi_major_axis": 6378273.0, "semi_minor_axis": 6356889.44891}
