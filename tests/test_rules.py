@@ -242,3 +242,32 @@ def test_an_open_water_ship_at_the_ice_edge_in_september_is_not_routed_silently(
     assert verdict["areas"] and all(a["regime"] == "nsr" for a in verdict["areas"])
     assert all("ice_conditions" in a and "rule" in a for a in verdict["areas"])
     assert any("permit" in w for w in document["arcticroute"]["warnings"])
+
+
+def test_the_report_and_the_ui_show_the_verdict_escort_miles_and_assumed_type_miles(late_november):
+    from arcticroute import views
+    from arcticroute.report import page as report_page
+
+    result = run_command("route.plan", "--from", "69.1,33.42", "--to", "65.8,-168.46", "--vessel", "arc7_lng",
+                         "--date", "2026-11-29", env=late_november.env)
+    assert result.exit_code == 0, result.output
+    document = json.loads(next((late_november.outputs / "routes").rglob("adhoc_*_20261129.geojson")).read_text())
+    document["arcticroute"]["summary"]["assumed_type_basis_nm"] = {"multi-year climatology": 13.4}
+    document["arcticroute"]["summary"]["assumed_type_nm"] = 13.4
+    verdict = document["features"][0]["properties"]["rules"]
+    html = report_page.table_html(report_page.rules_table([report_page.route_row(document)]))
+    assert verdict["verdict"] in html and "13 nm (multi-year climatology 13)" in html
+    for area in verdict["areas"]:
+        assert area["name"] in html
+    text = views.rules_verdict_text(document)
+    assert f"Sea-area rules: {verdict['verdict']}" in text and "13 nm on assumed ice types" in text
+    if verdict["escort_areas"]:
+        assert f"{verdict['escort_nm']:,.0f} nm: " in html and "icebreaker escort for" in text
+    assert [row["area"] for row in views.rules_rows(document)] == [a["name"] for a in verdict["areas"]]
+    refused = {"type": "FeatureCollection", "features": [],
+               "arcticroute": {"scenario": "s", "status": "refused", "reason": "NSR season <rule>", "date": "2026-11-29",
+                               "vessel": {"name": "v", "ice_class": "none"}, "synthetic": True}}
+    row = report_page.route_row(refused)
+    assert row["status"] == "REFUSED"
+    html = report_page.table_html(report_page.route_table([row])) + report_page.table_html(report_page.rules_table([row]))
+    assert "REFUSED: NSR season &lt;rule&gt;" in html and "not permitted" in html

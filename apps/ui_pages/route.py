@@ -29,6 +29,8 @@ with st.form("plan"):
     destination = right.text_input("To (LAT,LON)", "75.0,60.0")
     vessel = left.selectbox("Vessel (ad-hoc)", vessels)
     background = right.radio("Layer under the route", ["ice.sic", "risk"], horizontal=True)
+    ignore_rules = left.checkbox("Ignore the sea-area rules (study)",
+                                 help="plan a voyage the NSR rules do not permit; the route says so")
     submitted = st.form_submit_button("Plan route", type="primary")
 
 try:
@@ -44,7 +46,7 @@ except ArcticRouteError as exc:
 if submitted:
     with st.spinner(f"planning {request.name} on {day} …"):
         try:
-            outcome, summary, run_id = views.plan_route(settings, request, day)
+            outcome, summary, run_id = views.plan_route(settings, request, day, ignore_rules=ignore_rules)
         except ArcticRouteError as exc:
             show_error(exc)
             st.stop()
@@ -57,8 +59,11 @@ if found is None:
 document, meta, data = found
 synthetic_banner(bool(meta.get("synthetic")))
 info = document["arcticroute"]
-if info.get("status") == "no-route":
-    st.error(f"NO ROUTE for {request.name} on {day}: {info.get('reason')}")
+if info.get("status") in ("no-route", "refused"):
+    label = "NO ROUTE" if info["status"] == "no-route" else "REFUSED by the sea-area rules"
+    st.error(f"{label} for {request.name} on {day}: {info.get('reason')}")
+    if views.rules_rows(document):
+        st.dataframe(views.rules_rows(document), hide_index=True, width="stretch")
     st.stop()
 for warning in info.get("warnings", []):
     st.warning(warning)
@@ -74,6 +79,10 @@ except ArcticRouteError as exc:
 st.plotly_chart(layer_figure(view, lines), width="stretch")
 st.subheader(f"{request.name}: {info.get('vessel', {}).get('name')} ({info.get('vessel', {}).get('ice_class')})")
 st.dataframe(views.route_stats(document), hide_index=True, width="stretch")
+st.subheader("Sea-area rules and assumed ice types")
+st.write(views.rules_verdict_text(document))
+if views.rules_rows(document):
+    st.dataframe(views.rules_rows(document), hide_index=True, width="stretch")
 if "total_distance_nm" in info.get("summary", {}):
     st.write(f"With the onward leg to {info['summary']['final_destination']}: "
              f"{info['summary']['total_distance_nm']} nm, ETA {info['summary']['total_eta']}.")

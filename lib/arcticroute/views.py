@@ -151,6 +151,35 @@ def route_stats(document: dict) -> list[dict]:
     return [{"": label, "route": text("route", key), "baseline": text("baseline", key)} for key, label in STAT_KEYS]
 
 
+def route_rules(document: dict) -> dict:
+    """The sea-area rules' verdict of a route document (the route's, or a refusal's), {} if none."""
+    route = next((f["properties"] for f in document.get("features", []) if f["properties"].get("role") == "route"), {})
+    return route.get("rules") or document.get("arcticroute", {}).get("rules") or {}
+
+
+def rules_rows(document: dict) -> list[dict]:
+    """One row per sea area the route enters: miles, type of ice conditions, mode, rule."""
+    return [{"area": a["name"], "nm": a["nm"], "entered (UTC)": a["entered"], "ice conditions": a.get("ice_conditions", "—"),
+             "mode": a["mode"], "rule": a.get("rule", "—")} for a in route_rules(document).get("areas", [])]
+
+
+def rules_verdict_text(document: dict) -> str:
+    """The verdict, escort miles and assumed-type miles of a route in one sentence."""
+    verdict = route_rules(document)
+    summary = document.get("arcticroute", {}).get("summary", {})
+    text = f"Sea-area rules: {verdict.get('verdict', 'not assessed')}"
+    if verdict.get("ignored") and verdict.get("verdict") == "not permitted":
+        text += " — IGNORED for this study (--ignore-rules)"
+    if verdict.get("escort_areas"):
+        text += f"; icebreaker escort for {verdict['escort_nm']:,.0f} nm in {', '.join(verdict['escort_areas'])}"
+    assumed = summary.get("assumed_type_nm")
+    if assumed is not None:
+        text += f"; {assumed:,.0f} nm on assumed ice types"
+        if summary.get("assumed_type_basis_nm"):
+            text += " (" + ", ".join(f"{k} {v:,.0f} nm" for k, v in summary["assumed_type_basis_nm"].items()) + ")"
+    return text + "."
+
+
 # -- catalog ------------------------------------------------------------------------------------
 
 def catalog_entries(settings: Settings) -> tuple[list[Entry], list[str]]:
@@ -228,7 +257,7 @@ def has_data(settings: Settings) -> bool:
 
 # -- planning in the page -------------------------------------------------------------------------
 
-def plan_route(settings: Settings, request, day: date) -> tuple[str, dict, str]:
+def plan_route(settings: Settings, request, day: date, *, ignore_rules: bool = False) -> tuple[str, dict, str]:
     """Plan and write one route exactly as ``route.plan`` does (lock, run record, artifact);
     returns (outcome, summary, run id). Errors (a held lock, a refused input) propagate."""
     from .ops.runs import Run
@@ -236,9 +265,10 @@ def plan_route(settings: Settings, request, day: date) -> tuple[str, dict, str]:
     from .store.layout import refuse_legacy
 
     with Run(settings, "route.plan", family="route",
-             argv=["ui", "route.plan", "--scenario", request.name, "--date", day.isoformat()]) as run:
+             argv=["ui", "route.plan", "--scenario", request.name, "--date", day.isoformat(),
+                   *(["--ignore-rules"] if ignore_rules else [])]) as run:
         refuse_legacy(settings.roots)
         loaded = planner.load_conditions(settings, day)
-        outcome, summary = planner.plan_request(settings, request, day, loaded, run)
+        outcome, summary = planner.plan_request(settings, request, day, loaded, run, ignore_rules=ignore_rules)
         run.summary = {request.name: {"outcome": outcome, **summary}}
     return outcome, summary, run.run_id

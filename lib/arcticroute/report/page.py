@@ -33,8 +33,9 @@ def route_row(document: dict) -> dict:
         "synthetic": bool(info.get("synthetic")),
         "warnings": list(info.get("warnings", [])),
     }
-    if info.get("status") == "no-route":
-        return {**row, "status": "NO ROUTE", "reason": info.get("reason")}
+    if info.get("status") in ("no-route", "refused"):
+        return {**row, "status": "NO ROUTE" if info["status"] == "no-route" else "REFUSED", "reason": info.get("reason"),
+                "rules": info.get("rules")}
     summary = info.get("summary", {})
     baseline = _feature(document, "baseline")
     return {
@@ -54,6 +55,10 @@ def route_row(document: dict) -> dict:
         "elevated_risk_nm": summary.get("elevated_risk_nm"),
         "cost_h": summary.get("cost_h"),
         "segments": compact_segments(_feature(document, "route")),
+        "rules": summary.get("rules"),
+        "assumed_type_nm": summary.get("assumed_type_nm"),
+        "assumed_type_basis_nm": summary.get("assumed_type_basis_nm"),
+        "assumed_type_max_age_days": summary.get("assumed_type_max_age_days"),
     }
 
 
@@ -157,7 +162,7 @@ def route_table(rows: list[dict]) -> Table:
     for row in rows:
         vessel = f"{row['vessel']} ({row['ice_class']})"
         if row["status"] != "ok":
-            cells.append([row["scenario"], vessel, row["date"], f"NO ROUTE: {row['reason']}",
+            cells.append([row["scenario"], vessel, row["date"], f"{row['status']}: {row['reason']}",
                           *[Cell("—", "num")] * 6, "—", "; ".join(row["warnings"])])
             classes.append("bad")
             continue
@@ -183,6 +188,34 @@ def explanation_table(rows: list[dict]) -> Table:
                       _num(row.get("min_rio"), 0), shares, "\n".join(row.get("segments") or []) or "—"])
     return table(["scenario", "in ice nm", "POLARIS elevated nm", "lowest RIO", "cost shares",
                   "longest stretches"], cells)
+
+
+def rules_table(rows: list[dict]) -> Table:
+    """Per route: the sea-area rules' verdict, the areas under escort with their miles, each area
+    entered (its type of ice conditions and mode) and the miles sailed on assumed ice types."""
+    cells, classes = [], []
+    for row in rows:
+        verdict = row.get("rules") or {}
+        if not verdict and row["status"] == "ok":
+            continue
+        areas = "\n".join(f"{a['name']}: {a['nm']:,.0f} nm, " + (f"{a['ice_conditions']}, " if "ice_conditions" in a else "")
+                          + a["mode"] for a in verdict.get("areas", [])) or "—"
+        escort = (f"{verdict['escort_nm']:,.0f} nm: " + ", ".join(verdict["escort_areas"])
+                  if verdict.get("escort_areas") else "—")
+        text = verdict.get("verdict", "not permitted" if row["status"] == "REFUSED" else "—")
+        if verdict.get("ignored") and text == "not permitted":
+            text += " (IGNORED: --ignore-rules study)"
+        notes = list(verdict.get("refused_by", [])) or ([row["reason"]] if row["status"] == "REFUSED" else [])
+        notes += verdict.get("notices", [])
+        assumed = row.get("assumed_type_nm")
+        basis = ", ".join(f"{k} {v:,.0f}" for k, v in (row.get("assumed_type_basis_nm") or {}).items())
+        age = row.get("assumed_type_max_age_days")
+        assumed_text = ("—" if assumed is None else f"{assumed:,.0f} nm" + (f" ({basis})" if basis else "")
+                        + (f"; carried types up to {age} d old" if age is not None else ""))
+        cells.append([row["scenario"], text, escort, areas, assumed_text, "\n".join(notes) or "—"])
+        classes.append("bad" if text.startswith("not permitted") else "")
+    return table(["scenario", "rules verdict", "icebreaker escort", "sea areas entered", "on assumed ice types",
+                  "rules and notices"], cells, classes)
 
 
 def freshness_table(rows: list[dict]) -> Table:
@@ -288,6 +321,12 @@ def render_html(inputs: ReportInputs, info: PageInfo, png: bytes | None, run_rec
                 "the lowest Risk Index Outcome met, the share of each cost term (transit time, ice and wave speed loss, "
                 "risk penalty) and the longest stretches; the route document holds every segment.",
                 table=explanation_table(rows)))
+            sections.append(Section(
+                "Sea-area rules and assumed ice types", "Per route: the verdict of the sea-area rules "
+                "(config/sea_area_rules.yaml: NSR admission criteria by ice class, area and type of ice conditions, "
+                "seasons; Canadian zones), the areas needing icebreaker escort with their miles, each area entered, "
+                "and the miles sailed on ice of assumed type (no valid classification: carried forward, multi-year "
+                "zone or thick first-year default; docs/route-model.md).", table=rules_table(rows)))
     if calibration is not None:
         title = "Calibration" + (" (synthetic incidents)" if calibration.get("synthetic_incidents") else "")
         sections.append(calibration_section(
