@@ -171,7 +171,7 @@ def test_variables_carry_standard_names_units_flags_and_cell_methods(summer_mont
     with variables("ice.type") as ds:
         stage = ds["stage"]
         assert stage.standard_name == "sea_ice_classification" and stage.flag_values.dtype == np.int8
-        assert len(stage.flag_meanings.split()) == len(stage.flag_values) == 12
+        assert len(stage.flag_meanings.split()) == len(stage.flag_values) == 13  # 0..11 and -1 unknown
     with variables("wave.hs") as ds:
         assert ds["hs"].standard_name == "sea_surface_wave_significant_height" and ds["hs"].units == "m"
     with variables("ais.density") as ds:

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from replicas.helpers are parameters of the tests
 """Ice type errs safe: unknown or inconsistent types become the most severe plausible one
 (carried forward with its age, the multi-year zones, thick first-year ice), regridding breaks
 ties towards the more severe class, mixed regimes enter POLARIS as the Circular's sum, and a
@@ -6,7 +7,7 @@ route reports the miles it sailed on assumed types."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pytest
@@ -19,9 +20,9 @@ from arcticroute.route.routing import Conditions, Vessel
 from arcticroute.sources.regrid import Regridder
 
 from .conftest import run_command
+from .replicas.config import live_config
 from .replicas.files import osisaf_type
 from .replicas.helpers import loopback_only, site  # noqa: F401 - fixtures
-from .replicas.config import live_config
 
 GRID = Grid.from_km(25)
 CODE = polaris.STAGE_CODES

@@ -16,7 +16,7 @@ from arcticroute.grid import Grid
 from arcticroute.route import rules
 from arcticroute.static import StaticGrid
 
-from .conftest import REPO, build_month, config_copy, make_roots, run_command
+from .conftest import REPO, config_copy, make_roots, run_command
 
 CODE = polaris.STAGE_CODES
 

@@ -22,7 +22,13 @@ import yaml
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from .config_schema import ENV_SCHEMA, GRID_KM_CHOICES, RUNTIME_SCHEMA, SCENARIOS_SCHEMA, SEA_RULES_SCHEMA
+from .config_schema import (
+    ENV_SCHEMA,
+    GRID_KM_CHOICES,
+    RUNTIME_SCHEMA,
+    SCENARIOS_SCHEMA,
+    SEA_RULES_SCHEMA,
+)
 from .errors import ConfigError
 from .grid import Grid
 from .ops.alerts import WEBHOOK_ENV, webhook_problem
