@@ -1,6 +1,7 @@
-"""Stacking on the synthetic world, whose incidents are drawn from a known risk function: the
-learned weights come out in the known order, past incidents get next to none, and stacking
-beats ``weighted`` on held-out Brier skill. Too few incidents is an error with the counts."""
+"""Stacking on the synthetic world, whose incidents are drawn from a known rate per vessel-hour:
+the learned weights come out near the known ones, past incidents get next to none, stacking
+beats ``weighted`` on held-out Brier skill, and a busy lane is no riskier than the water beside
+it. Too few incidents is an error with the counts."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from arcticroute.grid import Grid
 from arcticroute.layers import incident_count
 from arcticroute.risk import stacking
 from arcticroute.risk.calibration import Reliability
-from arcticroute.risk.fuse import RiskParams, normalised_hazards
+from arcticroute.risk.fuse import RiskParams, exposure_floor_hours, normalised_hazards
 from arcticroute.sources import synthetic_fields as fields
 from arcticroute.static import StaticGrid
 
@@ -39,12 +40,15 @@ def world():
 
     sea = ~static.land
 
+    floor = exposure_floor_hours(params, static.grid.resolution_m) / params.incident_window_days
+
     def load(day: date) -> stacking.DayData:
         sic, hs, ais, stage, counts = raw(day)
-        window = sum(raw(day - timedelta(days=n))[4] for n in range(1, params.incident_window_days + 1))
+        before = [raw(day - timedelta(days=n)) for n in range(1, params.incident_window_days + 1)]
         hazards = normalised_hazards(params, static.grid.resolution_m, sic=sic, hs=hs, ais=ais,
-                                     incident_counts=window, stage=stage)
-        return stacking.DayData(stacking.features_matrix(hazards, sea), counts[sea] > 0)
+                                     incident_counts=sum(b[4] for b in before), stage=stage,
+                                     exposure_hours=sum(b[2].astype(float) for b in before), sea=sea)
+        return stacking.DayData(stacking.features_matrix(hazards, sea), counts[sea], (ais + floor)[sea])
 
     return load
 
@@ -58,14 +62,16 @@ def test_stacking_recovers_the_known_order_and_beats_weighted(world):
     model = stacking.fit(days(date(2026, 1, 1), 120), days(date(2026, 5, 1), 31), world, params,
                          RUNTIME["risk"]["weights"])
     coef = model["coefficients"]
-    known = fields.KNOWN_WEIGHTS  # traffic > ice > wave, and past incidents play no part
-    assert coef["traffic"] > coef["ice"] > coef["wave"] > 0
-    assert abs(coef["incidents"]) < coef["wave"]
+    known = fields.KNOWN_WEIGHTS  # ice > wave per vessel-hour; traffic is exposure; past incidents play no part
+    assert "traffic" not in coef and coef["ice"] > coef["wave"] > 0
+    assert abs(coef["incidents"]) < coef["ice"] / 2  # the past rate echoes the ice and waves of its days
     for name, weight in known.items():
         assert coef[name] == pytest.approx(weight, rel=0.5), (name, coef)
     held, weighted = model["heldout"], model["weighted_heldout"]
     assert held["brier_skill"] > weighted["brier_skill"]
     assert held["brier_skill"] > 0
+    interval = held["brier_skill_interval"]
+    assert interval["block"] == "day" and interval["blocks"] == 31 and interval["low"] <= held["brier_skill"] <= interval["high"]
 
 
 def test_too_few_incidents_is_an_error_with_the_counts(world):

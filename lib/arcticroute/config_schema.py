@@ -219,6 +219,10 @@ RUNTIME_SCHEMA = {
                 "traffic_reference": {**_POSITIVE, "description": "AIS vessel-hours per 1000 km2 per day that count as full exposure"},
                 "incident_window_days": {"type": "integer", "minimum": 1},
                 "incident_sigma_km": _POSITIVE,
+                "incident_exposure_floor": {**_POSITIVE, "description": "vessel-hours per 1000 km2 per day assumed "
+                                                                        "where AIS sees no ship"},
+                "incident_rate_reference": {**_POSITIVE, "description": "incidents per 1000 vessel-hours counted as "
+                                                                        "hazard 1 - 1/e"},
                 "store_hazards": {"type": "array", "uniqueItems": True,
                                   "items": {"enum": ["ice", "wave", "traffic", "incidents"]},
                                   "description": "normalised hazards also stored in each daily risk file "

@@ -14,6 +14,7 @@ from functools import lru_cache
 from ..route.planner import DEMO_NOTICE
 from ..store.artifacts import input_ref
 from ..timeutil import iso_utc
+from .calibration import SYNTHETIC_LABELS_CAVEAT, skill_interval_text
 from .inputs import ReportInputs, meta_day
 
 
@@ -238,15 +239,20 @@ def calibration_section(title: str, note: str, calibration: dict, png: bytes | N
     facts = (f"{calibration['cell_days']:,} sea cell-days of {len(calibration['days'])} days, {calibration['events']} "
              f"with incidents{synthetic}. Brier score {num(calibration['brier'])}; climatology (the incident rate of "
              f"the model's training months, {num(calibration['climatology'])}) {num(calibration['brier_climatology'])}; "
-             f"Brier skill {num(calibration['brier_skill'])}. The model ({calibration['model']}, fitted on "
-             f"{', '.join(calibration['model_training_months'] or [])}) scored {num(calibration['model_heldout_brier_skill'])} "
-             f"on its held-out months ({', '.join(calibration['model_heldout_months'] or [])}), where weighted, calibrated "
-             f"to a probability, scored {num(calibration['weighted_heldout_brier_skill'])}.")
+             f"Brier skill {num(calibration['brier_skill'])}, "
+             f"{skill_interval_text(calibration.get('brier_skill_interval'))}. The model ({calibration['model']}, "
+             f"fitted on {', '.join(calibration['model_training_months'] or [])}) scored "
+             f"{num(calibration['model_heldout_brier_skill'])} on its held-out months "
+             f"({', '.join(calibration['model_heldout_months'] or [])}; "
+             f"{skill_interval_text(calibration.get('model_heldout_brier_skill_interval'))}), where weighted, "
+             f"calibrated to a probability, scored {num(calibration['weighted_heldout_brier_skill'])}.")
     weights = ", ".join(f"{k} {v:+.2f}" for k, v in calibration["coefficients"].items())
     rows = [[f"{b['low']:.0e}–{b['high']:.0e}", _num(b["cell_days"]), Cell(num(b["mean_predicted"], 3), "num"),
              _num(b["events"]), Cell(num(b["observed_frequency"], 3), "num")]
             for b in calibration["bins"] if b["cell_days"]]
-    block = {"facts": facts, "weights": weights, "month": month, "png": _base64(png) if png else None}
+    block = {"facts": facts, "weights": weights, "month": month, "png": _base64(png) if png else None,
+             "model_kind": calibration.get("model_kind") or "logistic, on normalised hazards",
+             "caveat": SYNTHETIC_LABELS_CAVEAT if calibration.get("synthetic_labels") else None}
     return Section(title, note, calibration=block,
                    table=table(["predicted probability", "cell-days", "mean predicted", "events", "observed frequency"],
                                rows))
