@@ -2,7 +2,7 @@
 
 GRID_KM_CHOICES = (50, 25, 12.5, 6.25)  # EPSG:3413 cell sizes in km that the grid supports
 
-_LAYER_NAMES = ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents"]
+_LAYER_NAMES = ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents", "ice.forecast"]
 # What each adapter kind cannot work without (docs/sources.md describes every key).
 _KIND_REQUIRES = {
     "synthetic": [],
@@ -31,6 +31,8 @@ _SOURCE = {
         "available_after_days": {"type": "integer", "minimum": 0,
                                  "description": "a 404 for a day this recent is 'not yet available'"},
         "fill_km": {"type": "number", "minimum": 0, "description": "fill sea gaps from the nearest value within"},
+        "lead_days": {"type": "integer", "minimum": 1, "maximum": 16,
+                      "description": "ice.forecast: valid days after the issue day"},
         "http": {
             "type": "object",
             "additionalProperties": False,
@@ -108,7 +110,7 @@ _FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 
 # cache.gc and catalog.gc (lib/arcticroute/gc/policy.py holds the defaults; docs/artifacts.md explains them)
 GC_OWNERS = ["pull", "fuse", "route", "report", "catalog", "gc"]  # runs.FAMILIES (a test keeps them equal)
-GC_KINDS = ["env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report"]  # artifacts.KINDS
+GC_KINDS = ["env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report", "forecast"]  # artifacts.KINDS
 _GC = {
     "type": "object",
     "additionalProperties": False,

@@ -19,6 +19,7 @@ from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from ..store.integrity import is_intact
 from ..timeutil import day_span, parse_day
+from . import conditions as basis
 from . import geometry, routing
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
@@ -230,11 +231,14 @@ def describe_legs(steps: dict) -> list[dict]:
 
 
 def eta_assumption(daily: DailyConditions) -> str:
-    newest = daily.days[-1]
+    newest, last = daily.newest_daily, daily.last_day
+    forecast_text = (f"then the ice forecast's steps to {last} (waves and risk of {newest}); "
+                     if daily.forecast_days else "no ice forecast; ")
     return (f"departure 00:00 UTC on the plan date; each step sailed at the speed the ice-speed model, the POLARIS "
-            f"limits and the wave speed loss allow in the daily layers of the day it is reached ({newest} and "
-            f"later: the newest available, {newest}); no waiting, no icebreaker escort, no port time; times to the "
-            "minute, not to the second: the model is no better than that")
+            f"limits and the wave speed loss allow in the conditions of the day it is reached: the daily layers to "
+            f"{newest}, {forecast_text}after {last} the conditions of {last} persisted (persistence_days); no "
+            "waiting, no icebreaker escort, no port time; times to the minute, not to the second: the model is no "
+            "better than that")
 
 
 TERM_NAMES = {"open": "transit time", "ice": "ice (speed loss)", "wave": "waves (speed loss)", "risk": "risk penalty"}
@@ -250,7 +254,9 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
         return []
     costs = np.stack([terms[f"{k}_h"] for k in TERM_NAMES])
     dominant = np.argmax(costs, axis=0)
-    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"]])
+    sailed_in = steps.get("basis", np.full(seg.size, basis.DAILY, dtype=object))
+    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"],
+                    np.array([basis.BASES.index(b) for b in sailed_in])])
     cuts = [0] + [i for i in range(1, seg.size) if (key[:, i] != key[:, i - 1]).any()] + [seg.size]
     pieces = [[a, b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     while len(pieces) > MAX_SEGMENTS:
@@ -287,6 +293,8 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
             "risk_mean": round(float(terms["risk"][a:b].mean()), 3),
             "cost_h": cost,
             "dominant": TERM_NAMES[max(cost, key=cost.get)],
+            "conditions": str(sailed_in[a]),
+            "persisted": bool(sailed_in[a] == basis.PERSISTED),
         })
     return out
 
@@ -364,6 +372,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination, path,
                       replan=role == "route")
         metrics, lon, lat, steps = _path_metrics(static, sailed)
+        steps["basis"] = basis.step_basis(daily, departure, sailed.terms["hours"], sailed.step_day)
+        metrics.update(basis.basis_metrics(daily, sailed.terms["hours"], steps["basis"]))
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
         if path.smoothing is not None:
@@ -373,7 +383,7 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
                        if role == "route" else "distance-only baseline within the same hard limits")
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
         if role == "route":
-            warnings += sailed.warnings
+            warnings += sailed.warnings + [w for w in [basis.persistence_warning(metrics)] if w]
             extra["eta_assumption"] = eta_assumption(daily)
         features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
                          "properties": {"role": role, "description": description, **common, **metrics, **extra}})
@@ -389,7 +399,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         warnings += onward_warnings
     used = sorted(d for d in daily.metas if d != day)
     extra_inputs = [input_ref(m) for d in used for m in daily.metas[d]]
-    return _document(request, day, inputs + extra_inputs, synthetic, run_id, features, summary=summary,
+    cited = list({(i["logical_id"], i["sha256"]): i for i in inputs + extra_inputs}.values())
+    return _document(request, day, cited, synthetic, run_id, features, summary=summary,
                      warnings=warnings)
 
 
@@ -438,11 +449,14 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
-    daily = DailyConditions(day, [day, *later],
-                            lambda d: loaded if d == day else load_conditions(settings, d))
+    ice_forecast = basis.forecast_issue(settings, later[-1] if later else day)
+    daily = basis.with_forecast(day, [day, *later], lambda d: loaded if d == day else load_conditions(settings, d),
+                                ice_forecast, roots)
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "later": voyage_input_ids(settings, later),
                                         "request": request.as_dict(), "risk_weight": risk_weight,
-                                        "planner": PLANNER_VERSION},
+                                        "planner": PLANNER_VERSION, "conditions": basis.CONDITIONS_VERSION,
+                                        "forecast": ice_forecast and [ice_forecast["logical_id"],
+                                                                      ice_forecast["sha256"]]},
                                        sort_keys=True, default=str).encode()).hexdigest()
     relpath = route_relpath(request.name, day, settings.grid.name)
     previous = current_meta(roots, "outputs", relpath)
@@ -488,7 +502,8 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
 
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
-                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans",
+                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "persistence_days",
+                 "forecast_days",
                  "total_distance_nm", "total_eta", "final_destination")
 
 
