@@ -74,6 +74,7 @@ except ArcticRouteError as exc:
 st.plotly_chart(layer_figure(view, lines), width="stretch")
 st.subheader(f"{request.name}: {info.get('vessel', {}).get('name')} ({info.get('vessel', {}).get('ice_class')})")
 st.dataframe(views.route_stats(document), hide_index=True, width="stretch")
+st.caption(views.conditions_note(document))
 if "total_distance_nm" in info.get("summary", {}):
     st.write(f"With the onward leg to {info['summary']['final_destination']}: "
              f"{info['summary']['total_distance_nm']} nm, ETA {info['summary']['total_eta']}.")

@@ -54,6 +54,8 @@ def route_row(document: dict) -> dict:
         "ice_nm": summary.get("ice_nm"),
         "elevated_risk_nm": summary.get("elevated_risk_nm"),
         "cost_h": summary.get("cost_h"),
+        "persistence_days": summary.get("persistence_days"),
+        "forecast_days": summary.get("forecast_days"),
         "segments": compact_segments(_feature(document, "route")),
     }
 
@@ -153,22 +155,34 @@ def table(headers: list[str], rows: list[list], classes: list[str] | None = None
 
 def route_table(rows: list[dict]) -> Table:
     headers = ["scenario", "vessel (ice class)", "date", "status", "distance nm", "× great circle", "ETA",
-               "max ice", "mean risk", "baseline nm", "total to final destination", "notes"]
+               "max ice", "mean risk", "baseline nm", "total to final destination", "days on persisted conditions",
+               "notes"]
     cells, classes = [], []
     for row in rows:
         vessel = f"{row['vessel']} ({row['ice_class']})"
         if row["status"] != "ok":
             cells.append([row["scenario"], vessel, row["date"], f"NO ROUTE: {row['reason']}",
-                          *[Cell("—", "num")] * 6, "—", "; ".join(row["warnings"])])
+                          *[Cell("—", "num")] * 6, "—", Cell("—", "num"), "; ".join(row["warnings"])])
             classes.append("bad")
             continue
         total = (f"{_fmt(row['total_distance_nm'], 0)} nm to {row['final_destination']}, ETA {_time(row['total_eta'])}"
                  if row.get("total_distance_nm") is not None else "—")
         cells.append([row["scenario"], vessel, row["date"], "ok", _num(row["distance_nm"], 0),
                       _num(row["distance_ratio"], 2), _time(row["eta"]), _num(row["max_sic"], 2),
-                      _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, "; ".join(row["warnings"])])
+                      _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, persisted_cell(row),
+                      "; ".join(row["warnings"])])
         classes.append("")
     return table(headers, cells, classes)
+
+
+def persisted_cell(row: dict) -> Cell:
+    """Days the voyage sails on persisted conditions (past the daily layers and the ice forecast),
+    with the days on the forecast beside them; flagged when there are any."""
+    days = row.get("persistence_days")
+    if days is None:
+        return Cell("—", "num")
+    forecast = f" ({row['forecast_days']:.1f} on the forecast)" if row.get("forecast_days") else ""
+    return Cell(f"{days:.1f}{forecast}", "num persisted" if days > 0 else "num")
 
 
 def explanation_table(rows: list[dict]) -> Table:
