@@ -69,15 +69,6 @@ SYNTHETIC_LABELS_CAVEAT = (
     "shows the model recovering that function, not how well it would predict real incidents.")
 
 
-def skill_interval_text(interval: dict | None) -> str:
-    """``95 % interval 0.001..0.009 (block bootstrap by day, 31 days): excludes 0``, or why there is none."""
-    if not interval:
-        return "no interval (fewer than two days to resample)"
-    verdict = "excludes 0" if interval["excludes_zero"] else "includes 0: no skill shown"
-    return (f"{100 * interval['level']:.0f} % interval {interval['low']:.2g}..{interval['high']:.2g} (block bootstrap "
-            f"by {interval['block']}, {interval['blocks']} days, {interval['resamples']} resamples): {verdict}")
-
-
 def reliability_png(calibration: dict, title: str) -> bytes:
     """Observed incident frequency against mean predicted probability per bin, log-log, with the
     diagonal of perfect calibration and the events behind each point."""

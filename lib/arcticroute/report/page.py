@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+from ..risk.calibration import skill_interval_text
 from ..route.planner import DEMO_NOTICE
 from ..store.artifacts import input_ref
 from ..timeutil import iso_utc
-from .calibration import SYNTHETIC_LABELS_CAVEAT, skill_interval_text
+from .calibration import SYNTHETIC_LABELS_CAVEAT
 from .inputs import ReportInputs, meta_day
 
 

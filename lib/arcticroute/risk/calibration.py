@@ -93,3 +93,12 @@ def block_bootstrap_skill(blocks: list[tuple[float, float]], *, level: float = 0
     low, high = (float(v) for v in np.quantile(skills, [(1 - level) / 2, (1 + level) / 2]))
     return {"level": level, "low": low, "high": high, "excludes_zero": bool(low > 0 or high < 0),
             "blocks": len(blocks), "block": "day", "resamples": resamples}
+
+
+def skill_interval_text(interval: dict | None) -> str:
+    """``95 % interval 0.001..0.009 (block bootstrap by day, 31 days): excludes 0``, or why there is none."""
+    if not interval:
+        return "no interval (fewer than two days to resample)"
+    verdict = "excludes 0" if interval["excludes_zero"] else "includes 0: no skill shown"
+    return (f"{100 * interval['level']:.0f} % interval {interval['low']:.2g}..{interval['high']:.2g} (block bootstrap "
+            f"by {interval['block']}, {interval['blocks']} days, {interval['resamples']} resamples): {verdict}")

@@ -707,6 +707,7 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
             held = model[0]["heldout"]
             counts["model"] = {"logical_id": model[1]["logical_id"], "version": model[1]["version"],
                                "coefficients": model[0]["coefficients"], "heldout_brier_skill": held["brier_skill"],
+                               "heldout_brier_skill_interval": held.get("brier_skill_interval"),
                                "weighted_heldout_brier_skill": model[0]["weighted_heldout"]["brier_skill"]}
     refused: list[IntegrityError] = []
     jobs_to_run = []
