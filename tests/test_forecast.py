@@ -170,6 +170,14 @@ def test_the_synthetic_forecast_is_a_versioned_artifact_marked_synthetic(demo_vo
     assert again.exit_code == 0 and "ice forecast issued 2026-02-28: unchanged" in again.stdout
 
 
+def test_the_forecast_file_passes_every_cf_1_8_check(demo_voyage, tmp_path):
+    from .test_cf import compliance, failures
+
+    roots, _env, _outputs = demo_voyage
+    result = compliance(roots.data / "forecast/ice/3413-25km/2026/02/ice_forecast_20260228.nc", "cf:1.8", tmp_path)
+    assert failures(result) == [] and result["scored_points"] == result["possible_points"] > 100, failures(result)
+
+
 def test_the_route_states_its_days_on_forecast_and_persisted_conditions(demo_voyage):
     roots, _env, outputs = demo_voyage
     document = json.loads((roots.outputs / "routes/3413-25km/murmansk_bering_20260226.geojson").read_text())
