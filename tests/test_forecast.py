@@ -283,3 +283,36 @@ def test_the_cmems_ice_forecast_through_the_toolbox(roots, site, tmp_path, toolb
     assert sic[row, col] == 0 and stage[row, col] == 0
     everything = "".join(p.read_text(errors="replace") for p in roots.files() if p.suffix in (".json", ".log"))
     assert "canary-forecast-pw-7781" not in everything + result.output
+
+
+def test_a_forecast_issued_after_the_newest_daily_layer_is_used_and_the_days_between_persisted(tmp_path):
+    """Live: the forecast is issued the day it is pulled, the daily layers lag a day or two."""
+    from arcticroute.config import load_settings
+    from arcticroute.store.artifacts import ArtifactSpec, write_artifact
+
+    from .conftest import make_roots
+
+    roots = make_roots(tmp_path)
+    settings = load_settings(environ={**roots.env, "ARCTICROUTE_PROFILE": "demo"})
+    newest = date(2026, 12, 2)
+
+    def issue(day: date, days_ahead: int) -> None:
+        valid = [day + timedelta(days=n) for n in range(1, days_ahead + 1)]
+        spec = ArtifactSpec(logical_id=forecast.logical_id(day, settings.grid.name), root="data",
+                            relpath=forecast.relpath(day, settings.grid.name), kind="forecast", synthetic=True,
+                            time_coverage={"start": f"{valid[0]}T00:00:00Z", "end": f"{valid[-1]}T23:59:59Z"},
+                            params={"valid_days": [d.isoformat() for d in valid], "issued": day.isoformat()})
+        write_artifact(settings.roots, spec, lambda p: p.write_bytes(b"replica"), run_id="t", command="test")
+
+    assert conditions.forecast_issue(settings, newest) is None
+    issue(newest - timedelta(days=4), 10)
+    assert conditions.forecast_issue(settings, newest)["params"]["issued"] == "2026-11-28"
+    issue(newest + timedelta(days=2), 10)  # today's, two days after the newest daily layer
+    chosen = conditions.forecast_issue(settings, newest)
+    assert chosen["params"]["issued"] == "2026-12-04"
+    issue(newest + timedelta(days=4), 10)  # too far after it: not this voyage's
+    assert conditions.forecast_issue(settings, newest)["params"]["issued"] == "2026-12-04"
+    daily = conditions.DailyConditions(newest - timedelta(days=1), [newest - timedelta(days=1), newest],
+                                       lambda d: (_constant(0.0), []), forecast.valid_days(chosen))
+    assert daily.basis_at(midnight(newest + timedelta(days=1), 6)) == conditions.PERSISTED  # between them
+    assert daily.basis_at(midnight(newest + timedelta(days=3), 6)) == conditions.FORECAST

@@ -148,7 +148,7 @@ def valid_days(meta: dict) -> list[date]:
     return [date.fromisoformat(d) for d in meta["params"]["valid_days"]]
 
 
-def newest_issue(settings: Settings, not_after: date, back_days: int = 10) -> dict | None:
+def newest_issue(settings: Settings, not_after: date, back_days: int = 13) -> dict | None:
     """The sidecar of the newest forecast issued on or before ``not_after`` (looking back
     ``back_days``), or None."""
     for n in range(back_days + 1):

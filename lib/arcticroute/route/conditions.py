@@ -109,10 +109,17 @@ def forecast_conditions(roots: dict, meta: dict, valid: date, persisted: Conditi
                                 "risk of the newest daily layer"])
 
 
+# A live forecast is issued on the day it is pulled, while the newest daily layer lags the
+# providers' publication by a day or more (available_after_days): a forecast issued up to this
+# many days after the newest daily layer is still the one to sail on (its first valid day is the
+# day after its issue; the days between are persisted).
+ISSUE_LAG_DAYS = 3
+
+
 def forecast_issue(settings, newest_daily: date) -> dict | None:
-    """The sidecar of the ice forecast a voyage uses past ``newest_daily``: the newest issued on or
-    before that day, or None."""
-    return forecast.newest_issue(settings, newest_daily)
+    """The sidecar of the ice forecast a voyage uses past ``newest_daily``: the newest issued no
+    later than ``ISSUE_LAG_DAYS`` after that day (and at most 10 days before it), or None."""
+    return forecast.newest_issue(settings, newest_daily + timedelta(days=ISSUE_LAG_DAYS))
 
 
 def with_forecast(first_day: date, days: list[date], loader: Callable[[date], tuple[Conditions, list[dict]]],
