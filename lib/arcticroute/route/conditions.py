@@ -164,12 +164,11 @@ def basis_metrics(daily: DailyConditions, hours: np.ndarray, basis: np.ndarray) 
 
 
 def persistence_warning(metrics: dict) -> str | None:
-    """What the route document warns when the voyage outlasts the data, or None."""
+    """What the route document warns when the voyage sails on persisted conditions, or None."""
     if not metrics["persistence_days"]:
         return None
-    last = metrics["forecast_to"] or metrics["newest_daily_layer"]
     forecast = (f"the ice forecast ends {metrics['forecast_to']}" if metrics["forecast_to"]
                 else "no ice forecast covers the days after it (ingest.nrt.pull --forecast)")
-    return (f"the voyage sails {metrics['persistence_days']:.1f} days on persisted conditions: the newest daily layer "
-            f"is {metrics['newest_daily_layer']} and {forecast}, so every step after {last} uses that day's conditions "
-            "unchanged")
+    return (f"the voyage sails {metrics['persistence_days']:.1f} days on persisted conditions (days without a daily "
+            f"layer or forecast step of their own, each sailed in the newest conditions before it): the newest daily "
+            f"layer is {metrics['newest_daily_layer']} and {forecast}")
