@@ -65,10 +65,11 @@ def main(ym, what, since, dry_run, force, jobs, executor, scheduler, sources, fo
     days = ingest.select_days(*ym, since)
     today = utc_now().date()
     call_or_exit(ingest.check_sources, settings, what, sources)
+    ice_forecast = None
     if forecast:
         from arcticroute.sources.forecast import forecast_source
 
-        call_or_exit(forecast_source, settings, today)
+        ice_forecast = call_or_exit(forecast_source, settings, today)
 
     if dry_run:
         plan, _sources = call_or_exit(ingest.build_plan, settings, what, days, today, force, overrides=sources,
@@ -80,6 +81,13 @@ def main(ym, what, since, dry_run, force, jobs, executor, scheduler, sources, fo
         for item in plan:
             click.echo(f"{item.action:8} {item.layer:12} {item.day}  {item.reason}  [{item.change}] "
                        f"{item.url or '(' + _sources[item.layer].kind + ')'} -> {item.destination}")
+        if ice_forecast is not None and days:
+            from arcticroute.forecast import issue_day, relpath
+
+            issued = issue_day(days, today)
+            click.echo(f"{'forecast':8} {'ice.forecast':12} {issued}  issued that day, {ice_forecast.name} "
+                       f"({ice_forecast.kind}) {ice_forecast.describe(issued).get('url') or ''} -> "
+                       f"{relpath(issued, settings.grid.name)}")
         click.echo(_plan_summary(plan) + " (dry run: nothing written)")
         return
 

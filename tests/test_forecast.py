@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.machinery
 import json
+import re
 import sys
 import types
 from datetime import UTC, date, datetime, timedelta
@@ -316,3 +317,16 @@ def test_a_forecast_issued_after_the_newest_daily_layer_is_used_and_the_days_bet
                                        lambda d: (_constant(0.0), []), forecast.valid_days(chosen))
     assert daily.basis_at(midnight(newest + timedelta(days=1), 6)) == conditions.PERSISTED  # between them
     assert daily.basis_at(midnight(newest + timedelta(days=3), 6)) == conditions.FORECAST
+
+
+def test_a_dry_run_lists_the_forecast_and_writes_nothing(demo_voyage):
+    from .replicas.helpers import tree_digest
+
+    roots, env, _outputs = demo_voyage
+    before = tree_digest(roots.data)
+    result = run_command("ingest.nrt.pull", "--ym", "202602", "--since", "2026-02-27", "--what", "ice", "--forecast",
+                         "--dry-run", env=env)
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^forecast ice\.forecast 2026-02-28  issued that day, ice\.forecast-synthetic \(synthetic\)  -> "
+                     r"forecast/ice/3413-25km/2026/02/ice_forecast_20260228\.nc$", result.stdout, re.M)
+    assert tree_digest(roots.data) == before
