@@ -133,3 +133,4 @@ def test_route_documents_give_times_to_the_minute_with_their_assumption(roots):
     assert "ar://risk/daily@20260930?grid=3413-25km" in cited  # a later day the voyage sailed through
     onward = document["features"][-1]["properties"]
     assert onward["role"] == "onward" and onward["checked_nm"] > 0
+    assert onward["persistence_days"] > 0  # sailed on the grid after the newest layer, 2026-09-30

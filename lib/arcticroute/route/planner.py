@@ -344,6 +344,7 @@ def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRe
             "duration_h": round(leg["hours"], 1),
             "eta": minute_utc(leg["eta"]),
             "checked_nm": round(leg["checked_nm"], 1),
+            "persistence_days": round(leg["persisted_h"] / 24.0, 2),
             "note": "fixed great-circle legs between configured waypoints: on the polar grid sailed in the ice and "
                     "waves of the day reached (POLARIS, speed model; limits reported, not re-routed), beyond it at "
                     "open-water speed with no ice or wave data",

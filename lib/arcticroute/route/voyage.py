@@ -20,7 +20,7 @@ import numpy as np
 from ..grid import to_xy
 from ..static import StaticGrid
 from . import geometry, routing
-from .conditions import HORIZON_DAYS, DailyConditions  # noqa: F401 - where the voyage's conditions come from
+from .conditions import HORIZON_DAYS, PERSISTED, DailyConditions  # noqa: F401 - HORIZON_DAYS for the planner
 from .routing import Conditions, Place, Vessel
 
 MAX_REPLANS = 20
@@ -142,6 +142,7 @@ def sail_onward(static: StaticGrid, daily: DailyConditions, vessel: Vessel, arri
     grid = static.grid
     inside = np.array([grid.contains_xy(a, b) for a, b in zip(x, y, strict=True)])
     moment, hours, checked_nm, warnings = arrival, 0.0, 0.0, []
+    persisted_h = 0.0  # hours on the grid sailed on persisted conditions
     for i in range(seg.size):
         if inside[i] and inside[i + 1]:
             day = daily.day_for(moment)
@@ -157,9 +158,10 @@ def sail_onward(static: StaticGrid, daily: DailyConditions, vessel: Vessel, arri
             step = routing.step_terms(conditions, vessel, 0.0, rows_n, cols_n, seg[i:i + 1])
             step_h = float(step["hours"][0])
             checked_nm += seg[i] / geometry.METRES_PER_NM
+            persisted_h += step_h if daily.basis_of(day, moment.date()) == PERSISTED else 0.0
         else:
             step_h = seg[i] / geometry.METRES_PER_NM / vessel.speed_kn
         hours += step_h
         moment += timedelta(hours=step_h)
     return {"lon": lon, "lat": lat, "distance_nm": float(seg.sum() / geometry.METRES_PER_NM), "hours": hours,
-            "eta": moment, "checked_nm": checked_nm, "warnings": warnings}
+            "eta": moment, "checked_nm": checked_nm, "warnings": warnings, "persisted_h": persisted_h}
