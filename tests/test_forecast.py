@@ -234,8 +234,9 @@ def test_a_profile_without_a_forecast_source_says_so_before_pulling(tmp_path):
 def toolbox(monkeypatch):
     """The copernicusmarine toolbox as the mocked edge of the outside world: ``subset`` writes the
     replica file of the dataset asked for (waves or the ice analysis-forecast), one day at a time,
-    and answers a day past the forecast's end as the real toolbox does."""
-    calls = []
+    and answers a day past the forecast's end as the real toolbox does. ``calls.percent`` makes
+    the ice file state its concentration in percent (a product change the adapter must refuse)."""
+    calls = Calls()
 
     def subset(**kwargs):
         calls.append(kwargs)
@@ -246,6 +247,12 @@ def toolbox(monkeypatch):
                 raise ValueError(f"Some or all of your subset selection [{day}] for the time dimension exceed "
                                  "the dataset coordinates")
             cmems_arctic_ice(target, day)
+            if calls.percent:
+                with xr.open_dataset(target) as ds:
+                    changed = ds.load()
+                changed["siconc"] = changed["siconc"] * 100
+                changed["siconc"].attrs["units"] = "%"
+                changed.to_netcdf(target)
         else:
             cmems_wave(target, day)
 
@@ -254,6 +261,22 @@ def toolbox(monkeypatch):
     module.subset = subset
     monkeypatch.setitem(sys.modules, "copernicusmarine", module)
     return calls
+
+
+class Calls(list):
+    percent = False
+
+
+def test_a_forecast_file_not_as_configured_is_refused_and_the_layers_kept(roots, site, tmp_path, toolbox):
+    toolbox.percent = True
+    env = env_for(roots, live_config(tmp_path, site.url()), COPERNICUSMARINE_SERVICE_USERNAME="someone",
+                  COPERNICUSMARINE_SERVICE_PASSWORD="pw")
+    result = run_command("ingest.nrt.pull", "--ym", YM, "--since", SINCE, "--what", "wave", "--jobs", "1",
+                         "--forecast", env=env)
+    assert result.exit_code == 1
+    assert "cmems-arctic-ice-forecast" in result.stderr and "'siconc' in units '%'" in result.stderr
+    assert not (roots.data / "forecast").exists() or not any((roots.data / "forecast").rglob("*.nc"))
+    assert any((roots.data / "env" / "wave.hs").rglob("*.nc"))  # what was pulled before is kept
 
 
 def test_the_cmems_ice_forecast_through_the_toolbox(roots, site, tmp_path, toolbox):

@@ -102,25 +102,21 @@ class CmemsIceForecast(CmemsSource):
         if not dest.is_file():
             raise FetchError(f"{self.name}: copernicusmarine subset wrote no file at {dest}")
 
-    def _read(self, path, static: StaticGrid) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """Concentration and thickness of one valid day on the grid (land NaN, sea gaps filled)."""
+    def _read(self, path, static: StaticGrid) -> tuple[np.ndarray, np.ndarray]:
+        """Concentration and thickness of one valid day on the grid (sea gaps filled, 0 elsewhere)."""
         reduce = self.config.get("reduce", "mean")
         sic_spec = {**self.config, "reduce": reduce, "units": self.config.get("units", ["1", ""]),
                     "valid_range": self.config.get("valid_range", [0, 1]), "scale": self.config.get("scale", 1.0)}
         thick_spec = {**self.config, "variable": self.config.get("thickness_variable", "sithick"), "reduce": reduce,
                       "units": self.config.get("thickness_units", ["m"]),
                       "valid_range": self.config.get("thickness_valid_range", [0, 30]), "scale": 1.0}
-        notes = []
         out = []
         for spec in (sic_spec, thick_spec):
             field = gridded.read_field(path, spec, self.name, static.grid)
-            values, filled, left = regrid.fill_sea(field.values, static.land, static.grid.resolution_m,
-                                                  float(self.config.get("fill_km", 100)))
-            if filled or left:
-                notes.append(f"{spec['variable']}: {filled} sea cells filled from the nearest value, {left} left "
-                             "without data")
+            values, _filled, _left = regrid.fill_sea(field.values, static.land, static.grid.resolution_m,
+                                                    float(self.config.get("fill_km", 100)))
             out.append(values)
-        return np.clip(np.nan_to_num(out[0], nan=0.0), 0, 1), np.nan_to_num(out[1], nan=0.0), notes
+        return np.clip(np.nan_to_num(out[0], nan=0.0), 0, 1), np.nan_to_num(out[1], nan=0.0)
 
     def fetch(self, day: date, static: StaticGrid) -> tuple[forecast.ForecastFields, list[dict], str]:
         from ..store import atomic
@@ -138,13 +134,12 @@ class CmemsIceForecast(CmemsSource):
                         break  # the forecast ends here
                     raise
                 try:
-                    self._read(tmp, static)
+                    concentration, thickness = self._read(tmp, static)
                 except CorruptDownloadError as exc:
                     raise FetchError(f"{self.name}: the toolbox's file for {v} cannot be read ({exc})") from None
                 tmp.replace(dest)
             finally:
                 tmp.unlink(missing_ok=True)
-            concentration, thickness, _notes = self._read(dest, static)
             valid.append(v)
             sic.append(concentration)
             thick.append(thickness)
