@@ -17,16 +17,17 @@ from ..layers import layer_relpath, read_artifact, require_grid
 from ..risk.fuse import daily_relpath
 from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
-from ..store.integrity import is_intact
+from ..store.integrity import is_intact, read_bytes
 from ..timeutil import day_span, parse_day
-from . import geometry, routing
+from . import coordinates, geometry, routing
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
+from .rtz_artifact import rtz_is_current, write_route_rtz
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 7  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
-# 7: smoothed into straight legs
+PLANNER_VERSION = 8  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
+# 7: smoothed into straight legs; 8: per-point times and conditions (coordinateProperties)
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -180,7 +181,7 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
     hours = voyage.hours
     distance_nm = float(seg.sum() / geometry.METRES_PER_NM)
     lon_c, lat_c = routing.vertices_lonlat(voyage.x, voyage.y)
-    lon, lat = geometry.path_lonlat(voyage.x, voyage.y)
+    lon, lat, position = geometry.path_points(voyage.x, voyage.y)
     in_ice = terms["sic"] >= 0.05
     days = voyage.days_used
     metrics = {
@@ -200,7 +201,7 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
         "cells": int(len(rows)),
     }
     return metrics, lon, lat, {"terms": terms, "lon": lon_c, "lat": lat_c, "seg": seg,
-                               "leg": step_legs(voyage.x, voyage.y)}
+                               "leg": step_legs(voyage.x, voyage.y), "position": position}
 
 
 def step_legs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -375,9 +376,13 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         if role == "route":
             warnings += sailed.warnings
             extra["eta_assumption"] = eta_assumption(daily)
-        features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
-                         "properties": {"role": role, "description": description, **common, **metrics, **extra}})
-    summary = {k: v for k, v in features[0]["properties"].items() if k not in ("segments", "legs")}
+        parts, positions = geometry.split_with_positions(lon, lat, steps["position"])
+        per_point = coordinates.shaped(coordinates.coordinate_properties(departure, steps["terms"], positions))
+        features.append({"type": "Feature", "geometry": geometry.nest(parts),
+                         "properties": {"role": role, "description": description, **common, **metrics, **extra,
+                                        "coordinateProperties": per_point}})
+    summary = {k: v for k, v in features[0]["properties"].items()
+               if k not in ("segments", "legs", "coordinateProperties")}
     if request.onward:
         arrival = departure + timedelta(hours=features[0]["properties"]["duration_h"])
         onward, onward_nm, _onward_h, onward_warnings = _onward_feature(static, daily, request, arrival, vessel)
@@ -449,6 +454,9 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     if (not force and previous and previous.get("params", {}).get("inputs_digest") == digest
             and is_intact(roots, previous)):
         summary = previous["params"].get("summary", {})
+        if summary.get("status") != "no-route" and not rtz_is_current(settings, relpath, previous):
+            document = json.loads(read_bytes(roots, previous).decode("utf-8"))
+            write_route_rtz(settings, document, relpath, previous, run)
         return ("no-route" if summary.get("status") == "no-route" else "unchanged"), summary
     static = load_static(roots, settings.grid, run=run)
     synthetic = any(m.get("synthetic") for m in metas)
@@ -484,6 +492,8 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     text = json.dumps(document, indent=1, allow_nan=False)
     meta = write_artifact(roots, spec, lambda p: p.write_text(text, encoding="utf-8"), run_id=run.run_id, command=run.command)
     run.artifact(meta)
+    if not rtz_is_current(settings, relpath, meta):
+        write_route_rtz(settings, document, relpath, meta, run)
     return ("no-route" if summary["status"] == "no-route" else "written"), summary
 
 
