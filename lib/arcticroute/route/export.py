@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
 from .. import __version__
-from ..errors import BadInputError
+from ..errors import ArcticRouteError, BadInputError
 from .coordinates import iso_second
 from .passage import Leg, Passage, Waypoint, position_text
 
@@ -36,7 +36,7 @@ CSV_COLUMNS = ("leg", "from_waypoint", "from_position", "to_waypoint", "to_posit
                "stage_of_development", "polaris_rio_min", "polaris_operation", "hs_max_m", "synthetic")
 
 
-class RouteFileTooLarge(BadInputError):
+class RouteFileTooLarge(ArcticRouteError):
     """The route does not fit the size an ECDIS import accepts."""
 
 
