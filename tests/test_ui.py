@@ -72,6 +72,12 @@ def test_planning_in_the_page_writes_the_route_like_route_plan(demo_roots, monke
     assert app.get("plotly_chart") and app.get("download_button")
     stats = app.dataframe[0].value
     assert list(stats.columns) == ["", "route", "baseline"] and "distance (nm)" in list(stats[""])
+    plan = app.dataframe[1].value  # the passage plan, leg by leg
+    assert {"from_position", "course_true_deg", "eta_utc", "polaris_operation"} <= set(plan.columns)
+    assert plan["from_position"].str.match(r"^\d{2}°\d{2}\.\d{2}'N \d{3}°\d{2}\.\d{2}'[EW]$").all()
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == ["Download GeoJSON", "Download RTZ (ECDIS)", "Download GPX", "Download CSV passage plan"]
+    assert any(text.startswith("Passes: Barents Sea") for text in _texts(app.markdown))
     records = list((demo_roots.outputs / "runs").glob("*.json"))
     assert any('"ui"' in path.read_text() for path in records)  # the page's run has its record
 

@@ -80,3 +80,34 @@ def test_planning_a_route_in_the_browser(served, browser):
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(SHOTS / "route_planned.png"), full_page=True)
     page.close()
+
+
+def test_the_route_page_reads_in_latitude_and_longitude_and_downloads_the_route(served, browser):
+    from .rtz_check import check_rtz
+
+    page = browser.new_page(viewport={"width": 1400, "height": 2000}, accept_downloads=True)
+    page.goto(f"{served}/route")
+    wait_until_finished(page)
+    chart = page.locator('[data-testid="stPlotlyChart"]')
+    chart.wait_for()
+    texts = chart.locator("text").all_text_contents()
+    assert {"70°N", "80°N", "90°E", "180°"} <= set(texts), texts  # the graticule's labels
+    assert "Barents Sea" in texts  # a sea the route passes, named on the map
+    # the cursor over the map shows latitude and longitude
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.45, box["y"] + box["height"] * 0.55)
+    page.wait_for_selector(".hoverlayer .hovertext", timeout=10_000)
+    hover = " ".join(page.locator(".hoverlayer .hovertext").all_text_contents())
+    assert "lat" in hover and "lon" in hover, hover
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "route_latlon.png"), full_page=True)
+    saved = {}
+    for label in ("RTZ (ECDIS)", "GPX", "CSV passage plan"):
+        with page.expect_download() as download:
+            page.get_by_role("button", name=f"Download {label}").click()
+        saved[label] = download.value.path().read_bytes()
+    rtz = check_rtz(saved["RTZ (ECDIS)"])
+    assert "SYNTHETIC" in rtz["name"]
+    assert saved["GPX"].count(b"<rtept") == len(rtz["waypoints"])
+    assert saved["CSV passage plan"].count(b"\r\n") == len(rtz["waypoints"])  # header + one line a leg
+    page.close()
