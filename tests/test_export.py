@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 
 import gpxpy
+import jsonschema
 import numpy as np
 import pytest
 
@@ -19,7 +20,7 @@ from arcticroute.grid import Grid
 from arcticroute.route import export, geometry, passage, planner, routing
 from arcticroute.route.routing import Conditions, Place, Vessel
 from arcticroute.static import StaticGrid
-from arcticroute.store.artifacts import current_meta
+from arcticroute.store.artifacts import artifact_meta_schema, current_meta
 from arcticroute.store.integrity import read_bytes
 
 from .conftest import run_command
@@ -111,6 +112,7 @@ def test_route_plan_writes_an_rtz_of_every_route_that_an_independent_reader_acce
         assert rtz_meta["inputs"] == [{"logical_id": meta["logical_id"], "sha256": meta["sha256"],
                                        "source_url": None}]
         assert rtz_meta["synthetic"] is True and "synthetic" in rtz_meta["tags"]
+        jsonschema.validate(rtz_meta, artifact_meta_schema())
         rtz = check_rtz(data)
         assert rtz["version"] == "1.1"
         assert "SYNTHETIC" in rtz["name"] and name in rtz["name"]

@@ -10,7 +10,7 @@ from maps import layer_figure
 
 from arcticroute import views
 from arcticroute.errors import ArcticRouteError
-from arcticroute.route import export, passage, planner
+from arcticroute.route import export, passage, places, planner
 
 settings = settings_or_stop()
 st.title("Route")
@@ -68,7 +68,7 @@ lines = {role: points for role in ("route", "baseline", "onward")
          if (points := views.route_line_points(document, role)) is not None}
 try:
     plan = passage.passage_plan(document)
-    passed = views.places_passed(document)
+    passed = places.route_places(document)
     layer_meta = views.layer_meta(settings, background, day)
     views.check_intact(settings, layer_meta)
     view = cached_layer_view(background, day, layer_meta["sha256"], str(settings.data_root), settings)

@@ -155,15 +155,6 @@ def route_line_points(document: dict, role: str) -> dict | None:
             for key, values in out.items()}
 
 
-def places_passed(document: dict) -> list:
-    """The seas and straits the route feature passes, in order (``route.places``)."""
-    from .route.passage import line_points, route_feature
-    from .route.places import passed_by
-
-    lon, lat, _values = line_points(route_feature(document))
-    return passed_by(lon, lat)
-
-
 def route_rtz(settings: Settings, name: str, day: date, route_meta: dict) -> bytes:
     """The RTZ artifact's verified bytes when it was made from the route document's current
     version; otherwise the RTZ rendered from that (verified) document, as route.plan would write it."""

@@ -144,3 +144,14 @@ def passed_by(lon: np.ndarray, lat: np.ndarray) -> list[Passed]:
             i = int(np.argmax(near))
             events.append((i, Passed(description.split(",")[0], "strait", float(plat[i]), float(plon[i]))))
     return [p for _i, p in sorted(events, key=lambda e: e[0])]
+
+
+def route_places(document: dict) -> list[Passed]:
+    """The seas and straits a route document's route line passes, in order (none without one)."""
+    feature = next((f for f in document.get("features", []) if f.get("properties", {}).get("role") == "route"), None)
+    if feature is None or not feature.get("geometry"):
+        return []
+    geom = feature["geometry"]
+    parts = [geom["coordinates"]] if geom["type"] == "LineString" else geom["coordinates"]
+    lon, lat = np.asarray([p for part in parts for p in part], dtype=float).T
+    return passed_by(lon, lat)

@@ -33,7 +33,7 @@ def write_route_rtz(settings: Settings, document: dict, route_relpath: str, rout
         run.warn(f"{exc} ({exc.hint})")
         return None
     spec = ArtifactSpec(
-        logical_id=route_meta["logical_id"].replace("ar://route/", "ar://route.rtz/", 1),
+        logical_id=route_meta["logical_id"].replace("ar://route/", "ar://rtz/", 1),
         root="outputs",
         relpath=rtz_relpath(route_relpath),
         kind="route",
