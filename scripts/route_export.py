@@ -8,29 +8,18 @@ from pathlib import Path
 
 import click
 
-from arcticroute.cli import common_options, execute, load_or_exit
-from arcticroute.errors import BadInputError
+from arcticroute.cli import common_options, day_or_latest, execute, load_or_exit
 from arcticroute.route import documents, export, passage
 from arcticroute.store import atomic
-from arcticroute.timeutil import parse_day
 
 FORMAT_HELP = "rtz: RTZ 1.1 (IEC 61174); rtz10: RTZ 1.0; gpx: GPX 1.1 route; csv: the passage plan."
-
-
-def _day(ctx, param, value):
-    if value == "latest":
-        return value
-    try:
-        return parse_day(value)
-    except BadInputError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 @click.command(name="route.export")
 @click.option("--scenario", help="Scenario whose route document to export (from config/scenarios.yaml).")
 @click.option("--route", "route_file", type=click.Path(path_type=Path, dir_okay=False),
               help="A route GeoJSON file written by route.plan, instead of --scenario.")
-@click.option("--date", "day", default="latest", show_default=True, metavar="latest|YYYY-MM-DD", callback=_day,
+@click.option("--date", "day", default="latest", show_default=True, metavar="latest|YYYY-MM-DD", callback=day_or_latest,
               help="With --scenario: the day the route was planned for.")
 @click.option("--format", "fmt", type=click.Choice(export.FORMATS), default="rtz", show_default=True,
               help=FORMAT_HELP)
