@@ -285,7 +285,7 @@ demo:
 # the daily chain for the current month on the configured profile
 [group('pipeline')]
 daily: setup
-    {{py}} scripts/ingest_nrt_pull.py --ym current
+    {{py}} scripts/ingest_nrt_pull.py --ym current --forecast
     {{py}} scripts/risk_fuse.py --ym current
     {{py}} scripts/route_plan.py --scenario all --date latest
     {{py}} scripts/report_build.py --ym current

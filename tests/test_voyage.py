@@ -124,9 +124,13 @@ def test_route_documents_give_times_to_the_minute_with_their_assumption(roots):
     minute = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ$")
     assert minute.match(route["eta"]) and minute.match(route["departure"])
     assert minute.match(document["arcticroute"]["summary"]["total_eta"])
-    assert "newest available, 2026-09-30" in route["eta_assumption"]
+    assert "daily layers to 2026-09-30, no ice forecast; after 2026-09-30 the conditions of 2026-09-30 persisted" \
+        in route["eta_assumption"]
+    assert route["persistence_days"] > 0 and route["forecast_days"] == 0  # the voyage outlasts the data
+    assert any("days on persisted conditions" in w for w in document["arcticroute"]["warnings"])
     assert route["conditions_days"] == ["2026-09-28", "2026-09-30"]
     cited = {i["logical_id"] for i in document["arcticroute"]["inputs"]}
     assert "ar://risk/daily@20260930?grid=3413-25km" in cited  # a later day the voyage sailed through
     onward = document["features"][-1]["properties"]
     assert onward["role"] == "onward" and onward["checked_nm"] > 0
+    assert onward["persistence_days"] > 0  # sailed on the grid after the newest layer, 2026-09-30

@@ -83,6 +83,7 @@ st.subheader("Sea-area rules and assumed ice types")
 st.write(views.rules_verdict_text(document))
 if views.rules_rows(document):
     st.dataframe(views.rules_rows(document), hide_index=True, width="stretch")
+st.caption(views.conditions_note(document))
 if "total_distance_nm" in info.get("summary", {}):
     st.write(f"With the onward leg to {info['summary']['final_destination']}: "
              f"{info['summary']['total_distance_nm']} nm, ETA {info['summary']['total_eta']}.")

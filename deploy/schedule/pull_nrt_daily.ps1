@@ -48,7 +48,7 @@ try {
     }
     Set-Location -LiteralPath $Repo
     Invoke-Step @('health.check')
-    Invoke-Step @('ingest.nrt.pull', '--ym', 'current', '--since', '-P1D')
+    Invoke-Step @('ingest.nrt.pull', '--ym', 'current', '--since', '-P1D', '--forecast')
     Invoke-Step @('risk.fuse', '--ym', 'current')
     Invoke-Step @('route.plan', '--scenario', 'all', '--date', 'latest')
     Invoke-Step @('report.build', '--ym', 'current')

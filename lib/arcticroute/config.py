@@ -72,7 +72,7 @@ DEFAULTS = {
             "daily": {
                 "description": "ArcticRoute daily chain: health, pull, fuse, route, report",
                 "at": "05:30", "random_delay_minutes": 30, "timeout_minutes": 180, "windows_script": "pull_nrt_daily",
-                "steps": ["health.check", "ingest.nrt.pull --ym current --since -P1D", "risk.fuse --ym current",
+                "steps": ["health.check", "ingest.nrt.pull --ym current --since -P1D --forecast", "risk.fuse --ym current",
                           "route.plan --scenario all --date latest", "report.build --ym current"],
             },
             "gc": {

@@ -2,7 +2,7 @@
 
 GRID_KM_CHOICES = (50, 25, 12.5, 6.25)  # EPSG:3413 cell sizes in km that the grid supports
 
-_LAYER_NAMES = ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents"]
+_LAYER_NAMES = ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents", "ice.forecast"]
 # What each adapter kind cannot work without (docs/sources.md describes every key).
 _KIND_REQUIRES = {
     "synthetic": [],
@@ -31,6 +31,8 @@ _SOURCE = {
         "available_after_days": {"type": "integer", "minimum": 0,
                                  "description": "a 404 for a day this recent is 'not yet available'"},
         "fill_km": {"type": "number", "minimum": 0, "description": "fill sea gaps from the nearest value within"},
+        "lead_days": {"type": "integer", "minimum": 1, "maximum": 16,
+                      "description": "ice.forecast: valid days after the issue day"},
         "http": {
             "type": "object",
             "additionalProperties": False,
@@ -108,7 +110,7 @@ _FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 
 # cache.gc and catalog.gc (lib/arcticroute/gc/policy.py holds the defaults; docs/artifacts.md explains them)
 GC_OWNERS = ["pull", "fuse", "route", "report", "catalog", "gc"]  # runs.FAMILIES (a test keeps them equal)
-GC_KINDS = ["env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report"]  # artifacts.KINDS
+GC_KINDS = ["env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report", "forecast"]  # artifacts.KINDS
 _GC = {
     "type": "object",
     "additionalProperties": False,
@@ -219,6 +221,10 @@ RUNTIME_SCHEMA = {
                 "traffic_reference": {**_POSITIVE, "description": "AIS vessel-hours per 1000 km2 per day that count as full exposure"},
                 "incident_window_days": {"type": "integer", "minimum": 1},
                 "incident_sigma_km": _POSITIVE,
+                "incident_exposure_floor": {**_POSITIVE, "description": "vessel-hours per 1000 km2 per day assumed "
+                                                                        "where AIS sees no ship"},
+                "incident_rate_reference": {**_POSITIVE, "description": "incidents per 1000 vessel-hours counted as "
+                                                                        "hazard 1 - 1/e"},
                 "store_hazards": {"type": "array", "uniqueItems": True,
                                   "items": {"enum": ["ice", "wave", "traffic", "incidents"]},
                                   "description": "normalised hazards also stored in each daily risk file "

@@ -137,7 +137,8 @@ def route_lines_km(document: dict, role: str) -> tuple[np.ndarray, np.ndarray] |
 
 STAT_KEYS = (("distance_nm", "distance (nm)"), ("duration_h", "duration (h)"), ("eta", "ETA (UTC)"),
              ("max_sic", "max sea ice"), ("max_hs_m", "max wave (m)"), ("mean_risk", "mean risk"),
-             ("distance_ratio", "× great circle"))
+             ("distance_ratio", "× great circle"), ("persistence_days", "days on persisted conditions"),
+             ("forecast_days", "days on the ice forecast"))
 
 
 def route_stats(document: dict) -> list[dict]:
@@ -178,6 +179,17 @@ def rules_verdict_text(document: dict) -> str:
         if summary.get("assumed_type_basis_nm"):
             text += " (" + ", ".join(f"{k} {v:,.0f} nm" for k, v in summary["assumed_type_basis_nm"].items()) + ")"
     return text + "."
+
+
+def conditions_note(document: dict) -> str:
+    """What the route sailed in: daily layers to when, the ice forecast to when, days persisted."""
+    summary = document.get("arcticroute", {}).get("summary", {})
+    if "persistence_days" not in summary:
+        return "Planned before routes stated the conditions they sail in: plan it again to see them."
+    forecast = (f"the ice forecast to {summary['forecast_to']} ({summary['forecast_days']:.1f} days)"
+                if summary.get("forecast_to") else "no ice forecast")
+    return (f"Sailed in the daily layers to {summary['newest_daily_layer']}, then {forecast}; "
+            f"{summary['persistence_days']:.1f} days on persisted conditions (the newest of them, unchanged).")
 
 
 # -- catalog ------------------------------------------------------------------------------------

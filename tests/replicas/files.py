@@ -187,3 +187,32 @@ def osisaf_type(path: Path, day: date, *, summer: bool = False) -> Path:
     )
     ds.to_netcdf(path, engine="netcdf4", encoding={"ice_type": {"_FillValue": np.int8(-1), "zlib": True}})
     return path
+
+
+def cmems_arctic_ice(path: Path, day: date) -> Path:
+    """Copernicus Marine ARCTIC_ANALYSISFORECAST_PHY_002_001 daily means as ``copernicusmarine
+    subset`` writes one day of them: ``siconc`` (fraction, units "1") and ``sithick`` (m) on (time,
+    y, x), NaN on land, with the model grid's 2-D latitude/longitude (coarse here)."""
+    ny, nx = 90, 180
+    j, i = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    lat = 60.0 + 30.0 * j / ny
+    lon = -180.0 + 360.0 * i / nx
+    lead = (day - date(day.year, 1, 1)).days % 30
+    siconc = np.clip((lat - 70.0 + 0.05 * lead) / 8.0, 0, 1)  # the edge creeps south day by day
+    sithick = np.where(siconc > 0, 0.3 + 2.4 * siconc, 0.0)  # thicker towards the pole: up to 2.7 m
+    siconc[(lat < 64) & (lon > 0) & (lon < 40)] = np.nan  # "land"
+    sithick[np.isnan(siconc)] = np.nan
+    time = np.array([np.datetime64(datetime(day.year, day.month, day.day))], dtype="datetime64[ns]")
+    ds = xr.Dataset(
+        {"siconc": (("time", "y", "x"), siconc[None].astype(np.float32),
+                    {"units": "1", "standard_name": "sea_ice_area_fraction"}),
+         "sithick": (("time", "y", "x"), sithick[None].astype(np.float32),
+                     {"units": "m", "standard_name": "sea_ice_thickness"}),
+         "latitude": (("y", "x"), lat, {"units": "degrees_north"}),
+         "longitude": (("y", "x"), lon, {"units": "degrees_east"})},
+        coords={"time": ("time", time)},
+        attrs={"title": "ARCTIC_ANALYSISFORECAST_PHY_002_001 daily mean (replica)"},
+    )
+    encoding = {name: {"zlib": True, "_FillValue": np.float32(np.nan)} for name in ("siconc", "sithick")}
+    ds.to_netcdf(path, engine="netcdf4", encoding=encoding)
+    return path

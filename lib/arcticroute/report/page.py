@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+from ..risk.calibration import skill_interval_text
 from ..route.planner import DEMO_NOTICE
 from ..store.artifacts import input_ref
 from ..timeutil import iso_utc
+from .calibration import SYNTHETIC_LABELS_CAVEAT
 from .inputs import ReportInputs, meta_day
 
 
@@ -54,6 +56,8 @@ def route_row(document: dict) -> dict:
         "ice_nm": summary.get("ice_nm"),
         "elevated_risk_nm": summary.get("elevated_risk_nm"),
         "cost_h": summary.get("cost_h"),
+        "persistence_days": summary.get("persistence_days"),
+        "forecast_days": summary.get("forecast_days"),
         "segments": compact_segments(_feature(document, "route")),
         "rules": summary.get("rules"),
         "assumed_type_nm": summary.get("assumed_type_nm"),
@@ -157,22 +161,34 @@ def table(headers: list[str], rows: list[list], classes: list[str] | None = None
 
 def route_table(rows: list[dict]) -> Table:
     headers = ["scenario", "vessel (ice class)", "date", "status", "distance nm", "× great circle", "ETA",
-               "max ice", "mean risk", "baseline nm", "total to final destination", "notes"]
+               "max ice", "mean risk", "baseline nm", "total to final destination", "days on persisted conditions",
+               "notes"]
     cells, classes = [], []
     for row in rows:
         vessel = f"{row['vessel']} ({row['ice_class']})"
         if row["status"] != "ok":
             cells.append([row["scenario"], vessel, row["date"], f"{row['status']}: {row['reason']}",
-                          *[Cell("—", "num")] * 6, "—", "; ".join(row["warnings"])])
+                          *[Cell("—", "num")] * 6, "—", Cell("—", "num"), "; ".join(row["warnings"])])
             classes.append("bad")
             continue
         total = (f"{_fmt(row['total_distance_nm'], 0)} nm to {row['final_destination']}, ETA {_time(row['total_eta'])}"
                  if row.get("total_distance_nm") is not None else "—")
         cells.append([row["scenario"], vessel, row["date"], "ok", _num(row["distance_nm"], 0),
                       _num(row["distance_ratio"], 2), _time(row["eta"]), _num(row["max_sic"], 2),
-                      _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, "; ".join(row["warnings"])])
+                      _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, persisted_cell(row),
+                      "; ".join(row["warnings"])])
         classes.append("")
     return table(headers, cells, classes)
+
+
+def persisted_cell(row: dict) -> Cell:
+    """Days the voyage sails on persisted conditions (past the daily layers and the ice forecast),
+    with the days on the forecast beside them; flagged when there are any."""
+    days = row.get("persistence_days")
+    if days is None:
+        return Cell("—", "num")
+    forecast = f" ({row['forecast_days']:.1f} on the forecast)" if row.get("forecast_days") else ""
+    return Cell(f"{days:.1f}{forecast}", "num persisted" if days > 0 else "num")
 
 
 def explanation_table(rows: list[dict]) -> Table:
@@ -271,15 +287,20 @@ def calibration_section(title: str, note: str, calibration: dict, png: bytes | N
     facts = (f"{calibration['cell_days']:,} sea cell-days of {len(calibration['days'])} days, {calibration['events']} "
              f"with incidents{synthetic}. Brier score {num(calibration['brier'])}; climatology (the incident rate of "
              f"the model's training months, {num(calibration['climatology'])}) {num(calibration['brier_climatology'])}; "
-             f"Brier skill {num(calibration['brier_skill'])}. The model ({calibration['model']}, fitted on "
-             f"{', '.join(calibration['model_training_months'] or [])}) scored {num(calibration['model_heldout_brier_skill'])} "
-             f"on its held-out months ({', '.join(calibration['model_heldout_months'] or [])}), where weighted, calibrated "
-             f"to a probability, scored {num(calibration['weighted_heldout_brier_skill'])}.")
+             f"Brier skill {num(calibration['brier_skill'])}, "
+             f"{skill_interval_text(calibration.get('brier_skill_interval'))}. The model ({calibration['model']}, "
+             f"fitted on {', '.join(calibration['model_training_months'] or [])}) scored "
+             f"{num(calibration['model_heldout_brier_skill'])} on its held-out months "
+             f"({', '.join(calibration['model_heldout_months'] or [])}; "
+             f"{skill_interval_text(calibration.get('model_heldout_brier_skill_interval'))}), where weighted, "
+             f"calibrated to a probability, scored {num(calibration['weighted_heldout_brier_skill'])}.")
     weights = ", ".join(f"{k} {v:+.2f}" for k, v in calibration["coefficients"].items())
     rows = [[f"{b['low']:.0e}–{b['high']:.0e}", _num(b["cell_days"]), Cell(num(b["mean_predicted"], 3), "num"),
              _num(b["events"]), Cell(num(b["observed_frequency"], 3), "num")]
             for b in calibration["bins"] if b["cell_days"]]
-    block = {"facts": facts, "weights": weights, "month": month, "png": _base64(png) if png else None}
+    block = {"facts": facts, "weights": weights, "month": month, "png": _base64(png) if png else None,
+             "model_kind": calibration.get("model_kind") or "logistic, on normalised hazards",
+             "caveat": SYNTHETIC_LABELS_CAVEAT if calibration.get("synthetic_labels") else None}
     return Section(title, note, calibration=block,
                    table=table(["predicted probability", "cell-days", "mean predicted", "events", "observed frequency"],
                                rows))

@@ -19,6 +19,7 @@ from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
 from ..store.integrity import is_intact
 from ..timeutil import day_span, parse_day
+from . import conditions as basis
 from . import geometry, ice_regime, routing, rules
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
@@ -236,11 +237,14 @@ def describe_legs(steps: dict) -> list[dict]:
 
 
 def eta_assumption(daily: DailyConditions) -> str:
-    newest = daily.days[-1]
+    newest, last = daily.newest_daily, daily.last_day
+    forecast_text = (f"then the ice forecast's steps to {last} (waves and risk of {newest}); "
+                     if daily.forecast_days else "no ice forecast; ")
     return (f"departure 00:00 UTC on the plan date; each step sailed at the speed the ice-speed model, the POLARIS "
-            f"limits and the wave speed loss allow in the daily layers of the day it is reached ({newest} and "
-            f"later: the newest available, {newest}); no waiting, no icebreaker escort, no port time; times to the "
-            "minute, not to the second: the model is no better than that")
+            f"limits and the wave speed loss allow in the conditions of the day it is reached: the daily layers to "
+            f"{newest}, {forecast_text}after {last} the conditions of {last} persisted (persistence_days); no "
+            "waiting, no icebreaker escort, no port time; times to the minute, not to the second: the model is no "
+            "better than that")
 
 
 TERM_NAMES = {"open": "transit time", "ice": "ice (speed loss)", "wave": "waves (speed loss)", "risk": "risk penalty"}
@@ -257,7 +261,9 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
     costs = np.stack([terms[f"{k}_h"] for k in TERM_NAMES])
     dominant = np.argmax(costs, axis=0)
     region = steps["sea_rules"]["region"] if "sea_rules" in steps else np.zeros(seg.size, dtype=np.int16)
-    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"], terms["assumed"] > 0, region])
+    sailed_in = steps.get("basis", np.full(seg.size, basis.DAILY, dtype=object))
+    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"], terms["assumed"] > 0, region,
+                    np.array([basis.BASES.index(b) for b in sailed_in])])
     cuts = [0] + [i for i in range(1, seg.size) if (key[:, i] != key[:, i - 1]).any()] + [seg.size]
     pieces = [[a, b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     while len(pieces) > MAX_SEGMENTS:
@@ -296,6 +302,8 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
             "risk_mean": round(float(terms["risk"][a:b].mean()), 3),
             "cost_h": cost,
             "dominant": TERM_NAMES[max(cost, key=cost.get)],
+            "conditions": str(sailed_in[a]),
+            "persisted": bool(sailed_in[a] == basis.PERSISTED),
         })
     return out
 
@@ -376,6 +384,7 @@ def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRe
             "duration_h": round(leg["hours"], 1),
             "eta": minute_utc(leg["eta"]),
             "checked_nm": round(leg["checked_nm"], 1),
+            "persistence_days": round(leg["persisted_h"] / 24.0, 2),
             "note": "fixed great-circle legs between configured waypoints: on the polar grid sailed in the ice and "
                     "waves of the day reached (POLARIS, speed model; limits reported, not re-routed), beyond it at "
                     "open-water speed with no ice or wave data",
@@ -406,6 +415,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination, path,
                       replan=role == "route")
         metrics, lon, lat, steps = _path_metrics(static, sailed)
+        steps["basis"] = basis.step_basis(daily, departure, sailed.terms["hours"], sailed.step_day)
+        metrics.update(basis.basis_metrics(daily, sailed.terms["hours"], steps["basis"]))
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
         if path.smoothing is not None:
@@ -417,7 +428,7 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
             metrics["rules"] = {**assess_rules(sea_rules, static, daily, vessel, sailed, steps), "ignored": ignore_rules}
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
         if role == "route":
-            warnings += sailed.warnings
+            warnings += sailed.warnings + [w for w in [basis.persistence_warning(metrics)] if w]
             extra["eta_assumption"] = eta_assumption(daily)
         features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
                          "properties": {"role": role, "description": description, **common, **metrics, **extra}})
@@ -433,7 +444,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         warnings += onward_warnings
     used = sorted(d for d in daily.metas if d != day)
     extra_inputs = [input_ref(m) for d in used for m in daily.metas[d]]
-    return _document(request, day, inputs + extra_inputs, synthetic, run_id, features, summary=summary,
+    cited = list({(i["logical_id"], i["sha256"]): i for i in inputs + extra_inputs}.values())
+    return _document(request, day, cited, synthetic, run_id, features, summary=summary,
                      warnings=warnings)
 
 
@@ -486,10 +498,13 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
+    ice_forecast = basis.forecast_issue(settings, later[-1] if later else day)
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "later": voyage_input_ids(settings, later),
                                         "request": request.as_dict(), "risk_weight": risk_weight,
                                         "planner": PLANNER_VERSION, "sea_rules": sea_rules.sha256,
-                                        "ignore_rules": ignore_rules},
+                                        "ignore_rules": ignore_rules, "conditions": basis.CONDITIONS_VERSION,
+                                        "forecast": ice_forecast and [ice_forecast["logical_id"],
+                                                                      ice_forecast["sha256"]]},
                                        sort_keys=True, default=str).encode()).hexdigest()
     relpath = route_relpath(request.name, day, settings.grid.name)
     previous = current_meta(roots, "outputs", relpath)
@@ -498,9 +513,10 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
         summary = previous["params"].get("summary", {})
         return (summary["status"] if summary.get("status") in ("no-route", "refused") else "unchanged"), summary
     static = load_static(roots, settings.grid, run=run)
-    closures = None if ignore_rules else lambda d: rules_closure(sea_rules, static, d)
-    daily = DailyConditions(day, [day, *later], lambda d: with_closures(
-        loaded if d == day else load_conditions(settings, d), closures and closures(d)))
+    daily = basis.with_forecast(day, [day, *later], lambda d: loaded if d == day else load_conditions(settings, d),
+                                ice_forecast, roots)
+    if not ignore_rules:
+        daily.close_by(lambda d: rules_closure(sea_rules, static, d))
     conditions = daily.get(day)
     synthetic = any(m.get("synthetic") for m in metas)
     try:
@@ -558,12 +574,6 @@ def rules_closure(sea_rules: rules.SeaRules, static: StaticGrid, day: date):
     return closed_for
 
 
-def with_closures(loaded: tuple[Conditions, list[dict]], closed_for) -> tuple[Conditions, list[dict]]:
-    conditions, metas = loaded
-    conditions.closed_for = closed_for
-    return conditions, metas
-
-
 def _rules_summary(verdict: dict) -> dict:
     return {k: verdict[k] for k in ("verdict", "rs_class", "escort_nm", "escort_areas", "refused_by", "ignored")}
 
@@ -596,6 +606,7 @@ def rules_warnings(verdict: dict) -> list[str]:
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
                  "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "assumed_type_nm",
+                 "persistence_days", "forecast_days",
                  "total_distance_nm", "total_eta", "final_destination")
 
 

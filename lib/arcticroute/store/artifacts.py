@@ -23,7 +23,7 @@ from . import atomic
 from .integrity import is_intact
 
 SCHEMA_VERSION = 1
-KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report")
+KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report", "forecast")
 META_SUFFIX = ".meta.json"
 _VERSION_RE = re.compile(r"^(?P<stem>.+)_adv_v(?P<version>\d+)$")
 
