@@ -32,9 +32,12 @@ def _day(ctx, param, value):
 @click.option("--ignore-rules", is_flag=True,
               help="For studies: write routes the sea-area rules (config/sea_area_rules.yaml) do not permit; "
                    "each such route says the rules were ignored.")
+@click.option("--assume-escort", is_flag=True,
+              help="Assume icebreaker escort: a route slower than route.min_speed_kn (beset risk) is kept, not refused.")
 @common_options
-def main(scenarios, origin, destination, vessel, day, force, ignore_rules, config_dir, profile, grid_km):
-    """Plan minimum-cost routes within each vessel's ice and wave limits and the sea-area rules.
+def main(scenarios, origin, destination, vessel, day, force, ignore_rules, assume_escort, config_dir, profile,
+         grid_km):
+    """Plan minimum-cost routes within each vessel's ice, wave and depth limits and the sea-area rules.
 
     Writes outputs/routes/<scenario>_<YYYYMMDD>.geojson (RFC 7946, lon/lat) holding the
     risk-aware route and the distance-only baseline. A single route that cannot be planned, or
@@ -62,7 +65,7 @@ def main(scenarios, origin, destination, vessel, day, force, ignore_rules, confi
         loaded = planner.load_conditions(settings, target_day)
         for request in requests:
             outcome, summary = planner.plan_request(settings, request, target_day, loaded, run, force=force,
-                                                    ignore_rules=ignore_rules)
+                                                    ignore_rules=ignore_rules, assume_escort=assume_escort)
             results.append((request, outcome, summary))
             if outcome in ("no-route", "refused"):
                 run.warn(summary["reason"])
@@ -88,7 +91,7 @@ def main(scenarios, origin, destination, vessel, day, force, ignore_rules, confi
                      if "total_distance_nm" in summary else "")
             click.echo(f"{request.name}: {summary['distance_nm']:.0f} nm ({summary['distance_ratio']:.2f}x great circle), "
                        f"ETA {summary['eta']}, max ice {summary['max_sic']:.2f}, mean risk {summary['mean_risk']:.3f}"
-                       f"{extra} [{outcome}]")
+                       f"{extra}{_depth_and_escort(summary)} [{outcome}]")
             click.echo(f"  sea-area rules: {planner.rules_line(summary)}")
         click.echo(f"routes for {target_day} in {settings.outputs_root / 'routes' / settings.grid.name} "
                    f"(run {run.run_id})")
@@ -96,6 +99,11 @@ def main(scenarios, origin, destination, vessel, day, force, ignore_rules, confi
             click.echo(f"NOTE: planned on synthetic data: {planner.DEMO_NOTICE}")
 
     execute(settings, "route.plan", "route", body, render, writes=True)
+
+
+def _depth_and_escort(summary: dict) -> str:
+    text = f", min depth {summary['min_depth_m']:.0f} m" if summary.get("min_depth_m") is not None else ""
+    return text + (", BESET RISK (escort assumed)" if summary.get("beset_risk") else "")
 
 
 if __name__ == "__main__":

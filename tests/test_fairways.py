@@ -118,10 +118,14 @@ def test_distance_includes_the_legs_from_the_true_end_points(static):
     assert land_samples(x, y) == []
 
 
-def test_an_inland_point_snaps_with_a_warning_and_its_leg_counts(static):
-    inland = Place("Inland Finnmark", 69.5, 25.0)
-    route, _b, _ = routing.plan_path(static, open_water(static), SHIP, inland, Place("Barents", 72.0, 35.0), 0.0)
-    assert any("Inland Finnmark" in w and "the leg from the given point is included" in w for w in route.warnings)
-    x, y, _cells = routing.route_vertices(static, route.cells, inland, Place("Barents", 72.0, 35.0))
-    ix, iy = to_xy(25.0, 69.5)
+def test_a_point_up_a_fjord_snaps_with_a_warning_and_its_approach_counts(static):
+    """Tromsø harbour lies up fjords narrower than a cell: the route starts at the true point and
+    reaches the network through a land-free approach, whose length counts."""
+    fjord = Place("Tromsø", 69.65, 18.96)
+    barents = Place("Barents", 72.0, 35.0)
+    route, _b, _ = routing.plan_path(static, open_water(static), SHIP, fjord, barents, 0.0)
+    assert any("Tromsø" in w and "the leg from the given point is included" in w for w in route.warnings)
+    x, y, _cells = routing.route_vertices(static, route.cells, fjord, barents)
+    ix, iy = to_xy(18.96, 69.65)
     assert (x[0], y[0]) == pytest.approx((ix, iy))
+    assert land_samples(x, y) == []

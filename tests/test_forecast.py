@@ -130,7 +130,8 @@ def test_each_step_of_a_voyage_records_what_it_sailed_in(static, first):
 @pytest.fixture(scope="module")
 def demo_voyage(tmp_path_factory):
     """The last days of February 2026 pulled with the synthetic ice forecast, fused, routed (a study:
-    the PC5 ship is not permitted in the NSR in February, the conditions are what is tested)."""
+    the PC5 ship is not permitted in the NSR in February and beset at times without escort; the
+    conditions are what is tested)."""
     from .conftest import make_roots
 
     roots = make_roots(tmp_path_factory.mktemp("forecast"))
@@ -138,7 +139,8 @@ def demo_voyage(tmp_path_factory):
     outputs = {}
     for name, *args in (("ingest.nrt.pull", "--ym", "202602", "--since", "2026-02-25", "--forecast"),
                         ("risk.fuse", "--ym", "202602"),
-                        ("route.plan", "--scenario", "murmansk_bering", "--date", "2026-02-26", "--ignore-rules"),
+                        ("route.plan", "--scenario", "murmansk_bering", "--date", "2026-02-26", "--ignore-rules",
+                         "--assume-escort"),
                         ("report.build", "--ym", "202602", "--include", "routes,freshness")):
         result = run_command(name, *args, env=env)
         assert result.exit_code == 0, (name, result.output)
@@ -205,13 +207,15 @@ def test_the_route_states_its_days_on_forecast_and_persisted_conditions(demo_voy
 
 def test_a_new_forecast_plans_the_route_again(demo_voyage):
     _roots, env, _outputs = demo_voyage
-    same = run_command("route.plan", "--scenario", "murmansk_bering", "--date", "2026-02-26", "--ignore-rules", env=env)
+    same = run_command("route.plan", "--scenario", "murmansk_bering", "--date", "2026-02-26", "--ignore-rules",
+                         "--assume-escort", env=env)
     assert same.exit_code == 0 and "[unchanged]" in same.stdout
     # only the forecast changes among what the route reads (the incidents feed no route until fused again)
     forced = run_command("ingest.nrt.pull", "--ym", "202602", "--since", "2026-02-28", "--forecast", "--force",
                          "--what", "incidents", env=env)
     assert forced.exit_code == 0 and "ice forecast issued 2026-02-28: written" in forced.stdout
-    again = run_command("route.plan", "--scenario", "murmansk_bering", "--date", "2026-02-26", "--ignore-rules", env=env)
+    again = run_command("route.plan", "--scenario", "murmansk_bering", "--date", "2026-02-26", "--ignore-rules",
+                         "--assume-escort", env=env)
     assert again.exit_code == 0 and "[written]" in again.stdout
 
 

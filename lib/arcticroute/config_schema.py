@@ -252,6 +252,26 @@ RUNTIME_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "risk_weight": {"type": "number", "minimum": 0, "description": "extra cost per unit risk, in units of distance"},
+                "ukc": {
+                    "type": "object", "additionalProperties": False,
+                    "description": "default under-keel clearance: max(min_m, fraction x draught)",
+                    "properties": {"min_m": {"type": "number", "minimum": 0}, "fraction": {"type": "number", "minimum": 0}},
+                },
+                "bathymetry": {
+                    "type": "object", "additionalProperties": False,
+                    "description": "relief the depth layer is built from (docs/route-model.md, Depth and draught)",
+                    "properties": {
+                        "kind": {"enum": ["embedded", "file"]},
+                        "path": {"type": "string", "description": "kind file: lat/lon netCDF (GEBCO, IBCAO), relative "
+                                                                  "to the project folder"},
+                        "variable": {"type": "string", "description": "elevation variable (GEBCO: elevation)"},
+                        "description": {"type": "string"}, "license": {"type": "string"},
+                        "source_url": {"type": "string"},
+                    },
+                },
+                "min_speed_kn": {"type": "number", "minimum": 0,
+                                 "description": "lowest sustained speed over any min_speed_window_nm: slower is beset risk"},
+                "min_speed_window_nm": {"type": "number", "exclusiveMinimum": 0},
             },
         },
         "storage": {
@@ -319,6 +339,10 @@ SCENARIOS_SCHEMA = {
                     "max_sic": {**_FRACTION, "description": "optional extra limit: highest sea-ice concentration entered"},
                     "max_wave_m": {**_POSITIVE, "description": "optional extra limit: highest significant wave height entered"},
                     "speed_kn": {**_POSITIVE, "description": "open-water service speed"},
+                    "draught_m": {**_POSITIVE, "description": "draught, metres: water shallower than draught + "
+                                                              "under-keel clearance is never entered"},
+                    "ukc_m": {"type": "number", "minimum": 0,
+                              "description": "under-keel clearance, metres (default: runtime.yaml route.ukc rule)"},
                 },
             },
         },
@@ -334,6 +358,8 @@ SCENARIOS_SCHEMA = {
                     "from": {"$ref": "#/$defs/place"},
                     "to": {"$ref": "#/$defs/place"},
                     "vessel": {"type": "string"},
+                    "assume_escort": {"type": "boolean",
+                                      "description": "icebreaker escort assumed: a beset-risk route is kept, flagged"},
                     "onward": {
                         "type": "object",
                         "additionalProperties": False,

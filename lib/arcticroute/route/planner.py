@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -20,14 +20,15 @@ from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artif
 from ..store.integrity import is_intact
 from ..timeutil import day_span, parse_day
 from . import conditions as basis
-from . import geometry, ice_regime, routing, rules
+from . import depth, geometry, ice_regime, plausibility, routing, rules
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
 PLANNER_VERSION = 8  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
-# 7: smoothed into straight legs; 8: assumed ice types, sea-area rules
+# 7: smoothed into straight legs; 8: assumed ice types, sea-area rules, ice forecast and persisted days, depth and
+# draught, land-free approaches, plausibility
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -39,10 +40,11 @@ class RouteRequest:
     vessel: Vessel
     description: str = ""
     onward: dict | None = None
+    assume_escort: bool = False  # scenarios.yaml assume_escort (route.plan --assume-escort for every request)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "from": self.origin.__dict__, "to": self.destination.__dict__,
-                "vessel": self.vessel.as_dict(), "onward": self.onward}
+                "vessel": self.vessel.as_dict(), "onward": self.onward, "assume_escort": self.assume_escort}
 
 
 def vessel_named(settings: Settings, name: str) -> Vessel:
@@ -50,7 +52,11 @@ def vessel_named(settings: Settings, name: str) -> Vessel:
     if name not in vessels:
         raise BadInputError(f"unknown vessel {name!r}; expected one of {', '.join(sorted(vessels))} "
                             f"(config/scenarios.yaml: vessels)")
-    return Vessel.from_config(name, vessels[name])
+    vessel = Vessel.from_config(name, vessels[name])
+    if vessel.draught_m is not None and vessel.ukc_m is None:
+        rule = depth.UkcRule.from_config(settings.runtime.get("route", {}).get("ukc"))
+        vessel = replace(vessel, ukc_m=round(rule.clearance(vessel.draught_m), 2))
+    return vessel
 
 
 def scenario_requests(settings: Settings, names: list[str]) -> list[RouteRequest]:
@@ -78,6 +84,7 @@ def scenario_requests(settings: Settings, names: list[str]) -> list[RouteRequest
             vessel=vessel_named(settings, scenarios[name]["vessel"]),
             description=scenarios[name].get("description", ""),
             onward=scenarios[name].get("onward"),
+            assume_escort=bool(scenarios[name].get("assume_escort", False)),
         )
         for name in names
     ]
@@ -396,10 +403,12 @@ def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRe
 
 def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, request: RouteRequest, day: date,
                   route: PathResult, baseline: PathResult, inputs: list[dict], synthetic: bool,
-                  run_id: str, risk_weight: float = 0.0, *, sea_rules: rules.SeaRules | None = None,
-                  ignore_rules: bool = False) -> dict:
-    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through.
-    With ``sea_rules`` the route carries their verdict (``rules``; ``ignored`` with ``ignore_rules``)."""
+                  run_id: str, risk_weight: float = 0.0, checks: dict | None = None, *,
+                  sea_rules: rules.SeaRules | None = None, ignore_rules: bool = False) -> dict:
+    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through;
+    ``checks``: the plausibility settings (``plausibility_settings``). With ``sea_rules`` the route
+    carries their verdict (``rules``; ``ignored`` with ``ignore_rules``)."""
+    checks = checks or plausibility_settings(None, static.grid.resolution_m / 1000.0)
     daily = conditions if isinstance(conditions, DailyConditions) else DailyConditions.single(day, conditions)
     departure = datetime(day.year, day.month, day.day, tzinfo=UTC)
     vessel = request.vessel
@@ -417,6 +426,7 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         metrics, lon, lat, steps = _path_metrics(static, sailed)
         steps["basis"] = basis.step_basis(daily, departure, sailed.terms["hours"], sailed.step_day)
         metrics.update(basis.basis_metrics(daily, sailed.terms["hours"], steps["basis"]))
+        metrics.update(depth.route_depth(static, sailed.vcells, steps["lon"], steps["lat"], vessel))
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
         if path.smoothing is not None:
@@ -429,9 +439,18 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
         if role == "route":
             warnings += sailed.warnings + [w for w in [basis.persistence_warning(metrics)] if w]
+            if metrics.get("unknown_depth_nm"):
+                warnings.append(f"{metrics['unknown_depth_nm']:g} nm sailed in water whose depth the relief does not "
+                                f"resolve (it reads land where the land data has sea): check the chart there")
             extra["eta_assumption"] = eta_assumption(daily)
+            route_steps = steps
         features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
                          "properties": {"role": role, "description": description, **common, **metrics, **extra}})
+    plausible, plausible_warnings = plausibility.assess(
+        route_steps, features[0]["properties"], vessel, baseline_ratio=features[1]["properties"]["distance_ratio"],
+        shallow_straits=tuple(depth.closing_straits(static, vessel)), **checks)
+    features[0]["properties"].update(plausible)
+    warnings += plausible_warnings
     summary = {k: v for k, v in features[0]["properties"].items() if k not in ("segments", "legs")}
     if request.onward:
         arrival = departure + timedelta(hours=features[0]["properties"]["duration_h"])
@@ -465,6 +484,14 @@ def _document(request: RouteRequest, day: date, inputs: list[dict], synthetic: b
     }
 
 
+def plausibility_settings(settings: Settings | None, grid_km: float, *, assume_escort: bool = False) -> dict:
+    """The keyword arguments of ``plausibility.assess`` from runtime.yaml ``route``."""
+    cfg = settings.runtime.get("route", {}) if settings is not None else {}
+    return {"min_speed_kn": float(cfg.get("min_speed_kn", plausibility.DEFAULT_MIN_SPEED_KN)),
+            "window_nm": float(cfg.get("min_speed_window_nm", plausibility.DEFAULT_WINDOW_NM)),
+            "assume_escort": assume_escort, "grid_km": grid_km}
+
+
 def voyage_input_ids(settings: Settings, days: list[date]) -> list[tuple[str, str]]:
     """Identity (logical id, sha256) of the layers of the later days a voyage may sail through,
     so a route is planned again when any of them changes or a new day arrives."""
@@ -483,7 +510,8 @@ def route_relpath(name: str, day: date, grid_name: str) -> str:
 
 
 def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: tuple[Conditions, list[dict]],
-                 run, *, force: bool = False, ignore_rules: bool = False) -> tuple[str, dict]:
+                 run, *, force: bool = False, ignore_rules: bool = False,
+                 assume_escort: bool = False) -> tuple[str, dict]:
     """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged",
     "no-route" or "refused".
 
@@ -497,11 +525,13 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     conditions, metas = loaded  # load_conditions(settings, day), read once for all requests of the day
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
+    assume_escort = assume_escort or request.assume_escort
+    checks = plausibility_settings(settings, settings.grid.resolution_m / 1000.0, assume_escort=assume_escort)
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
     ice_forecast = basis.forecast_issue(settings, later[-1] if later else day)
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "later": voyage_input_ids(settings, later),
                                         "request": request.as_dict(), "risk_weight": risk_weight,
-                                        "planner": PLANNER_VERSION, "sea_rules": sea_rules.sha256,
+                                        "checks": checks, "planner": PLANNER_VERSION, "sea_rules": sea_rules.sha256,
                                         "ignore_rules": ignore_rules, "conditions": basis.CONDITIONS_VERSION,
                                         "forecast": ice_forecast and [ice_forecast["logical_id"],
                                                                       ice_forecast["sha256"]]},
@@ -530,7 +560,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
         for message in route.warnings:
             run.warn(message)
         document = build_geojson(static, daily, request, day, route, baseline, inputs, synthetic, run.run_id,
-                                 risk_weight, sea_rules=sea_rules, ignore_rules=ignore_rules)
+                                 risk_weight, checks, sea_rules=sea_rules, ignore_rules=ignore_rules)
         full = document["arcticroute"]["summary"]
         verdict = full["rules"]
         if verdict["verdict"] == "not permitted" and not ignore_rules:
@@ -546,6 +576,16 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
             summary["rules"] = _rules_summary(verdict)
             warnings = list(document["arcticroute"]["warnings"])
         inputs = document["arcticroute"]["inputs"]
+        if summary["status"] == "ok" and full.get("beset_risk") and not assume_escort:
+            reason = (f"no route from {request.origin.name} to {request.destination.name} for vessel "
+                      f"{request.vessel.name} ({request.vessel.ice_class}) without escort: beset risk, "
+                      f"{full['min_sustained_speed_kn']:g} kn sustained over {checks['window_nm']:g} nm, below the "
+                      f"minimum of {checks['min_speed_kn']:g} kn (runtime.yaml route.min_speed_kn); "
+                      "plan with --assume-escort to assume icebreaker escort")
+            refused = _document(request, day, inputs, synthetic, run.run_id, [], status="no-route", reason=reason,
+                                beset_risk=True, assumed_escort=False, refused_summary=full)
+            document, warnings = refused, warnings + [reason]
+            summary = {"status": "no-route", "reason": reason, "synthetic": synthetic, "beset_risk": True}
     spec = ArtifactSpec(
         logical_id=f"ar://route/{request.name}@{day:%Y%m%d}?grid={settings.grid.name}",
         root="outputs",
@@ -606,7 +646,8 @@ def rules_warnings(verdict: dict) -> list[str]:
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
                  "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "assumed_type_nm",
-                 "persistence_days", "forecast_days",
+                 "persistence_days", "forecast_days", "min_depth_m", "min_depth_at", "min_sustained_speed_kn",
+                 "beset_risk", "assumed_escort",
                  "total_distance_nm", "total_eta", "final_destination")
 
 

@@ -27,7 +27,7 @@ from .. import polaris
 from ..errors import BadInputError, NoRouteError, RouteRefusedError
 from ..grid import to_lonlat
 from ..static import StaticGrid
-from . import fairways, smoothing
+from . import approach, depth, fairways, smoothing
 from .geometry import GEOD
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
@@ -53,6 +53,8 @@ class Vessel:
     max_sic: float | None = None
     max_wave_m: float | None = None
     description: str = ""
+    draught_m: float | None = None  # with ukc_m: water shallower than their sum is a hard limit (``depth``)
+    ukc_m: float | None = None
 
     @classmethod
     def from_config(cls, name: str, cfg: dict) -> Vessel:
@@ -236,6 +238,9 @@ def blocked_masks(static: StaticGrid, conditions: Conditions, vessel: Vessel,
         masks["waves"] = np.nan_to_num(conditions.hs, nan=0.0) > vessel.max_wave_m
     if conditions.closed_for is not None:
         masks.update(conditions.closed_for(conditions, vessel))
+    shallow = depth.shallow_mask(static, vessel)
+    if shallow is not None:
+        masks["depth"] = shallow
     return masks
 
 
@@ -347,8 +352,6 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
     """The route as projected vertices and the grid cell each belongs to: the true origin, the
     path's cell centres — where it runs through a fairway, the fairway's own points instead —
     and the true destination."""
-    from ..grid import to_xy
-
     grid = static.grid
     index = routable(static).index
     flat = np.ravel_multi_index((cells[:, 0], cells[:, 1]), grid.shape)
@@ -376,9 +379,11 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
         i = j + 1
     x = np.concatenate(xs)
     y = np.concatenate(ys)
-    (ox, oy), (dx, dy) = to_xy(origin.lon, origin.lat), to_xy(destination.lon, destination.lat)
-    x = np.concatenate([[ox], x, [dx]])
-    y = np.concatenate([[oy], y, [dy]])
+    # the true end points, each joined to the network by a land-free approach (``approach``)
+    ax, ay = approach.approach_xy(origin, float(x[0]), float(y[0]))
+    bx, by = approach.approach_xy(destination, float(x[-1]), float(y[-1]))
+    x = np.concatenate([ax, x, bx[::-1]])
+    y = np.concatenate([ay, y, by[::-1]])
     keep = np.concatenate([[True], np.hypot(np.diff(x), np.diff(y)) > 1.0])  # drop repeated points
     x, y = x[keep], y[keep]
     return x, y, vertex_cells(static, x, y)
@@ -439,7 +444,9 @@ def least_cost_path(cost: np.ndarray, start: tuple[int, int], end: tuple[int, in
     return PathResult(np.asarray(mcp.traceback(end), dtype=np.int64), total)
 
 
-def _limit_text(name: str, vessel: Vessel) -> str:
+def _limit_text(name: str, vessel: Vessel, context: tuple | None = None) -> str:
+    """What a hard limit is; ``context`` (static, the cells blocked by the other limits, start,
+    end) lets the depth limit name the straits that close the way."""
     cls = vessel.polaris_class
     if name == "ice":
         band = ("below -10 (operation subject to special consideration for a Polar Class)" if polaris.is_polar_class(cls)
@@ -453,10 +460,21 @@ def _limit_text(name: str, vessel: Vessel) -> str:
         return f"closed by the season rule {name[len(SEASON_MASK_PREFIX):]}"
     if name.startswith(RULE_MASK_PREFIX):
         return f"closed by the {name[len(RULE_MASK_PREFIX):]}"
+    if name == "depth":
+        where = depth.why_too_shallow(context[0], vessel, *context[1:]) if context is not None else ""
+        return (f"blocked by depth: draught {vessel.draught_m:g} m + under-keel clearance "
+                f"{depth.required_depth(vessel) - vessel.draught_m:g} m needs "
+                f"{depth.required_depth(vessel):.1f} m of water{where}")
     return f"blocked by significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"
 
 
-def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) -> str:
+def _depth_context(static: StaticGrid | None, blocked: dict[str, np.ndarray], start, end) -> tuple | None:
+    if static is None or "depth" not in blocked:
+        return None
+    return static, np.logical_or.reduce([mask for name, mask in blocked.items() if name != "depth"]), start, end
+
+
+def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, static: StaticGrid | None = None) -> str:
     """Name the hard limit that separates ``start`` from ``end``."""
 
     def connected(mask: np.ndarray) -> bool:
@@ -472,10 +490,12 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) 
         if not connected(land | blocked[name]):
             at_end = [label for label, cell in (("start", start), ("end", end)) if blocked[name][cell]]
             where = f" (the {' and '.join(at_end)} itself is blocked)" if at_end else ""
-            reasons.append(_limit_text(name, vessel) + where)
+            reasons.append(_limit_text(name, vessel, _depth_context(static, blocked, start, end)) + where)
     if not reasons:
-        return ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
-                "satisfies them all at once")
+        together = ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
+                    "satisfies them all at once")
+        return together + ("; " + _limit_text("depth", vessel, _depth_context(static, blocked, start, end))
+                           if "depth" in limits else "")
     return "; ".join(reasons)
 
 
@@ -494,6 +514,8 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
     (``smooth_path``) unless ``smooth`` is False; NoRouteError names the blocking limit."""
     grid = static.grid
     warnings = []
+    approach.check_end(origin)
+    approach.check_end(destination)
     start, warn_start = snap_to_sea(static, grid.index_of(origin.lat, origin.lon), origin)
     end, warn_end = snap_to_sea(static, grid.index_of(destination.lat, destination.lon), destination)
     warnings += [w for w in (warn_start, warn_end) if w]
@@ -505,10 +527,14 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
         )
     conditions = with_fairways(static, conditions)
     blocked = blocked_masks(static, conditions, vessel)
+    if "depth" in blocked:
+        blocked["depth"], depth_notes = depth.free_end_cells(static, blocked["depth"], vessel,
+                                                             [(start, origin), (end, destination)])
+        warnings += depth_notes
     cost = cost_surface(static, conditions, vessel, risk_weight, blocked)
     route = least_cost_path(cost, start, end)
     if route is None:
-        reason = explain_blocked(blocked, start, end, vessel)
+        reason = explain_blocked(blocked, start, end, vessel, static)
         seasons = [name for name, mask in blocked.items() if name.startswith(SEASON_MASK_PREFIX) and mask.any()]
         if refused_by_rules(blocked, start, end) or seasons:
             if seasons and "closed by the season rule" not in reason:  # the physical limits close it too: name both
