@@ -311,6 +311,11 @@ backfill *args: setup
 route *args: setup
     if [ $# -eq 0 ]; then set -- --scenario all; fi; {{py}} scripts/route_plan.py "$@"
 
+# a planned route for the bridge: RTZ (ECDIS), GPX or the CSV passage plan (route.export)
+[group('pipeline')]
+export *args: setup
+    {{py}} scripts/route_export.py "$@"
+
 # build the monthly HTML report (report.build)
 [group('pipeline')]
 report *args: setup

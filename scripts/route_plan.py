@@ -5,19 +5,9 @@ from __future__ import annotations
 
 import click
 
-from arcticroute.cli import call_or_exit, common_options, execute, load_or_exit
-from arcticroute.errors import BadInputError, NoRouteError, RouteRefusedError
+from arcticroute.cli import call_or_exit, common_options, day_or_latest, execute, load_or_exit
+from arcticroute.errors import NoRouteError, RouteRefusedError
 from arcticroute.route import planner
-from arcticroute.timeutil import parse_day
-
-
-def _day(ctx, param, value):
-    if value == "latest":
-        return value
-    try:
-        return parse_day(value)
-    except BadInputError as exc:
-        raise click.BadParameter(str(exc)) from None
 
 
 @click.command(name="route.plan")
@@ -27,7 +17,7 @@ def _day(ctx, param, value):
 @click.option("--to", "destination", metavar="LAT,LON", help="Ad-hoc end, decimal degrees.")
 @click.option("--vessel", help="Vessel profile from config/scenarios.yaml for --from/--to.")
 @click.option("--date", "day", default="latest", show_default=True, metavar="latest|YYYY-MM-DD",
-              callback=_day, help="Day whose ice, waves and risk the route is planned on.")
+              callback=day_or_latest, help="Day whose ice, waves and risk the route is planned on.")
 @click.option("--force", is_flag=True, help="Plan again even when the inputs are unchanged.")
 @click.option("--ignore-rules", is_flag=True,
               help="For studies: write routes the sea-area rules (config/sea_area_rules.yaml) do not permit; "

@@ -1,6 +1,7 @@
 """The package stays layered (DESIGN §8): no import cycle between modules, and the storage layer
-imports nothing from the layers built on it. Module-level imports only: an import inside a
-function is how a lower layer reaches an optional or heavy higher one, on purpose."""
+imports nothing from the layers built on it. Module-level imports only, type-checking ones included
+(a cycle only a type checker sees is still two modules that cannot be understood apart): an import
+inside a function is how a lower layer reaches an optional or heavy higher one, on purpose."""
 
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ def module_imports() -> dict[str, set[str]]:
         package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
         found = set()
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-                continue
             for statement in ast.walk(node) if isinstance(node, (ast.If, ast.Try)) else [node]:
                 if isinstance(statement, ast.ImportFrom):
                     base = package[: len(package) - statement.level + 1] if statement.level else []

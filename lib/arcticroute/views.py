@@ -7,6 +7,7 @@ command in its hint) and is never drawn.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -119,20 +120,60 @@ def route_document(settings: Settings, name: str, day: date) -> tuple[dict, dict
 
 def route_lines_km(document: dict, role: str) -> tuple[np.ndarray, np.ndarray] | None:
     """The feature of ``role`` as EPSG:3413 kilometres (one polyline; NaN between parts)."""
+    points = route_line_points(document, role)
+    return None if points is None else (points["x_km"], points["y_km"])
+
+
+def route_line_points(document: dict, role: str) -> dict | None:
+    """The feature of ``role`` for a map: EPSG:3413 kilometres (one polyline, NaN between parts),
+    and for each point its latitude and longitude and, where the document has them, the time it
+    is reached, the RIO of the step reaching it and the number of the passage-plan leg it is on."""
     from .grid import to_xy
 
     feature = next((f for f in document.get("features", []) if f.get("properties", {}).get("role") == role), None)
     if feature is None:
         return None
     geometry = feature["geometry"]
-    parts = [geometry["coordinates"]] if geometry["type"] == "LineString" else geometry["coordinates"]
-    xs, ys = [], []
-    for part in parts:
+    multi = geometry["type"] != "LineString"
+    parts = geometry["coordinates"] if multi else [geometry["coordinates"]]
+    per_point = feature["properties"].get("coordinateProperties") or {}
+    times = per_point.get("times") if multi else [per_point.get("times")]
+    rios = per_point.get("rio") if multi else [per_point.get("rio")]
+    legs_at = _leg_of_time(document) if role == "route" and times and times[0] else None
+    out: dict[str, list] = {"x_km": [], "y_km": [], "lat": [], "lon": [], "time": [], "rio": [], "leg": []}
+    for index, part in enumerate(parts):
         lon, lat = np.asarray(part, dtype=float).T
         x, y = to_xy(lon, lat)
-        xs += [*np.asarray(x) / 1000.0, np.nan]
-        ys += [*np.asarray(y) / 1000.0, np.nan]
-    return np.asarray(xs), np.asarray(ys)
+        part_times = times[index] if times and times[0] else [None] * lon.size
+        part_rio = rios[index] if rios and rios[0] else [None] * lon.size
+        for key, values, gap in (("x_km", np.asarray(x) / 1000.0, np.nan), ("y_km", np.asarray(y) / 1000.0, np.nan),
+                                 ("lat", lat, np.nan), ("lon", lon, np.nan), ("time", part_times, ""),
+                                 ("rio", part_rio, None),
+                                 ("leg", [legs_at(t) for t in part_times] if legs_at else [None] * lon.size, None)):
+            out[key] += [*values, gap]
+    return {key: np.asarray(values) if key in ("x_km", "y_km", "lat", "lon") else values
+            for key, values in out.items()}
+
+
+def route_rtz(settings: Settings, name: str, day: date, route_meta: dict) -> bytes:
+    """The RTZ artifact's verified bytes when it was made from the route document's current
+    version; otherwise the RTZ rendered from that (verified) document, as route.plan would write it."""
+    from .route.export import to_rtz
+    from .route.passage import passage_plan
+    from .route.rtz_artifact import rtz_is_current, rtz_relpath
+
+    relpath = route_relpath(name, day, settings.grid.name)
+    if rtz_is_current(settings, relpath, route_meta):
+        return read_bytes(settings.roots, current_meta(settings.roots, "outputs", rtz_relpath(relpath)))
+    return to_rtz(passage_plan(json.loads(read_bytes(settings.roots, route_meta).decode("utf-8"))))
+
+
+def _leg_of_time(document: dict):
+    """The passage-plan leg a moment of the voyage falls on (times increase along the route)."""
+    from .route.passage import passage_plan
+
+    ends = [leg.end.time.strftime("%Y-%m-%dT%H:%M:%SZ") for leg in passage_plan(document).legs]
+    return lambda moment: min(bisect.bisect_left(ends, moment) + 1, len(ends)) if moment else None
 
 
 STAT_KEYS = (("distance_nm", "distance (nm)"), ("duration_h", "duration (h)"), ("eta", "ETA (UTC)"),

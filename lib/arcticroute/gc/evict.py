@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..store.catalog import SKIP_DIRS, write_index
 from . import sidecars
+from .cache_report import CacheReport
 from .disk import Usage, disk_usage
 from .fs import Dir, last_used, shown, size_text
 from .policy import DAY_S, GcPolicy
 from .retention import group, plan_eviction
 from .versions import Removed, Remover
-
-if TYPE_CHECKING:  # the report is cache.gc's; it hands it over
-    from .cache import CacheReport, Sweep
 
 
 @dataclass
@@ -35,7 +33,17 @@ class Candidate:
     changed: bool
 
 
-def evict(roots, policy: GcPolicy, sweep: Sweep, report: CacheReport, now: float, device: int) -> None:
+class Walk(Protocol):
+    """What eviction needs of cache.gc's walk: the entries it may evict, the blocks the walk freed,
+    and the one way an entry is removed (counted and reported like every other removal)."""
+
+    candidates: list[Candidate]
+    freed_blocks: int
+
+    def remove(self, d: Dir, name: str, st, what: str, reason: str) -> bool: ...
+
+
+def evict(roots, policy: GcPolicy, sweep: Walk, report: CacheReport, now: float, device: int) -> None:
     """Evict cache entries, then superseded versions, oldest first, until below the watermark."""
     before = report.usage_before
     used = before.used - sweep.freed_blocks if report.dry_run else None
@@ -68,7 +76,7 @@ def evict(roots, policy: GcPolicy, sweep: Sweep, report: CacheReport, now: float
             st = d.lstat(c.name) if d is not None else None
             if st is None or (st.st_ino, st.st_mtime_ns) != (c.ino, c.mtime_ns) or last_used(st, c.changed) > c.age:
                 continue  # gone, replaced or used since the walk
-            sweep._remove(d, c.name, st, "watermark", _evict_reason(c, now))
+            sweep.remove(d, c.name, st, "watermark", _evict_reason(c, now))
     finally:
         if opened[1] is not None:
             opened[1].close()

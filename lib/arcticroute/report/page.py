@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
+from ..errors import ArcticRouteError
 from ..risk.calibration import skill_interval_text
+from ..route.export import passage_rows
+from ..route.passage import has_route, passage_plan
+from ..route.places import route_places
 from ..route.planner import DEMO_NOTICE
 from ..store.artifacts import input_ref
 from ..timeutil import iso_utc
@@ -63,7 +67,23 @@ def route_row(document: dict) -> dict:
         "assumed_type_nm": summary.get("assumed_type_nm"),
         "assumed_type_basis_nm": summary.get("assumed_type_basis_nm"),
         "assumed_type_max_age_days": summary.get("assumed_type_max_age_days"),
+        "passes": [p.name for p in route_places(document)],
     }
+
+
+def passage_table(document: dict) -> Table:
+    """The passage plan of a route, one row a leg (``route.export.passage_rows``)."""
+    cells = []
+    for r in passage_rows(passage_plan(document)):
+        ice = ("open water" if not r["sic_max"] else
+               f"{_fmt(r['sic_mean'], 2)} (max {_fmt(r['sic_max'], 2)}), {r['stage_of_development']}")
+        cells.append([_num(r["leg"]), f"{r['from_waypoint']}\n{r['from_position']}",
+                      f"{r['to_waypoint']}\n{r['to_position']}", Cell(r["course_true_deg"], "num"),
+                      _num(r["distance_nm"], 1), _num(r["cumulative_nm"], 1), _when(r["eta_utc"]),
+                      _num(r["speed_kn"], 1), ice, f"{_fmt(r['polaris_rio_min'], 0)} ({r['polaris_operation']})",
+                      _num(r["hs_max_m"], 1)])
+    return table(["leg", "from", "to", "course °T", "distance nm", "cumulative nm", "ETA (UTC)", "speed kn",
+                  "ice: concentration, most severe stage", "POLARIS RIO (operation)", "max wave m"], cells)
 
 
 def compact_segments(feature: dict | None, limit: int = 4) -> list[str]:
@@ -150,6 +170,11 @@ def _time(value: str | None) -> str:
     return f"{value[:10]} {value[11:16]}Z" if value else "—"
 
 
+def _when(value: str | None) -> Cell:
+    """A date or time, never broken across lines."""
+    return Cell(_time(value) if value and "T" in value else (value or "—"), "nowrap")
+
+
 def _yes_no(value) -> str:
     return "—" if value is None else ("yes" if value else "no")
 
@@ -162,20 +187,21 @@ def table(headers: list[str], rows: list[list], classes: list[str] | None = None
 def route_table(rows: list[dict]) -> Table:
     headers = ["scenario", "vessel (ice class)", "date", "status", "distance nm", "× great circle", "ETA",
                "max ice", "mean risk", "baseline nm", "total to final destination", "days on persisted conditions",
-               "notes"]
+               "passes", "notes"]
     cells, classes = [], []
     for row in rows:
         vessel = f"{row['vessel']} ({row['ice_class']})"
         if row["status"] != "ok":
-            cells.append([row["scenario"], vessel, row["date"], f"{row['status']}: {row['reason']}",
-                          *[Cell("—", "num")] * 6, "—", Cell("—", "num"), "; ".join(row["warnings"])])
+            cells.append([row["scenario"], vessel, _when(row["date"]), f"{row['status']}: {row['reason']}",
+                          *[Cell("—", "num")] * 6, "—", Cell("—", "num"), "—", "; ".join(row["warnings"])])
             classes.append("bad")
             continue
         total = (f"{_fmt(row['total_distance_nm'], 0)} nm to {row['final_destination']}, ETA {_time(row['total_eta'])}"
                  if row.get("total_distance_nm") is not None else "—")
-        cells.append([row["scenario"], vessel, row["date"], "ok", _num(row["distance_nm"], 0),
-                      _num(row["distance_ratio"], 2), _time(row["eta"]), _num(row["max_sic"], 2),
+        cells.append([row["scenario"], vessel, _when(row["date"]), "ok", _num(row["distance_nm"], 0),
+                      _num(row["distance_ratio"], 2), _when(row["eta"]), _num(row["max_sic"], 2),
                       _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, persisted_cell(row),
+                      " → ".join(row["passes"]) or "—",
                       "; ".join(row["warnings"])])
         classes.append("")
     return table(headers, cells, classes)
@@ -242,7 +268,7 @@ def freshness_table(rows: list[dict]) -> Table:
 
 def provenance_table(rows: list[dict]) -> Table:
     cells = [[Cell(r["logical_id"], "mono"), _num(r["version"]), Cell(r["sha256"], "mono"), r["command"] or "—",
-              r["created_at"] or "—", _yes_no(r["synthetic"]), r["source_url"] or "—", r["license"] or "—"]
+              Cell(r["created_at"] or "—", "nowrap"), _yes_no(r["synthetic"]), r["source_url"] or "—", r["license"] or "—"]
              for r in rows]
     return table(["logical id", "version", "sha256", "producer", "created (UTC)", "synthetic", "source URL",
                   "licence"], cells)
@@ -348,6 +374,17 @@ def render_html(inputs: ReportInputs, info: PageInfo, png: bytes | None, run_rec
                 "seasons; Canadian zones), the areas needing icebreaker escort with their miles, each area entered, "
                 "and the miles sailed on ice of assumed type (no valid classification: carried forward, multi-year "
                 "zone or thick first-year default; docs/route-model.md).", table=rules_table(rows)))
+            for route in inputs.routes:
+                if not has_route(route.document):
+                    continue
+                note = ("Waypoints in degrees and decimal minutes (WGS84); each leg a great circle within 0.05 nm of "
+                        "the planned line; course true, times UTC; ice, RIO and waves the voyage model met on the leg. "
+                        "The same legs as the RTZ beside the route (route.export).")
+                try:
+                    sections.append(Section(f"Passage plan: {route.scenario}", note,
+                                            table=passage_table(route.document)))
+                except ArcticRouteError as exc:
+                    sections.append(Section(f"Passage plan: {route.scenario}", note, text=f"{exc} ({exc.hint})"))
     if calibration is not None:
         title = "Calibration" + (" (synthetic incidents)" if calibration.get("synthetic_incidents") else "")
         sections.append(calibration_section(

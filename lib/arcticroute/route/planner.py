@@ -17,18 +17,20 @@ from ..layers import layer_relpath, read_artifact, require_grid
 from ..risk.fuse import daily_relpath
 from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
-from ..store.integrity import is_intact
+from ..store.integrity import is_intact, read_bytes
 from ..timeutil import day_span, parse_day
 from . import conditions as basis
-from . import depth, geometry, ice_regime, plausibility, routing, rules
+from . import coordinates, depth, geometry, ice_regime, plausibility, routing, rules
+from .passage import UNROUTED
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
+from .rtz_artifact import rtz_is_current, write_route_rtz
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
 PLANNER_VERSION = 8  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
 # 7: smoothed into straight legs; 8: assumed ice types, sea-area rules, ice forecast and persisted days, depth and
-# draught, land-free approaches, plausibility
+# draught, land-free approaches, plausibility, per-point times and conditions (coordinateProperties)
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -193,7 +195,7 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
     hours = voyage.hours
     distance_nm = float(seg.sum() / geometry.METRES_PER_NM)
     lon_c, lat_c = routing.vertices_lonlat(voyage.x, voyage.y)
-    lon, lat = geometry.path_lonlat(voyage.x, voyage.y)
+    lon, lat, position = geometry.path_points(voyage.x, voyage.y)
     in_ice = terms["sic"] >= 0.05
     days = voyage.days_used
     metrics = {
@@ -214,7 +216,7 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
         **ice_regime.summary(terms["assumed"], terms["assumed_age"], seg),
     }
     return metrics, lon, lat, {"terms": terms, "lon": lon_c, "lat": lat_c, "seg": seg,
-                               "leg": step_legs(voyage.x, voyage.y)}
+                               "leg": step_legs(voyage.x, voyage.y), "position": position}
 
 
 def step_legs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -444,14 +446,18 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
                                 f"resolve (it reads land where the land data has sea): check the chart there")
             extra["eta_assumption"] = eta_assumption(daily)
             route_steps = steps
-        features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
-                         "properties": {"role": role, "description": description, **common, **metrics, **extra}})
+        parts, positions = geometry.split_with_positions(lon, lat, steps["position"])
+        per_point = coordinates.shaped(coordinates.coordinate_properties(departure, steps["terms"], positions))
+        features.append({"type": "Feature", "geometry": geometry.nest(parts),
+                         "properties": {"role": role, "description": description, **common, **metrics, **extra,
+                                        "coordinateProperties": per_point}})
     plausible, plausible_warnings = plausibility.assess(
         route_steps, features[0]["properties"], vessel, baseline_ratio=features[1]["properties"]["distance_ratio"],
         shallow_straits=tuple(depth.closing_straits(static, vessel)), **checks)
     features[0]["properties"].update(plausible)
     warnings += plausible_warnings
-    summary = {k: v for k, v in features[0]["properties"].items() if k not in ("segments", "legs")}
+    summary = {k: v for k, v in features[0]["properties"].items()
+               if k not in ("segments", "legs", "coordinateProperties")}
     if request.onward:
         arrival = departure + timedelta(hours=features[0]["properties"]["duration_h"])
         onward, onward_nm, _onward_h, onward_warnings = _onward_feature(static, daily, request, arrival, vessel)
@@ -541,7 +547,10 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     if (not force and previous and previous.get("params", {}).get("inputs_digest") == digest
             and is_intact(roots, previous)):
         summary = previous["params"].get("summary", {})
-        return (summary["status"] if summary.get("status") in ("no-route", "refused") else "unchanged"), summary
+        if summary.get("status") not in UNROUTED and not rtz_is_current(settings, relpath, previous):
+            document = json.loads(read_bytes(roots, previous).decode("utf-8"))
+            write_route_rtz(settings, document, relpath, previous, run)
+        return (summary["status"] if summary.get("status") in UNROUTED else "unchanged"), summary
     static = load_static(roots, settings.grid, run=run)
     daily = basis.with_forecast(day, [day, *later], lambda d: loaded if d == day else load_conditions(settings, d),
                                 ice_forecast, roots)
@@ -603,7 +612,9 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     text = json.dumps(document, indent=1, allow_nan=False)
     meta = write_artifact(roots, spec, lambda p: p.write_text(text, encoding="utf-8"), run_id=run.run_id, command=run.command)
     run.artifact(meta)
-    return (summary["status"] if summary["status"] in ("no-route", "refused") else "written"), summary
+    if summary["status"] not in UNROUTED and not rtz_is_current(settings, relpath, meta):
+        write_route_rtz(settings, document, relpath, meta, run)
+    return (summary["status"] if summary["status"] in UNROUTED else "written"), summary
 
 
 def rules_closure(sea_rules: rules.SeaRules, static: StaticGrid, day: date):
@@ -665,7 +676,7 @@ def check_route_document(document: dict) -> None:
     if document.get("type") != "FeatureCollection" or not isinstance(document.get("features"), list):
         raise bad("not a FeatureCollection")
     if not document["features"]:
-        if document.get("arcticroute", {}).get("status") not in ("no-route", "refused"):
+        if document.get("arcticroute", {}).get("status") not in UNROUTED:
             raise bad("no features and no no-route or refused status")
         return
     for feature in document["features"]:
