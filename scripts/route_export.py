@@ -31,7 +31,7 @@ FORMAT_HELP = "rtz: RTZ 1.1 (IEC 61174); rtz10: RTZ 1.0; gpx: GPX 1.1 route; csv
 def main(scenario, route_file, day, fmt, out, max_deviation_nm, config_dir, profile, grid_km):
     """Export a planned route for the bridge: RTZ for an ECDIS, GPX for chart plotters and GIS,
     or the CSV passage plan (per leg: positions in degrees and minutes, true course, distance,
-    ETA, speed, ice, POLARIS RIO and operation level).
+    ETA, speed, ice, POLARIS RIO and operation level, minimum depth, escort, persisted conditions).
 
     Waypoints are the route document's own positions; every leg is a great circle that stays
     within --max-deviation-nm of the planned line. A route made from synthetic data says so in

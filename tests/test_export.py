@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import shutil
 from datetime import UTC, date, datetime, timedelta
 
 import gpxpy
@@ -23,7 +24,7 @@ from arcticroute.static import StaticGrid
 from arcticroute.store.artifacts import artifact_meta_schema, current_meta
 from arcticroute.store.integrity import read_bytes
 
-from .conftest import run_command
+from .conftest import make_roots, run_command
 from .rtz_check import check_rtz
 
 ROUTES = "routes/3413-25km"
@@ -105,7 +106,7 @@ def planned(summer_month):
 
 def test_route_plan_writes_an_rtz_of_every_route_that_an_independent_reader_accepts(planned):
     for name, (document, meta, rtz_meta, data) in planned.items():
-        if document["arcticroute"].get("status") == "no-route":
+        if not passage.has_route(document):
             assert rtz_meta is None
             continue
         assert rtz_meta is not None, f"{name}: no RTZ beside the route"
@@ -118,6 +119,56 @@ def test_route_plan_writes_an_rtz_of_every_route_that_an_independent_reader_acce
         assert "SYNTHETIC" in rtz["name"] and name in rtz["name"]
         check_against_document(document, rtz)
         assert data == export.to_rtz(passage.passage_plan(document))  # a rendering of the document, no more
+
+
+def test_each_leg_states_its_depth_escort_and_persisted_conditions(planned):
+    """The passage plan's voyage fields agree with the route document: the shallowest leg is the
+    route's minimum depth, escort legs lie in the areas the rules escort, persisted legs sail past
+    the data; the RTZ carries draught and safety depth in its standard leg fields."""
+    import xml.etree.ElementTree as ET
+
+    checked = 0
+    for name, (document, _meta, _rtz_meta, data) in planned.items():
+        if not passage.has_route(document):
+            continue
+        route = passage.route_feature(document)["properties"]
+        plan = passage.passage_plan(document)
+        depths = [leg.min_depth_m for leg in plan.legs if leg.min_depth_m is not None]
+        if route.get("min_depth_m") is not None:
+            assert min(depths) == pytest.approx(route["min_depth_m"], abs=0.05), name
+        if route.get("required_depth_m") is not None:
+            assert all(d >= route["required_depth_m"] for d in depths), name
+        escort_areas = set((route.get("rules") or {}).get("escort_areas") or [])
+        assert any(leg.escort for leg in plan.legs) == bool(escort_areas), name
+        assert any(leg.persisted for leg in plan.legs) == (route["persistence_days"] > 0), name
+        rows = export.passage_rows(plan)
+        assert [r["min_depth_m"] for r in rows] == [leg.min_depth_m for leg in plan.legs]
+        assert {r["escort_required"] for r in rows} <= {True, False} and {r["persisted_conditions"] for r in rows} <= {
+            True, False}
+        legs = [e for e in ET.fromstring(data).iter() if e.tag == f"{{{export.RTZ_NAMESPACES['1.1']}}}leg"]
+        vessel = document["arcticroute"]["vessel"]
+        if vessel.get("draught_m") is not None:
+            assert {e.get("draughtForward") for e in legs} == {f"{vessel['draught_m']:.2f}"}
+            assert {e.get("safetyDepth") for e in legs} == {f"{route['required_depth_m']:.2f}"}
+            assert all(float(e.get("safetyDepth")) > float(e.get("draughtAft")) for e in legs)
+        else:
+            assert all(e.get("safetyDepth") is None and e.get("draughtForward") is None for e in legs)
+        checked += 1
+    assert checked >= 2
+
+
+def test_a_document_planned_before_the_voyage_fields_still_exports(planned):
+    """Routes planned by an earlier release have no per-point depth, escort or persisted flags nor
+    a draught: their legs say so (None, '—' in the report), nothing is made up."""
+    document = json.loads(json.dumps(planned["sabetta_rotterdam"][0]))
+    route = passage.route_feature(document)["properties"]
+    for key in ("depth_m", "escort", "persisted"):
+        route["coordinateProperties"].pop(key)
+    for key in ("draught_m", "required_depth_m"):
+        route.pop(key, None)
+    plan = passage.passage_plan(document)
+    assert all(leg.min_depth_m is None and leg.escort is None and leg.persisted is None for leg in plan.legs)
+    assert b"safetyDepth" not in export.to_rtz(plan)
 
 
 def test_a_route_across_the_antimeridian_keeps_longitudes_in_range(planned):
@@ -243,12 +294,17 @@ def test_a_no_route_day_has_nothing_to_export():
         passage.passage_plan(document)
 
 
-def test_route_plan_makes_a_missing_rtz_again(summer_month):
-    rtz = next(p for p in (summer_month.outputs / ROUTES).glob("sabetta_rotterdam_*.rtz") if "_adv_v" not in p.name)
+def test_route_plan_makes_a_missing_rtz_again(summer_month, tmp_path):
+    # on a copy: the lost version stays named by catalog.verify, as it should, in the copy only
+    month = make_roots(tmp_path)
+    for name in ("data", "outputs", "reports"):
+        if getattr(summer_month, name).exists():
+            shutil.copytree(getattr(summer_month, name), getattr(month, name), symlinks=True)
+    rtz = next(p for p in (month.outputs / ROUTES).glob("sabetta_rotterdam_*.rtz") if "_adv_v" not in p.name)
     version = rtz.resolve()
     version.unlink()
     day = rtz.name.split("_")[-1].removesuffix(".rtz")
     result = run_command("route.plan", "--scenario", "sabetta_rotterdam", "--date",
-                         f"{day[:4]}-{day[4:6]}-{day[6:]}", env=summer_month.env)
+                         f"{day[:4]}-{day[4:6]}-{day[6:]}", env=month.env)
     assert result.exit_code == 0, result.output
     assert rtz.resolve() != version and check_rtz(rtz.read_bytes())

@@ -81,9 +81,15 @@ def passage_table(document: dict) -> Table:
                       f"{r['to_waypoint']}\n{r['to_position']}", Cell(r["course_true_deg"], "num"),
                       _num(r["distance_nm"], 1), _num(r["cumulative_nm"], 1), _when(r["eta_utc"]),
                       _num(r["speed_kn"], 1), ice, f"{_fmt(r['polaris_rio_min'], 0)} ({r['polaris_operation']})",
-                      _num(r["hs_max_m"], 1)])
+                      _num(r["hs_max_m"], 1), _num(r["min_depth_m"], 0), _yes_no(r["escort_required"]),
+                      _yes_no(r["persisted_conditions"])])
     return table(["leg", "from", "to", "course °T", "distance nm", "cumulative nm", "ETA (UTC)", "speed kn",
-                  "ice: concentration, most severe stage", "POLARIS RIO (operation)", "max wave m"], cells)
+                  "ice: concentration, most severe stage", "POLARIS RIO (operation)", "max wave m", "min depth m",
+                  "escort", "persisted conditions"], cells)
+
+
+def _yes_no(flag: bool | None) -> str:
+    return "—" if flag is None else ("yes" if flag else "no")
 
 
 def compact_segments(feature: dict | None, limit: int = 4) -> list[str]:

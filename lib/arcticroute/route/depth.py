@@ -202,6 +202,27 @@ def free_end_cells(static: StaticGrid, shallow: np.ndarray, vessel, ends) -> tup
     return shallow, notes
 
 
+def counted_depths(static: StaticGrid, vcells: np.ndarray, vessel) -> np.ndarray:
+    """Per vertex of a sailed path, the depth of its cell as the route reports it (NaN: unknown or
+    not counted): the true end points take their nearest cell, and cells shallower than the
+    vessel needs are the end cells entered on the end point's own depth (``free_end_cells``)."""
+    depth = effective_depth(static)[vcells[:, 0], vcells[:, 1]].astype(np.float64)
+    counted = np.isfinite(depth)
+    if depth.size > 2:
+        counted[[0, -1]] = False
+    need = required_depth(vessel)
+    if need is not None and (counted & (depth >= need)).any():
+        counted &= depth >= need
+    return np.where(counted, depth, np.nan)
+
+
+def step_depths(static: StaticGrid, vcells: np.ndarray, vessel) -> np.ndarray:
+    """Per step of a sailed path, the shallower of the two cells it joins as ``counted_depths``
+    counts them (NaN where neither is counted)."""
+    depth = counted_depths(static, vcells, vessel)
+    return np.fmin(depth[:-1], depth[1:])
+
+
 def route_depth(static: StaticGrid, vcells: np.ndarray, lon: np.ndarray, lat: np.ndarray, vessel) -> dict:
     """The shallowest water met along the route (per vertex, the depth of its cell) and where."""
     from .geometry import METRES_PER_NM, segment_metres
@@ -212,11 +233,7 @@ def route_depth(static: StaticGrid, vcells: np.ndarray, lon: np.ndarray, lat: np
     need = required_depth(vessel)
     known = np.isfinite(depth)
     unknown_nm = float(segment_metres(lon, lat)[~(known[:-1] & known[1:])].sum() / METRES_PER_NM)
-    counted = known.copy()
-    if depth.size > 2:
-        counted[[0, -1]] = False  # the true end points take their nearest cell
-    if need is not None and (counted & (depth >= need)).any():
-        counted &= depth >= need  # end cells entered on the end point's own depth (``free_end_cells``)
+    counted = np.isfinite(counted_depths(static, vcells, vessel))
     if not counted.any():
         return {"min_depth_m": None, "unknown_depth_nm": round(unknown_nm, 1),
                 "depth_source": static.relief_source.description}

@@ -33,7 +33,8 @@ RTZ_MAX_BYTES = 400_000  # what ECDIS route import limits expect (IEC 61174 Ed.4
 SYNTHETIC_NAME = "SYNTHETIC DEMO DATA - NOT FOR NAVIGATION"
 CSV_COLUMNS = ("leg", "from_waypoint", "from_position", "to_waypoint", "to_position", "course_true_deg",
                "distance_nm", "cumulative_nm", "etd_utc", "eta_utc", "speed_kn", "sic_mean", "sic_max",
-               "stage_of_development", "polaris_rio_min", "polaris_operation", "hs_max_m", "synthetic")
+               "stage_of_development", "polaris_rio_min", "polaris_operation", "hs_max_m", "min_depth_m",
+               "escort_required", "persisted_conditions", "synthetic")
 
 
 class RouteFileTooLarge(ArcticRouteError):
@@ -54,10 +55,28 @@ def _lon(value: float) -> float:
     return -180.0 if value >= 180.0 else value
 
 
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else str(value).lower()
+
+
 def _leg_extension(leg: Leg) -> dict[str, str]:
     found = {"rioMin": leg.rio_min, "operation": leg.operation, "sicMean": leg.sic_mean, "sicMax": leg.sic_max,
-             "stage": leg.stage, "hsMax": leg.hs_max_m}
+             "stage": leg.stage, "hsMax": leg.hs_max_m, "minDepth": leg.min_depth_m, "escort": _flag(leg.escort),
+             "persisted": _flag(leg.persisted)}
     return {key: str(value) for key, value in found.items() if value is not None}
+
+
+def _leg_depths(passage: Passage) -> dict[str, str | None]:
+    """The standard leg fields of the vessel's draught (level keel: the profile gives one) and the
+    safety depth it needs (draught + under-keel clearance), where the profile gives a draught."""
+    if passage.draught_m is None:
+        return {}
+    draught = _number(float(passage.draught_m), 2)
+    out = {"draughtForward": draught, "draughtAft": draught}
+    if passage.safety_depth_m is not None:
+        out["safetyDepth"] = _number(float(passage.safety_depth_m), 2)
+        out["staticUKC"] = _number(float(passage.safety_depth_m) - float(passage.draught_m), 2)
+    return out
 
 
 def _validity(passage: Passage) -> tuple[str, str]:
@@ -93,7 +112,9 @@ def to_rtz(passage: Passage, version: str = "1.1") -> bytes:
     extension(info, "voyage", "voyage", {
         "synthetic": str(passage.synthetic).lower(), "scenario": passage.scenario, "date": passage.date,
         "runId": str(passage.source.get("run_id") or ""), "iceClass": str(vessel.get("ice_class") or ""),
-        "maxDeviationNm": str(passage.max_deviation_nm), **({"notice": passage.notice} if passage.notice else {})})
+        "maxDeviationNm": str(passage.max_deviation_nm), **({"notice": passage.notice} if passage.notice else {}),
+        **({"escortAreas": "; ".join(passage.escort_areas)} if passage.escort_areas else {}),
+        "assumedEscort": str(passage.assumed_escort).lower()})
     waypoints = el(root, "waypoints")
     for index, waypoint in enumerate(passage.waypoints):
         node = el(waypoints, "waypoint", id=str(waypoint.id), name=waypoint.name)
@@ -102,7 +123,8 @@ def to_rtz(passage: Passage, version: str = "1.1") -> bytes:
             continue
         leg = passage.legs[index - 1]
         el(node, "leg", geometryType="Orthodrome", speedMax=_number(float(vessel["speed_kn"]), 1)
-           if vessel.get("speed_kn") else None, legInfo=f"{leg.operation or 'normal'} (POLARIS)")
+           if vessel.get("speed_kn") else None, **_leg_depths(passage),
+           legInfo=f"{leg.operation or 'normal'} (POLARIS)" + (", icebreaker escort" if leg.escort else ""))
         extension(node, "leg", "leg", _leg_extension(leg))
     schedules = el(root, "schedules")
     schedule = el(schedules, "schedule", id="1", name="ArcticRoute voyage model")
@@ -152,6 +174,8 @@ def _description(passage: Passage) -> str:
     vessel = passage.vessel
     text = (f"{vessel.get('name')} ({vessel.get('ice_class')}), departure {iso_second(passage.departure)}, "
             f"ETA {iso_second(passage.arrival)}; legs are great circles")
+    if passage.escort_areas:
+        text += f"; icebreaker escort required in {', '.join(passage.escort_areas)}"
     return f"{SYNTHETIC_NAME}. {text}" if passage.synthetic else text
 
 
@@ -165,7 +189,8 @@ def passage_rows(passage: Passage) -> list[dict]:
         "cumulative_nm": leg.cumulative_nm, "etd_utc": iso_second(leg.start.time), "eta_utc": iso_second(leg.end.time),
         "speed_kn": leg.speed_kn, "sic_mean": leg.sic_mean, "sic_max": leg.sic_max,
         "stage_of_development": leg.stage, "polaris_rio_min": leg.rio_min, "polaris_operation": leg.operation,
-        "hs_max_m": leg.hs_max_m, "synthetic": passage.synthetic,
+        "hs_max_m": leg.hs_max_m, "min_depth_m": leg.min_depth_m, "escort_required": leg.escort,
+        "persisted_conditions": leg.persisted, "synthetic": passage.synthetic,
     } for leg in passage.legs]
 
 

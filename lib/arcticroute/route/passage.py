@@ -54,6 +54,9 @@ class Leg:
     rio_min: float | None
     operation: str | None
     hs_max_m: float | None
+    min_depth_m: float | None = None  # the shallowest water met (None: not resolved, or planned before depth)
+    escort: bool | None = None  # under icebreaker escort by the sea-area rules on some of the leg
+    persisted: bool | None = None  # some of the leg sailed on persisted conditions (past the data)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,10 @@ class Passage:
     legs: list[Leg]
     max_deviation_nm: float
     source: dict  # run id, scenario, date: where the route came from
+    draught_m: float | None = None
+    safety_depth_m: float | None = None  # draught + under-keel clearance: shallower water is a hard limit
+    escort_areas: tuple[str, ...] = ()  # sea areas the rules enter only under icebreaker escort
+    assumed_escort: bool = False  # planned assuming escort (beset risk accepted)
 
     @property
     def departure(self) -> datetime:
@@ -221,6 +228,7 @@ def passage_plan(document: dict, max_deviation_nm: float = MAX_DEVIATION_NM) -> 
         rio = [values["rio"][i] for i in on_leg if values["rio"][i] is not None]
         hs = [values["hs_m"][i] for i in on_leg if values["hs_m"][i] is not None]
         stages = [values["stage"][i] for i in on_leg if values["stage"][i] is not None]
+        depths = [v for i in on_leg if (v := values.get("depth_m", [None] * lon.size)[i]) is not None]
         legs.append(Leg(
             number=number, start=start, end=end, course_deg=round(float(course) % 360.0, 1),
             distance_nm=round(distance, 2), cumulative_nm=round(cumulative, 1), hours=round(hours, 2),
@@ -230,9 +238,22 @@ def passage_plan(document: dict, max_deviation_nm: float = MAX_DEVIATION_NM) -> 
             rio_min=min(rio) if rio else None,
             operation=operation_level(min(rio), polaris_class) if rio else None,
             hs_max_m=round(max(hs), 2) if hs else None,
+            min_depth_m=min(depths) if depths else None,
+            escort=_any_flag(values, "escort", on_leg), persisted=_any_flag(values, "persisted", on_leg),
         ))
+    rules = props.get("rules") or {}
     return Passage(scenario=info.get("scenario", ""), date=info.get("date", ""), vessel=info.get("vessel", {}),
                    synthetic=bool(info.get("synthetic")), notice=info.get("notice"),
                    conditions_days=list(props.get("conditions_days") or [info.get("date", "")]),
                    waypoints=waypoints, legs=legs, max_deviation_nm=max_deviation_nm,
-                   source={"scenario": info.get("scenario"), "date": info.get("date"), "run_id": info.get("run_id")})
+                   source={"scenario": info.get("scenario"), "date": info.get("date"), "run_id": info.get("run_id")},
+                   draught_m=props.get("draught_m"), safety_depth_m=props.get("required_depth_m"),
+                   escort_areas=tuple(rules.get("escort_areas") or ()), assumed_escort=bool(props.get("assumed_escort")))
+
+
+def _any_flag(values: dict[str, list], key: str, on_leg: range) -> bool | None:
+    """Whether a per-point flag is set on any point of a leg; None for a document without it."""
+    flags = values.get(key)
+    if flags is None or all(flags[i] is None for i in on_leg):
+        return None
+    return any(bool(flags[i]) for i in on_leg)

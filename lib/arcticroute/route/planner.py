@@ -317,6 +317,17 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
     return out
 
 
+def point_terms(static: StaticGrid, sailed: Voyage, vessel: Vessel, steps: dict) -> dict[str, np.ndarray]:
+    """Per step, what the passage plan reports beside the voyage's terms: the shallowest water
+    (``depth_m``), escort by the sea-area rules (``escort``, when assessed) and persisted
+    conditions (``persisted``)."""
+    out = {"depth_m": depth.step_depths(static, sailed.vcells, vessel),
+           "persisted": np.asarray(steps["basis"]) == basis.PERSISTED}
+    if "sea_rules" in steps:
+        out["escort"] = steps["sea_rules"]["mode"] == rules.MODES.index("escort")
+    return out
+
+
 def _segment_rules(steps: dict, a: int, b: int, length: np.ndarray) -> dict:
     """A segment's sea areas (``rules.assess``, in order) and its miles under icebreaker escort."""
     if "sea_rules" not in steps:
@@ -447,7 +458,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
             extra["eta_assumption"] = eta_assumption(daily)
             route_steps = steps
         parts, positions = geometry.split_with_positions(lon, lat, steps["position"])
-        per_point = coordinates.shaped(coordinates.coordinate_properties(departure, steps["terms"], positions))
+        per_point = coordinates.shaped(coordinates.coordinate_properties(
+            departure, {**steps["terms"], **point_terms(static, sailed, vessel, steps)}, positions))
         features.append({"type": "Feature", "geometry": geometry.nest(parts),
                          "properties": {"role": role, "description": description, **common, **metrics, **extra,
                                         "coordinateProperties": per_point}})
