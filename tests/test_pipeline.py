@@ -34,9 +34,10 @@ def test_catalog_verify_passes_and_show_filters(summer_month):
     assert result.exit_code == 0, result.output
     shown = run_command("catalog.show", "--kind", "route", "--json", env=summer_month.env)
     entries = json.loads(shown.stdout)
+    scenarios = ("murmansk_bering", "murmansk_bering_open_water", "rotterdam_yokohama_nsr", "sabetta_rotterdam")
+    # each planned route twice: the GeoJSON document and the RTZ made from it
     assert {e["logical_id"].split("@")[0] for e in entries} == {
-        "ar://route/murmansk_bering", "ar://route/murmansk_bering_open_water", "ar://route/rotterdam_yokohama_nsr",
-        "ar://route/sabetta_rotterdam"}
+        f"ar://{form}/{name}" for name in scenarios for form in ("route", "rtz")}
     ice = json.loads(run_command("catalog.show", "--prefix", "ar://env/ice.sic", "--month", "202609", "--json",
                                  env=summer_month.env).stdout)
     assert len(ice) == 3 and all(e["synthetic"] for e in ice)
