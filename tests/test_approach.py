@@ -13,11 +13,12 @@ import pytest
 from arcticroute.errors import BadInputError
 from arcticroute.grid import Grid, to_lonlat
 from arcticroute.route import approach, geometry, routing
-from arcticroute.route.routing import Conditions, Place, Vessel
+from arcticroute.route.routing import Place, Vessel
 from arcticroute.static import StaticGrid
 
 from .conftest import run_command
 from .land_check import land_points
+from .synthetic_days import open_water
 
 SHIP = Vessel("pc5", "PC5", speed_kn=13.0)
 
@@ -26,10 +27,6 @@ SHIP = Vessel("pc5", "PC5", speed_kn=13.0)
 def static() -> StaticGrid:
     return StaticGrid.compute(Grid.from_km(25))
 
-
-def open_water(static: StaticGrid) -> Conditions:
-    zeros = np.zeros(static.grid.shape, np.float32)
-    return Conditions(sic=zeros, hs=zeros, risk=zeros, stage=zeros.astype(np.int8))
 
 
 def drawn(static, path, origin, destination) -> dict:

@@ -15,11 +15,12 @@ from arcticroute import bathymetry
 from arcticroute.errors import NoRouteError
 from arcticroute.grid import Grid
 from arcticroute.route import depth, routing
-from arcticroute.route.routing import Conditions, Place, Vessel
+from arcticroute.route.routing import Place, Vessel
 from arcticroute.static import StaticGrid
 
 from .conftest import config_copy, run_command
 from .land_check import land_points
+from .synthetic_days import open_water
 from .test_routing import conditions_on
 
 LNG = Vessel("arc7_lng", "Arc7", speed_kn=19.5, max_wave_m=8.0, draught_m=11.8)
@@ -31,10 +32,6 @@ EAST_SIBERIAN = Place("East Siberian Sea", 72.0, 152.0)
 def static() -> StaticGrid:
     return StaticGrid.compute(Grid.from_km(25))
 
-
-def open_water(static: StaticGrid) -> Conditions:
-    zeros = np.zeros(static.grid.shape, np.float32)
-    return Conditions(sic=zeros, hs=zeros, risk=zeros, stage=zeros.astype(np.int8))
 
 
 def vertices(static, path, origin, destination):

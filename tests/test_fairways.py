@@ -11,10 +11,11 @@ from global_land_mask import globe
 from arcticroute.config import load_settings
 from arcticroute.grid import Grid, to_lonlat, to_xy
 from arcticroute.route import fairways, geometry, routing
-from arcticroute.route.routing import Conditions, Place, Vessel
+from arcticroute.route.routing import Place, Vessel
 from arcticroute.static import StaticGrid
 
 from .conftest import REPO
+from .synthetic_days import open_water
 
 SHIP = Vessel("pc5", "PC5", speed_kn=13.0)
 
@@ -23,10 +24,6 @@ SHIP = Vessel("pc5", "PC5", speed_kn=13.0)
 def static() -> StaticGrid:
     return StaticGrid.compute(Grid.from_km(25))
 
-
-def open_water(static: StaticGrid) -> Conditions:
-    zeros = np.zeros(static.grid.shape, np.float32)
-    return Conditions(sic=zeros, hs=zeros, risk=zeros, stage=zeros.astype(np.int8))
 
 
 def land_samples(x: np.ndarray, y: np.ndarray, spacing_m: float = 1000.0) -> list[tuple[float, float]]:

@@ -30,6 +30,7 @@ from .conftest import run_command
 from .replicas.config import live_config
 from .replicas.files import cmems_arctic_ice, cmems_wave
 from .replicas.helpers import SINCE, YM, env_for, loopback_only, site  # noqa: F401 - fixtures
+from .synthetic_days import synthetic_day
 
 MURMANSK = Place("Murmansk (Kola Bay off Severomorsk)", 69.10, 33.42)
 BERING = Place("Bering Strait (east of the Diomedes)", 65.80, -168.46)
@@ -79,12 +80,6 @@ def test_a_forecast_thickness_gives_first_year_stages_and_keeps_the_analysis_old
 def static() -> StaticGrid:
     return StaticGrid.compute(Grid.from_km(25))
 
-
-def synthetic_day(static: StaticGrid, day: date) -> Conditions:
-    sic = fields.sea_ice_concentration(static, day)
-    hs = fields.wave_height(static, day, sic)
-    return Conditions(sic=sic, hs=hs, risk=np.clip(0.6 * sic + 0.4 * hs / 6.0, 0, 1),
-                      stage=fields.ice_stage(static, day, sic))
 
 
 @pytest.mark.parametrize("first", [date(2026, 2, 15), date(2026, 11, 20)])

@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from arcticroute.grid import Grid
-from arcticroute.layers import incident_count
 from arcticroute.risk import stacking
 from arcticroute.risk.calibration import Reliability
 from arcticroute.risk.fuse import RiskParams, exposure_floor_hours, normalised_hazards
 from arcticroute.sources import synthetic_fields as fields
 from arcticroute.static import StaticGrid
+
+from .synthetic_days import risk_inputs
 
 RUNTIME = {"risk": {"method": "weighted", "weights": {"ice": 0.55, "wave": 0.25, "traffic": 0.0, "incidents": 0.2},
                     "wave_reference_m": 6.0, "traffic_reference": 20.0, "incident_window_days": 30,
@@ -31,12 +32,7 @@ def world():
 
     @cache
     def raw(day: date):
-        sic = fields.sea_ice_concentration(static, day)
-        hs = fields.wave_height(static, day, sic)
-        ais = fields.ais_density(static, day, sic)
-        stage = fields.ice_stage(static, day, sic)
-        counts = incident_count(static.grid, fields.incidents(static, day, sic, hs, ais, stage))
-        return sic, hs, ais, stage, counts
+        return risk_inputs(static, day)
 
     sea = ~static.land
 

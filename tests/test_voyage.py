@@ -13,11 +13,11 @@ import pytest
 
 from arcticroute.grid import Grid
 from arcticroute.route import voyage
-from arcticroute.route.routing import Conditions, Place, Vessel, plan_path
-from arcticroute.sources import synthetic_fields as fields
+from arcticroute.route.routing import Place, Vessel, plan_path
 from arcticroute.static import StaticGrid
 
 from .conftest import run_command
+from .synthetic_days import synthetic_day
 
 MURMANSK = Place("Murmansk (Kola Bay off Severomorsk)", 69.10, 33.42)
 BERING = Place("Bering Strait (east of the Diomedes)", 65.80, -168.46)
@@ -29,12 +29,6 @@ OPEN_WATER = Vessel("container", "none", speed_kn=18.0, max_wave_m=6.0)
 def static() -> StaticGrid:
     return StaticGrid.compute(Grid.from_km(25))
 
-
-def synthetic_day(static: StaticGrid, day: date) -> Conditions:
-    sic = fields.sea_ice_concentration(static, day)
-    hs = fields.wave_height(static, day, sic)
-    return Conditions(sic=sic, hs=hs, risk=np.clip(0.6 * sic + 0.4 * hs / 6.0, 0, 1),
-                      stage=fields.ice_stage(static, day, sic))
 
 
 def daily_from(static: StaticGrid, first: date, n_days: int) -> voyage.DailyConditions:

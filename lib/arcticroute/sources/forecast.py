@@ -29,7 +29,7 @@ from ..store.integrity import is_intact
 from . import gridded, regrid
 from . import synthetic_fields as fields
 from .base import Source
-from .cmems import CmemsSource, toolbox
+from .cmems import CmemsSource
 from .http_client import CorruptDownloadError, FetchError
 from .synthetic import _NOTICE, GENERATOR_VERSION
 
@@ -80,27 +80,8 @@ class CmemsIceForecast(CmemsSource):
                 / f"{self.config['dataset_id']}_{issued:%Y%m%d}_{valid:%Y%m%d}.nc")
 
     def _subset_day(self, valid: date, dest) -> None:
-        """One valid day of both variables through the toolbox (copernicusmarine 2.x Python API)."""
-        min_lon, min_lat, max_lon, max_lat = self.config.get("bbox", [-180, 50, 180, 90])
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        variables = [self.config["variable"], self.config.get("thickness_variable", "sithick")]
-        try:
-            toolbox().subset(
-                dataset_id=self.config["dataset_id"], variables=variables, minimum_longitude=min_lon,
-                maximum_longitude=max_lon, minimum_latitude=min_lat, maximum_latitude=max_lat,
-                start_datetime=f"{valid.isoformat()}T00:00:00", end_datetime=f"{valid.isoformat()}T23:59:59",
-                output_directory=str(dest.parent), output_filename=dest.name, overwrite=True, **self._credentials(),
-            )
-        except ConfigError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the toolbox raises its own classes; they must not escape as bugs
-            text = str(exc)
-            if "time" in text.lower() and ("range" in text.lower() or "exceed" in text.lower()):
-                raise NotYetAvailableError(f"{self.name}: {valid} is outside the dataset's time range ({text[:160]})") from None
-            raise FetchError(f"{self.name}: copernicusmarine subset failed: {type(exc).__name__}: {text[:200]}",
-                             hint="check the credentials and the dataset id; the next run tries again") from None
-        if not dest.is_file():
-            raise FetchError(f"{self.name}: copernicusmarine subset wrote no file at {dest}")
+        """One valid day of both variables through the toolbox."""
+        self._subset(valid, dest, [self.config["variable"], self.config.get("thickness_variable", "sithick")])
 
     def _read(self, path, static: StaticGrid) -> tuple[np.ndarray, np.ndarray]:
         """Concentration and thickness of one valid day on the grid (sea gaps filled, 0 elsewhere)."""
