@@ -307,7 +307,7 @@ demo:
 # the daily chain for the current month on the configured profile
 [group('pipeline')]
 daily: setup
-    {{py}} scripts/ingest_nrt_pull.py --ym current
+    {{py}} scripts/ingest_nrt_pull.py --ym current --forecast
     {{py}} scripts/risk_fuse.py --ym current
     {{py}} scripts/route_plan.py --scenario all --date latest
     {{py}} scripts/report_build.py --ym current
@@ -332,6 +332,11 @@ backfill *args: setup
 [group('pipeline')]
 route *args: setup
     if [ $# -eq 0 ]; then set -- --scenario all; fi; {{py}} scripts/route_plan.py "$@"
+
+# a planned route for the bridge: RTZ (ECDIS), GPX or the CSV passage plan (route.export)
+[group('pipeline')]
+export *args: setup
+    {{py}} scripts/route_export.py "$@"
 
 # build the monthly HTML report (report.build)
 [group('pipeline')]

@@ -177,7 +177,7 @@ def test_variables_carry_standard_names_units_flags_and_cell_methods(summer_mont
     with variables("ice.type") as ds:
         stage = ds["stage"]
         assert stage.standard_name == "sea_ice_classification" and stage.flag_values.dtype == np.int8
-        assert len(stage.flag_meanings.split()) == len(stage.flag_values) == 12
+        assert len(stage.flag_meanings.split()) == len(stage.flag_values) == 13  # 0..11 and -1 unknown
     with variables("wave.hs") as ds:
         assert ds["hs"].standard_name == "sea_surface_wave_significant_height" and ds["hs"].units == "m"
     with variables("ais.density") as ds:
@@ -199,13 +199,14 @@ def test_variables_carry_standard_names_units_flags_and_cell_methods(summer_mont
 def test_incident_points_are_cf_point_data_beside_the_count(summer_month):
     import xarray as xr
 
-    path = summer_month.data / KINDS["incidents"][0]
+    day = date(2026, 9, 28)  # the demo has three incidents that day (none on DAY)
+    path = summer_month.data / f"env/incidents/{GRID}/2026/09/incidents_{day:%Y%m%d}.nc"
     with xr.open_dataset(path) as ds:
         assert int(ds["count"].sum()) == ds.sizes.get("incident", 0)
-        assert ds.sizes["incident"] == 2  # the demo's incidents of that day
+        assert ds.sizes["incident"] == 3  # the demo's incidents of that day
         times = ds["incident_time"].values
         assert np.issubdtype(times.dtype, np.datetime64)  # numeric, decoded by any CF reader
-        assert all(str(t)[:10] == DAY.isoformat() for t in times)
+        assert all(str(t)[:10] == day.isoformat() for t in times)
         assert (times.astype("datetime64[s]") == times).all()  # whole seconds, as the source gave them
         assert ds["incident_type"].encoding["coordinates"] == "incident_time incident_lat incident_lon"
         assert ds["incident_lat"].attrs["standard_name"] == "latitude"

@@ -93,7 +93,7 @@ def test_route_without_arguments_plans_every_scenario(recorder):
 
 def test_daily_runs_the_four_steps(recorder):
     assert recorder("daily") == [
-        ["scripts/ingest_nrt_pull.py", "--ym", "current"],
+        ["scripts/ingest_nrt_pull.py", "--ym", "current", "--forecast"],
         ["scripts/risk_fuse.py", "--ym", "current"],
         ["scripts/route_plan.py", "--scenario", "all", "--date", "latest"],
         ["scripts/report_build.py", "--ym", "current"],

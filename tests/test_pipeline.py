@@ -35,9 +35,10 @@ def test_catalog_verify_passes_and_show_filters(summer_month):
     assert result.exit_code == 0, result.output
     shown = run_command("catalog.show", "--kind", "route", "--json", env=summer_month.env)
     entries = json.loads(shown.stdout)
+    scenarios = ("murmansk_bering", "murmansk_bering_open_water", "rotterdam_yokohama_nsr", "sabetta_rotterdam")
+    # each planned route twice: the GeoJSON document and the RTZ made from it
     assert {e["logical_id"].split("@")[0] for e in entries} == {
-        "ar://route/murmansk_bering", "ar://route/murmansk_bering_open_water", "ar://route/rotterdam_yokohama_nsr",
-        "ar://route/sabetta_rotterdam"}
+        f"ar://{form}/{name}" for name in scenarios for form in ("route", "rtz")}
     ice = json.loads(run_command("catalog.show", "--prefix", "ar://env/ice.sic", "--month", "202609", "--json",
                                  env=summer_month.env).stdout)
     assert len(ice) == 3 and all(e["synthetic"] for e in ice)
@@ -89,18 +90,19 @@ def test_future_days_are_not_yet_available_not_failures(roots):
     assert far.exit_code == 2 and "is in the future" in far.stderr
 
 
-def test_winter_route_for_an_open_water_ship_exits_1_naming_the_ice_limit(roots):
+def test_winter_route_for_an_open_water_ship_exits_1_naming_the_season_rule_and_the_ice_limit(roots):
     for name, *args in (("ingest.nrt.pull", "--ym", "202601", "--since", "2026-01-31"), ("risk.fuse", "--ym", "202601")):
         assert run_command(name, *args).exit_code == 0
     result = run_command("route.plan", "--scenario", "murmansk_bering_open_water", "--date", "2026-01-31")
     assert result.exit_code == 1
+    assert "1 July to 15 November" in result.stderr  # the NSR season rule (config/sea_area_rules.yaml)
     assert "POLARIS Risk Index Outcome for ice class none" in result.stderr
     assert "Traceback" not in result.output
     document = json.loads((roots.outputs / "routes" / "3413-25km" / "murmansk_bering_open_water_20260131.geojson").read_text())
-    assert document["features"] == [] and document["arcticroute"]["status"] == "no-route"
+    assert document["features"] == [] and document["arcticroute"]["status"] == "refused"
     assert list((roots.outputs / "alerts").glob("*_error_route.plan.json"))
     every = run_command("route.plan", "--scenario", "all", "--date", "2026-01-31")
-    assert every.exit_code == 0 and "murmansk_bering_open_water: NO ROUTE" in every.stdout
+    assert every.exit_code == 0 and "murmansk_bering_open_water: REFUSED" in every.stdout
 
 
 @pytest.mark.parametrize(

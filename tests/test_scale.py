@@ -121,7 +121,7 @@ def test_the_incident_kernel_equals_the_whole_grid_filter_bit_for_bit(case):
     import numpy as np
     from scipy.ndimage import gaussian_filter
 
-    from arcticroute.risk.fuse import incident_hazard
+    from arcticroute.risk.fuse import incident_density
 
     rng = np.random.default_rng(7)
     counts = np.zeros((448, 304), dtype=np.float32)
@@ -136,10 +136,9 @@ def test_the_incident_kernel_equals_the_whole_grid_filter_bit_for_bit(case):
         counts[0, 0] = counts[447, 303] = counts[0, 303] = counts[447, 150] = 1
     for sigma_km, resolution_m in ((100.0, 25_000.0), (100.0, 6_250.0), (30.0, 25_000.0)):
         sigma = sigma_km * 1000.0 / resolution_m
-        expected = (1.0 - np.exp(-gaussian_filter(counts.astype(np.float64), sigma=sigma, mode="constant")
-                                 / (1.0 / (2.0 * np.pi * sigma**2)))).astype(np.float32)
-        got = incident_hazard(counts, sigma_km, resolution_m)
-        assert got.dtype == np.float32 and np.array_equal(got, expected), (case, sigma_km, resolution_m)
+        expected = gaussian_filter(counts.astype(np.float64), sigma=sigma, mode="constant")
+        got = incident_density(counts, sigma_km, resolution_m)
+        assert got.dtype == np.float64 and np.array_equal(got, expected), (case, sigma_km, resolution_m)
 
 
 def test_the_streaming_monthly_summary_equals_nanmean_and_nanmax_bit_for_bit():

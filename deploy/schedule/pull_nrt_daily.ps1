@@ -48,7 +48,7 @@ try {
     }
     Set-Location -LiteralPath $Repo
     Invoke-Step @('health.check')
-    Invoke-Step @('ingest.nrt.pull', '--ym', '-P1D', '--since', '-P3D')
+    Invoke-Step @('ingest.nrt.pull', '--ym', '-P1D', '--since', '-P3D', '--forecast')
     Invoke-Step @('risk.fuse', '--ym', '-P1D')
     Invoke-Step @('route.plan', '--scenario', 'all', '--date', 'latest')
     Invoke-Step @('report.build', '--ym', '-P1D')

@@ -14,7 +14,7 @@ from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError, DiskFullError
 from .ops.runs import Run
 from .redact import redact_known
 from .store.layout import refuse_legacy
-from .timeutil import parse_since, parse_ym
+from .timeutil import parse_day, parse_since, parse_ym
 
 # errors the Run makes of an OSError (``store.oserrors``): shown as themselves, not as "unexpected"
 DOMAIN_ERRORS = {DiskFullError.__name__, NotWritableError.__name__}
@@ -80,6 +80,16 @@ def layers_callback(ctx, param, value):
     try:
         return resolve_layers(value)
     except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def day_or_latest(ctx, param, value):
+    """``latest`` or a day (YYYY-MM-DD), for the --date options of route.plan and route.export."""
+    if value == "latest":
+        return value
+    try:
+        return parse_day(value)
+    except BadInputError as exc:
         raise click.BadParameter(str(exc)) from None
 
 

@@ -22,7 +22,13 @@ import yaml
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from .config_schema import ENV_SCHEMA, GRID_KM_CHOICES, RUNTIME_SCHEMA, SCENARIOS_SCHEMA
+from .config_schema import (
+    ENV_SCHEMA,
+    GRID_KM_CHOICES,
+    RUNTIME_SCHEMA,
+    SCENARIOS_SCHEMA,
+    SEA_RULES_SCHEMA,
+)
 from .errors import ConfigError
 from .grid import Grid
 from .ops.alerts import WEBHOOK_ENV, webhook_problem
@@ -69,7 +75,7 @@ DEFAULTS = {
             "daily": {
                 "description": "ArcticRoute daily chain: health, pull, fuse, route, report",
                 "at": "05:30", "random_delay_minutes": 30, "timeout_minutes": 180, "windows_script": "pull_nrt_daily",
-                "steps": ["health.check", "ingest.nrt.pull --ym -P1D --since -P3D", "risk.fuse --ym -P1D",
+                "steps": ["health.check", "ingest.nrt.pull --ym -P1D --since -P3D --forecast", "risk.fuse --ym -P1D",
                           "route.plan --scenario all --date latest", "report.build --ym -P1D"],
             },
             "gc": {
@@ -82,6 +88,8 @@ DEFAULTS = {
     "scenarios.yaml": {},
 }
 SCHEMAS = {"env.yaml": ENV_SCHEMA, "runtime.yaml": RUNTIME_SCHEMA, "scenarios.yaml": SCENARIOS_SCHEMA}
+# config files read by the commands that use them (``read_config_file``), not by load_settings
+OTHER_SCHEMAS = {"sea_area_rules.yaml": SEA_RULES_SCHEMA}
 REQUIRED_FILES = ("env.yaml", "scenarios.yaml")  # runtime.yaml may be absent: every key has a default
 ENV_PREFIX = "ARCTICROUTE_"
 # Every ARCTICROUTE_* variable the stack reads, in one place (a misspelt one is a warning).
@@ -202,7 +210,7 @@ def _deep_merge(base: dict, override: dict) -> dict:
 
 
 def _expected_keys(name: str) -> str:
-    return ", ".join(SCHEMAS[name]["properties"])
+    return ", ".join(SCHEMAS.get(name, OTHER_SCHEMAS.get(name, {})).get("properties", {}))
 
 
 class UniqueKeyLoader(yaml.SafeLoader):
@@ -295,6 +303,17 @@ def _schema_problems(path: Path, data: dict, schema: dict) -> list[str]:
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         problems.append(_clip(f"{path}: key {_key(list(error.absolute_path))}: {error.message}"))
     return problems
+
+
+def read_config_file(path: Path, schema: dict) -> dict:
+    """A config file other than the three ``load_settings`` reads, checked against ``schema``;
+    one ConfigError listing every problem, each naming the file and the key."""
+    data, problems = _read_yaml(path)
+    problems = problems or _structure_problems(path, data) or _schema_problems(path, data, schema)
+    if problems:
+        raise ConfigError("; ".join(problems[:_MAX_PROBLEMS_PER_FILE]),
+                          hint=f"fix the values named above, or copy {path.name} from the repository's config/ folder")
+    return data
 
 
 def _config_dir(config_dir: Path | str | None, real_env: Mapping[str, str]) -> tuple[Path, str]:

@@ -2,7 +2,7 @@
 
 GRID_KM_CHOICES = (50, 25, 12.5, 6.25)  # EPSG:3413 cell sizes in km that the grid supports
 
-_LAYER_NAMES = ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents"]
+_LAYER_NAMES = ["ice.sic", "ice.type", "wave.hs", "ais.density", "incidents", "ice.forecast"]
 # What each adapter kind cannot work without (docs/sources.md describes every key).
 _KIND_REQUIRES = {
     "synthetic": [],
@@ -31,6 +31,8 @@ _SOURCE = {
         "available_after_days": {"type": "integer", "minimum": 0, "maximum": 366,
                                  "description": "a 404 for a day this recent is 'not yet available'"},
         "fill_km": {"type": "number", "minimum": 0, "maximum": 5000, "description": "fill sea gaps from the nearest value within"},
+        "lead_days": {"type": "integer", "minimum": 1, "maximum": 16,
+                      "description": "ice.forecast: valid days after the issue day"},
         # the numbers some kinds read (docs/sources.md): bounded like every other number
         "scale": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e6, "description": "multiply to get the layer's units"},
         "valid_range": {"type": "array", "minItems": 2, "maxItems": 2,
@@ -136,7 +138,7 @@ _FRACTION = {"type": "number", "minimum": 0, "maximum": 1}
 
 # cache.gc and catalog.gc (lib/arcticroute/gc/policy.py holds the defaults; docs/artifacts.md explains them)
 GC_OWNERS = ["pull", "fuse", "route", "report", "catalog", "gc"]  # runs.FAMILIES (a test keeps them equal)
-GC_KINDS = ["env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report"]  # artifacts.KINDS
+GC_KINDS = ["env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report", "forecast"]  # artifacts.KINDS
 _GC = {
     "type": "object",
     "additionalProperties": False,
@@ -247,6 +249,10 @@ RUNTIME_SCHEMA = {
                 "traffic_reference": {**_positive(1e9), "description": "AIS vessel-hours per 1000 km2 per day that count as full exposure"},
                 "incident_window_days": {"type": "integer", "minimum": 1, "maximum": _DAYS_MAX},
                 "incident_sigma_km": _positive(5000),
+                "incident_exposure_floor": {**_positive(1e9), "description": "vessel-hours per 1000 km2 per day assumed "
+                                                                            "where AIS sees no ship"},
+                "incident_rate_reference": {**_positive(1e6), "description": "incidents per 1000 vessel-hours counted as "
+                                                                            "hazard 1 - 1/e"},
                 "store_hazards": {"type": "array", "uniqueItems": True,
                                   "items": {"enum": ["ice", "wave", "traffic", "incidents"]},
                                   "description": "normalised hazards also stored in each daily risk file "
@@ -274,6 +280,27 @@ RUNTIME_SCHEMA = {
             "additionalProperties": False,
             "properties": {
                 "risk_weight": {"type": "number", "minimum": 0, "maximum": 1000, "description": "extra cost per unit risk, in units of distance"},
+                "ukc": {
+                    "type": "object", "additionalProperties": False,
+                    "description": "default under-keel clearance: max(min_m, fraction x draught)",
+                    "properties": {"min_m": {"type": "number", "minimum": 0, "maximum": 100},
+                                   "fraction": {"type": "number", "minimum": 0, "maximum": 10}},
+                },
+                "bathymetry": {
+                    "type": "object", "additionalProperties": False,
+                    "description": "relief the depth layer is built from (docs/route-model.md, Depth and draught)",
+                    "properties": {
+                        "kind": {"enum": ["embedded", "file"]},
+                        "path": {"type": "string", "description": "kind file: lat/lon netCDF (GEBCO, IBCAO), relative "
+                                                                  "to the project folder"},
+                        "variable": {"type": "string", "description": "elevation variable (GEBCO: elevation)"},
+                        "description": {"type": "string"}, "license": {"type": "string"},
+                        "source_url": {"type": "string"},
+                    },
+                },
+                "min_speed_kn": {"type": "number", "minimum": 0, "maximum": 100,
+                                 "description": "lowest sustained speed over any min_speed_window_nm: slower is beset risk"},
+                "min_speed_window_nm": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000},
             },
         },
         "pull": {
@@ -377,6 +404,10 @@ SCENARIOS_SCHEMA = {
                     "max_sic": {**_FRACTION, "description": "optional extra limit: highest sea-ice concentration entered"},
                     "max_wave_m": {**_positive(100), "description": "optional extra limit: highest significant wave height entered"},
                     "speed_kn": {**_positive(100), "description": "open-water service speed"},
+                    "draught_m": {**_positive(100), "description": "draught, metres: water shallower than draught + "
+                                                                 "under-keel clearance is never entered"},
+                    "ukc_m": {"type": "number", "minimum": 0, "maximum": 100,
+                              "description": "under-keel clearance, metres (default: runtime.yaml route.ukc rule)"},
                 },
             },
         },
@@ -392,6 +423,8 @@ SCENARIOS_SCHEMA = {
                     "from": {"$ref": "#/$defs/place"},
                     "to": {"$ref": "#/$defs/place"},
                     "vessel": {"type": "string"},
+                    "assume_escort": {"type": "boolean",
+                                      "description": "icebreaker escort assumed: a beset-risk route is kept, flagged"},
                     "onward": {
                         "type": "object",
                         "additionalProperties": False,
@@ -417,5 +450,59 @@ SCENARIOS_SCHEMA = {
                 "lon": {"type": "number", "minimum": -180, "maximum": 180},
             },
         }
+    },
+}
+
+# config/sea_area_rules.yaml (route/rules.py): sea-area rules as data, each row citing a source.
+_MODES = {"type": "string", "pattern": "^[+-]{3}$", "description": "heavy, medium, light: + permitted, - not"}
+_CITED = {"source": {"type": "string", "description": "a key of sources"},
+          "checked": {"type": "boolean", "description": "compared with the text of the source named"}}
+SEA_RULES_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["schema_version", "sources", "class_map", "ice_conditions", "regions", "seasons", "nsr_criteria"],
+    "properties": {
+        "schema_version": {"const": 1},
+        "sources": {"type": "object", "minProperties": 1, "additionalProperties": {
+            "type": "object", "additionalProperties": False, "required": ["title"],
+            "properties": {"title": {"type": "string"}, "url": {"type": "string"}}}},
+        "class_map": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["from", "to", "source"],
+            "properties": {"from": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                           "to": {"type": "string"}, **_CITED}}},
+        "ice_conditions": {
+            "type": "object", "additionalProperties": False,
+            "required": ["source", "open_below", "corridor_nm", "heavy", "medium"],
+            "properties": {
+                "source": {"type": "string"}, "open_below": _FRACTION,
+                "corridor_nm": {"type": "number", "minimum": 0, "maximum": 200},
+                **{kind: {"type": "array", "items": {
+                    "type": "object", "additionalProperties": False, "required": ["min_tenths", "min_stage"],
+                    "properties": {"min_tenths": {"type": "integer", "minimum": 1, "maximum": 10},
+                                   "min_stage": {"type": "integer", "minimum": 1, "maximum": 11}}}}
+                   for kind in ("heavy", "medium")}}},
+        "regions": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["id", "name", "regime", "polygon", "source"],
+            "properties": {"id": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"}, "name": {"type": "string"},
+                           "regime": {"enum": ["nsr", "canada"]}, **_CITED,
+                           "polygon": {"type": "array", "minItems": 3, "items": {
+                               "type": "array", "minItems": 2, "maxItems": 2,
+                               "prefixItems": [{"type": "number", "minimum": -180, "maximum": 360},
+                                               {"type": "number", "minimum": -90, "maximum": 90}]}}}}},
+        "seasons": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["regime", "classes", "from", "to", "rule", "source"],
+            "properties": {"regime": {"enum": ["nsr", "canada"]}, "classes": {"type": "array", "items": {"type": "string"}},
+                           "from": {"type": "string", "pattern": "^[01][0-9]-[0-3][0-9]$"},
+                           "to": {"type": "string", "pattern": "^[01][0-9]-[0-3][0-9]$"},
+                           "rule": {"type": "string"}, **_CITED}}},
+        "nsr_criteria": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "additionalProperties": False, "required": ["class", "areas", "independent", "escort", "source"],
+            "properties": {"class": {"type": "string"},
+                           "areas": {"oneOf": [{"const": "all"}, {"type": "array", "minItems": 1, "items": {"type": "string"}}]},
+                           "independent": _MODES, "escort": _MODES,
+                           "open_water": {"enum": ["independent", "escort", "not permitted"]}, **_CITED}}},
+        "notices": {"type": "array", "items": {
+            "type": "object", "additionalProperties": False, "required": ["regime", "text", "source"],
+            "properties": {"regime": {"enum": ["nsr", "canada"]}, "text": {"type": "string"}, **_CITED}}},
     },
 }

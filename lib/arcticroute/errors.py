@@ -39,6 +39,10 @@ class NoRouteError(ArcticRouteError):
     """No path satisfies the vessel's hard limits; the message names the blocking limit."""
 
 
+class RouteRefusedError(NoRouteError):
+    """A sea area's rules (NSR admission criteria, seasons) do not permit the voyage."""
+
+
 class NotYetAvailableError(ArcticRouteError):
     """The provider has not published this day yet: not a failure of the run."""
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from .errors import ArcticRouteError
 from .grid import Grid
-from .polaris import STAGES
+from .polaris import STAGES, UNKNOWN_CODE
 from .store.identity import stated_by_netcdf
 from .store.integrity import check_content, read_verified, unreadable_artifact
 
@@ -54,8 +54,11 @@ LAYERS = {
     "ice.type": LayerInfo("ice.type", "stage", None, "sea-ice stage of development (POLARIS ice type code 0..11)",
                           standard_name="sea_ice_classification", title="sea-ice stage of development",
                           keywords="sea ice, ice types, stage of development, POLARIS, Arctic",
-                          content="thematicClassification", flags=tuple((code, key) for code, key, *_ in STAGES),
-                          comment="ice types of IMO MSC.1/Circ.1519 (POLARIS) Table 1.3, WMO sea-ice nomenclature"),
+                          content="thematicClassification",
+                          flags=((UNKNOWN_CODE, "unknown"), *((code, key) for code, key, *_ in STAGES)),
+                          comment="ice types of IMO MSC.1/Circ.1519 (POLARIS) Table 1.3, WMO sea-ice nomenclature; "
+                                  "unknown: ice present without a valid classification (planning assumes the most "
+                                  "severe plausible type there and reports the miles)"),
     "wave.hs": LayerInfo("wave.hs", "hs", "m", "significant wave height", 2,
                          standard_name="sea_surface_wave_significant_height", title="significant wave height",
                          keywords="ocean waves, significant wave height, Arctic", valid_range=(0.0, 30.0)),
@@ -299,11 +302,13 @@ def write_netcdf(dataset: xr.Dataset, path: Path, *, digits: dict[str, int] | No
     dataset.to_netcdf(path, engine="netcdf4", encoding=encoding)
 
 
-def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
+def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...],
+                   step: int = 0) -> dict[str, np.ndarray]:
     """Variables of the artifact version a sidecar describes: its bytes are read once, verified
     against the sidecar (size, sha256) and parsed from memory, and the file's own ``id`` and time
     axis must be those its sidecar states (a right file of another day is refused); of a variable
-    with a time axis (format 3 on) its one step; packed values unpacked."""
+    with a time axis (format 3 on) its step ``step`` (daily artifacts have one, a forecast one per
+    valid day); packed values unpacked."""
     import netCDF4
 
     from .ncread import LOCK, dataset_grids
@@ -317,7 +322,7 @@ def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...
             raise unreadable_artifact(meta, path, f"cannot be read as netCDF ({type(exc).__name__}: {exc})") from None
         try:
             check_content(roots, meta, stated_by_netcdf(dataset))
-            values = dataset_grids(dataset, variables, path.name)
+            values = dataset_grids(dataset, variables, path.name, step)
         except (OSError, RuntimeError, ValueError, KeyError, IndexError) as exc:  # HDF5 errors: OSError/RuntimeError
             raise unreadable_artifact(meta, path, f"cannot be read as netCDF ({type(exc).__name__}: {exc})") from None
         finally:

@@ -29,15 +29,16 @@ def read_grids(path: Path, variables: tuple[str, ...]) -> dict[str, np.ndarray]:
         return dataset_grids(dataset, variables, path.name)
 
 
-def dataset_grids(dataset, variables: tuple[str, ...], name_of_file: str) -> dict[str, np.ndarray]:
-    """``read_grids`` of an open ``netCDF4.Dataset`` (hold ``LOCK`` while it is open)."""
+def dataset_grids(dataset, variables: tuple[str, ...], name_of_file: str, step: int = 0) -> dict[str, np.ndarray]:
+    """``read_grids`` of an open ``netCDF4.Dataset`` (hold ``LOCK`` while it is open); of a
+    variable with a time axis the step ``step`` (a forecast has one per valid day)."""
     stored = {}
     for name in variables:
         if name not in dataset.variables:
             raise KeyError(f"{name_of_file} has no variable {name!r}")
         var = dataset.variables[name]
         var.set_auto_maskandscale(False)  # raw values; decoded below as CF (and xarray) do
-        raw = np.asarray(var[0] if var.dimensions[:1] == ("time",) else var[...])
+        raw = np.asarray(var[step] if var.dimensions[:1] == ("time",) else var[...])
         stored[name] = (raw, {key: var.getncattr(key) for key in var.ncattrs()})
     return {name: decode(raw, attrs) for name, (raw, attrs) in stored.items()}
 

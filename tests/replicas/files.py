@@ -169,15 +169,19 @@ def incidents_csv(path: Path, rows: list[dict], columns: dict[str, str] | None =
     return path
 
 
-def osisaf_type(path: Path, day: date) -> Path:
+def osisaf_type(path: Path, day: date, *, summer: bool = False) -> Path:
     """OSI SAF OSI-403 ice type: ``ice_type`` (time, yc, xc) int flags 1 open water, 2 first-year,
-    3 multi-year, 4 ambiguous; -1 missing; same 10 km grid as the concentration."""
+    3 multi-year, 4 ambiguous; -1 missing; same 10 km grid as the concentration. ``summer``: a
+    Northern Hemisphere file from mid-May to 30 September, which holds no valid classification
+    (OSI SAF, product page of OSI-403-d): the ice is all "ambiguous"."""
     xc = -3845.0 + 10.0 * np.arange(760)
     yc = 5845.0 - 10.0 * np.arange(1120)
     xx, yy = np.meshgrid(xc, yc)
     r = np.hypot(xx, yy)
     codes = np.where(r < 800, 3, np.where(r < 1800, 2, 1)).astype(np.int8)
     codes[(r >= 1700) & (r < 1800)] = 4
+    if summer:
+        codes[r < 1800] = 4
     mapping = {"grid_mapping_name": "polar_stereographic", "straight_vertical_longitude_from_pole": -45.0,
                "latitude_of_projection_origin": 90.0, "standard_parallel": 70.0, "false_easting": 0.0,
                "false_northing": 0.0, "semi_major_axis": 6378273.0, "semi_minor_axis": 6356889.44891}
@@ -192,4 +196,33 @@ def osisaf_type(path: Path, day: date) -> Path:
         attrs={"title": "Sea Ice Type (replica made by the ArcticRoute tests)", "product_id": "OSI-403"},
     )
     ds.to_netcdf(path, engine="netcdf4", encoding={"ice_type": {"_FillValue": np.int8(-1), "zlib": True}})
+    return path
+
+
+def cmems_arctic_ice(path: Path, day: date) -> Path:
+    """Copernicus Marine ARCTIC_ANALYSISFORECAST_PHY_002_001 daily means as ``copernicusmarine
+    subset`` writes one day of them: ``siconc`` (fraction, units "1") and ``sithick`` (m) on (time,
+    y, x), NaN on land, with the model grid's 2-D latitude/longitude (coarse here)."""
+    ny, nx = 90, 180
+    j, i = np.meshgrid(np.arange(ny), np.arange(nx), indexing="ij")
+    lat = 60.0 + 30.0 * j / ny
+    lon = -180.0 + 360.0 * i / nx
+    lead = (day - date(day.year, 1, 1)).days % 30
+    siconc = np.clip((lat - 70.0 + 0.05 * lead) / 8.0, 0, 1)  # the edge creeps south day by day
+    sithick = np.where(siconc > 0, 0.3 + 2.4 * siconc, 0.0)  # thicker towards the pole: up to 2.7 m
+    siconc[(lat < 64) & (lon > 0) & (lon < 40)] = np.nan  # "land"
+    sithick[np.isnan(siconc)] = np.nan
+    time = np.array([np.datetime64(datetime(day.year, day.month, day.day))], dtype="datetime64[ns]")
+    ds = xr.Dataset(
+        {"siconc": (("time", "y", "x"), siconc[None].astype(np.float32),
+                    {"units": "1", "standard_name": "sea_ice_area_fraction"}),
+         "sithick": (("time", "y", "x"), sithick[None].astype(np.float32),
+                     {"units": "m", "standard_name": "sea_ice_thickness"}),
+         "latitude": (("y", "x"), lat, {"units": "degrees_north"}),
+         "longitude": (("y", "x"), lon, {"units": "degrees_east"})},
+        coords={"time": ("time", time)},
+        attrs={"title": "ARCTIC_ANALYSISFORECAST_PHY_002_001 daily mean (replica)"},
+    )
+    encoding = {name: {"zlib": True, "_FillValue": np.float32(np.nan)} for name in ("siconc", "sithick")}
+    ds.to_netcdf(path, engine="netcdf4", encoding=encoding)
     return path

@@ -5,7 +5,8 @@ The month fused is after the months the model was fitted and scored on, so it is
 too. Per day, the ``probability`` of the daily risk layer is set against the ``count`` of the
 incidents layer of the same day (an event: at least one incident in the cell); the sums give a
 reliability diagram, the Brier score and its skill against climatology (the incident rate of the
-model's training months), and the events behind each bin.
+model's training months) with a 95 % block-bootstrap interval by day, and the events behind each
+bin. When the incidents are synthetic the section says what that means for the skill.
 """
 
 from __future__ import annotations
@@ -53,9 +54,18 @@ def month_calibration(roots: dict, inputs: ReportInputs) -> dict:
         "model_heldout_months": model.get("heldout_months"),
         "model_heldout_brier_skill": model["heldout"]["brier_skill"],
         "weighted_heldout_brier_skill": model["weighted_heldout"]["brier_skill"],
+        "model_heldout_brier_skill_interval": model["heldout"].get("brier_skill_interval"),
         "coefficients": model["coefficients"],
+        "model_kind": model.get("kind"),
         "synthetic_incidents": any(incidents[d].get("synthetic") for d in days),
+        "synthetic_labels": bool(model.get("synthetic")) or any(incidents[d].get("synthetic") for d in days),
     }
+
+
+SYNTHETIC_LABELS_CAVEAT = (
+    "The incidents are synthetic: the demo generator draws them from a known rate per vessel-hour of the same "
+    "ice and wave hazards the model is fitted on (docs/route-model.md, \"Synthetic incidents\"), so the skill "
+    "shows the model recovering that function, not how well it would predict real incidents.")
 
 
 def reliability_png(calibration: dict, title: str) -> bytes:

@@ -82,13 +82,14 @@ class CmemsSource(Source):
                               hint="set them in the environment or .env (a free account at marine.copernicus.eu)")
         return {"username": values[0], "password": values[1]}
 
-    def _subset(self, day: date, dest) -> None:
-        """The one call across the boundary to the toolbox (copernicusmarine 2.x Python API)."""
+    def _subset(self, day: date, dest, variables: list[str] | None = None) -> None:
+        """The one call across the boundary to the toolbox (copernicusmarine 2.x Python API): one
+        day of ``variables`` (default: the configured variable) into ``dest``."""
         min_lon, min_lat, max_lon, max_lat = self.config.get("bbox", [-180, 50, 180, 90])
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             toolbox().subset(
-                dataset_id=self.config["dataset_id"], variables=[self.config["variable"]],
+                dataset_id=self.config["dataset_id"], variables=variables or [self.config["variable"]],
                 minimum_longitude=min_lon, maximum_longitude=max_lon, minimum_latitude=min_lat,
                 maximum_latitude=max_lat, start_datetime=f"{day.isoformat()}T00:00:00",
                 end_datetime=f"{day.isoformat()}T23:59:59", output_directory=str(dest.parent),

@@ -167,10 +167,18 @@ def read_field(path: Path, spec: dict, name: str, grid: Grid, day: date | None =
         codes = np.full(values.shape, np.nan)
         for source_code, stage in mapping.items():
             codes[values == source_code] = stage
-        on_grid = regridder.apply_mode(codes, sorted(set(mapping.values())))
+        on_grid = regridder.apply_mode(codes, sorted(set(mapping.values()), key=_severity(spec)))
     else:
         on_grid = regridder.apply(values) * float(spec.get("scale", 1.0))
     return Field(on_grid.astype(np.float32), crs_text, attrs)
+
+
+def _severity(spec: dict):
+    """Order of a categorical source's target codes from the least to the most severe: ice types
+    by ``polaris.severity_rank`` (unknown ranks with thick first-year ice), other codes by value."""
+    from ..polaris import severity_rank
+
+    return severity_rank if spec.get("layer") == "ice.type" else float
 
 
 def check_file(spec: dict, name: str, grid: Grid, day: date | None = None):

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import ConfigError, NotYetAvailableError
 from ..layers import LAYERS
+from ..polaris import UNKNOWN_CODE
 from ..redact import redact_url
 from ..static import StaticGrid
 from . import gridded, regrid
@@ -141,8 +142,9 @@ def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, 
         warnings.append(f"{left} sea cells beyond the source's coverage left without data (NaN)")
     # the layer's CF attributes (units, names, flags) are added when the file is written (layers.LAYERS)
     attrs = {"source_crs": field.crs, "regrid_method": regrid.METHOD}
-    if categorical:  # codes: land and cells beyond the source's coverage are 0 (ice free / none)
-        values = np.nan_to_num(values, nan=0.0).astype(np.int8)
+    if categorical:  # codes: land is 0 (ice free / none); sea beyond the coverage 0, or unknown for ice types
+        unknown = UNKNOWN_CODE if source.layer == "ice.type" else 0
+        values = np.where(np.isfinite(values), values, np.where(static.land, 0, unknown)).astype(np.int8)
         attrs = {"source_crs": field.crs, "regrid_method": "majority of the source pixels' categories per target cell",
                  "source_categories": json.dumps(source.config["categories"], sort_keys=True)}
     logical = f"source://{source.name}/{source.layer}@{day:%Y%m%d}"

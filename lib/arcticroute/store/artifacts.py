@@ -25,7 +25,7 @@ from .integrity import IntegrityError, read_verified, repair_command
 from .oserrors import storage_error
 
 SCHEMA_VERSION = 1
-KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report")
+KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report", "forecast")
 META_SUFFIX = ".meta.json"
 _VERSION_RE = re.compile(r"^(?P<stem>.+)_adv_v(?P<version>\d+)$")
 

@@ -34,7 +34,10 @@ _PLACES = (
     ("data", re.compile(rf"^risk/{_GRID}/(?P<y>\d{{4}})/(?P<m>\d{{2}})/risk_(?P<ym>\d{{6}})\.nc$"), "risk-monthly"),
     ("data", re.compile(rf"^risk/{_GRID}/models/stacking_(?P<ym>\d{{6}})\.json$"), "risk-model"),
     ("data", re.compile(rf"^static/grid_{_GRID}\.nc$"), "static-grid"),
+    ("data", re.compile(rf"^forecast/ice/{_GRID}/(?P<y>\d{{4}})/(?P<m>\d{{2}})/ice_forecast_(?P<day>\d{{8}})\.nc$"),
+     "forecast"),
     ("outputs", re.compile(rf"^routes/{_GRID}/(?P<name>[^/]+)_(?P<day>\d{{8}})\.geojson$"), "route"),
+    ("outputs", re.compile(rf"^routes/{_GRID}/(?P<name>[^/]+)_(?P<day>\d{{8}})\.rtz$"), "route-rtz"),
     ("reports", re.compile(rf"^{_GRID}/(?P<ym>\d{{6}})/report_(?P<ym2>\d{{6}})\.html$"), "report"),
 )
 _EPOCH = date(1970, 1, 1)
@@ -110,6 +113,11 @@ def identity_of(root: str, relpath: str) -> Identity | None:
             return Identity(f"ar://env/{parts['layer']}@{parts['day']}?grid={grid}", kind, grid, day, day)
         if kind == "risk-daily":
             return Identity(f"ar://risk/daily@{parts['day']}?grid={grid}", kind, grid, day, day)
+        if kind == "forecast":  # the path names the issue day; the file covers the valid days after it
+            return Identity(f"ar://forecast/ice@{parts['day']}?grid={grid}", kind, grid)
+        if kind == "route-rtz":  # the RTZ made from the route document beside it (kind route too)
+            return Identity(f"ar://rtz/{parts['name']}@{parts['day']}?grid={grid}", "route", grid, day, day,
+                            name=parts["name"])
         return Identity(f"ar://route/{parts['name']}@{parts['day']}?grid={grid}", kind, grid, day, day,
                         name=parts["name"])
     return None

@@ -63,6 +63,10 @@ def repair_command(meta: dict) -> str:
         return f"route.plan --scenario {scenario} --date {coverage[:10] or 'latest'}{grid} (just route)"
     if kind == "report":
         return f"report.build{month}{grid} (just report)"
+    if kind == "forecast":
+        issued = str(meta.get("logical_id", "")).partition("@")[2][:8]
+        ym_issued = f" --ym {issued[:6]} --since {issued[:4]}-{issued[4:6]}-{issued[6:]}" if len(issued) == 8 else ""
+        return f"ingest.nrt.pull{ym_issued} --forecast{grid} (just pull)"
     return "the command that produced it (see its sidecar's producer)"
 
 

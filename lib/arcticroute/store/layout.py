@@ -171,8 +171,12 @@ _PATH_KINDS = (  # (root, pattern of the canonical path, kind, logical id templa
     ("data", rf"risk/{_GRID}/models/stacking_(?P<month>\d{{6}})\.json", "risk-model",
      "ar://risk/model@{month}?grid={grid}"),
     ("data", rf"static/grid_{_GRID}\.nc", "static-grid", "ar://static/grid@{grid}"),
+    ("data", rf"forecast/ice/{_GRID}/\d{{4}}/\d{{2}}/ice_forecast_(?P<issued>\d{{8}})\.nc", "forecast",
+     "ar://forecast/ice@{issued}?grid={grid}"),
     ("outputs", rf"routes/{_GRID}/(?P<scenario>[A-Za-z0-9._-]+)_(?P<day>\d{{8}})\.geojson", "route",
      "ar://route/{scenario}@{day}?grid={grid}"),
+    ("outputs", rf"routes/{_GRID}/(?P<scenario>[A-Za-z0-9._-]+)_(?P<day>\d{{8}})\.rtz", "route",
+     "ar://rtz/{scenario}@{day}?grid={grid}"),
     ("reports", rf"{_GRID}/(?P<month>\d{{6}})/report_(?P=month)\.html", "report", "ar://report/monthly@{month}?grid={grid}"),
 )
 
