@@ -4,10 +4,10 @@ of the providers, with faults injected at seeded random points, then the invaria
 Each simulated day D the providers publish day D-1 (the replica site serves Uni Bremen's ASI
 netCDF, OSI SAF's ice type and NOAA's AIS zips; a drop-folder incidents table grows by a day;
 a stand-in for the Copernicus Marine toolbox, the edge of the outside world, writes the wave
-file). Then the jobs of config/runtime.yaml's ``schedule:`` run at their times, as the timers
-run them: each step a new process (``python -m arcticroute …``) under libfaketime (Debian
-``faketime``) at the simulated time, the first failing step ending its job (exit 75 counts as
-success); then a health probe at noon. Files written during the day are stamped with the
+files and the ice analysis-forecast). Then the jobs of config/runtime.yaml's ``schedule:`` run
+at their times, as the timers run them: each step a new process (``python -m arcticroute …``)
+under libfaketime (Debian ``faketime``) at the simulated time, the first failing step ending its
+job (exit 75 counts as success); then a health probe at noon. Files written during the day are stamped with the
 simulated time afterwards, so the GC sees the ages it would see in real life.
 
 Faults (``FAULT_KINDS``) are drawn from a seeded ``random.Random``: bursts of HTTP 500 (some
@@ -59,12 +59,16 @@ from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, {repo!r})
-from tests.replicas.files import cmems_wave  # noqa: E402
+from tests.replicas.files import cmems_arctic_ice, cmems_wave  # noqa: E402
 
 
 def subset(**kwargs):
     day = date.fromisoformat(kwargs["start_datetime"][:10])
-    cmems_wave(Path(kwargs["output_directory"]) / kwargs["output_filename"], day)
+    target = Path(kwargs["output_directory"]) / kwargs["output_filename"]
+    if kwargs["dataset_id"].startswith("cmems_mod_arc_phy_anfc"):  # the ice analysis-forecast (--forecast)
+        cmems_arctic_ice(target, day)
+    else:
+        cmems_wave(target, day)
 '''
 
 

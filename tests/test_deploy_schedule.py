@@ -84,8 +84,9 @@ def test_every_step_is_a_registered_command_and_the_chain_is_in_order():
         assert {step.split()[0] for step in job["steps"]} <= names
     assert [s.split()[0] for s in jobs["daily"]["steps"]] == [
         "health.check", "ingest.nrt.pull", "risk.fuse", "route.plan", "report.build"]
-    # yesterday's month (the 1st finishes the month before), three days back (a lost day is retried)
-    assert jobs["daily"]["steps"][1].endswith("--ym -P1D --since -P3D")
+    # yesterday's month (the 1st finishes the month before), three days back (a lost day is
+    # retried), and the ice forecast past the newest day
+    assert jobs["daily"]["steps"][1].endswith("--ym -P1D --since -P3D --forecast")
     assert all(jobs["daily"]["steps"][i].endswith("--ym -P1D") for i in (2, 4))
     assert [s.split()[0] for s in jobs["gc"]["steps"]] == ["catalog.gc", "cache.gc"]  # as `just gc`
 

@@ -325,6 +325,7 @@ def test_a_forecast_issued_after_the_newest_daily_layer_is_used_and_the_days_bet
         spec = ArtifactSpec(logical_id=forecast.logical_id(day, settings.grid.name), root="data",
                             relpath=forecast.relpath(day, settings.grid.name), kind="forecast", synthetic=True,
                             time_coverage={"start": f"{valid[0]}T00:00:00Z", "end": f"{valid[-1]}T23:59:59Z"},
+                            grid=settings.grid.describe(),
                             params={"valid_days": [d.isoformat() for d in valid], "issued": day.isoformat()})
         write_artifact(settings.roots, spec, lambda p: p.write_bytes(b"replica"), run_id="t", command="test")
 

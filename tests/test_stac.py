@@ -175,7 +175,9 @@ def test_pystac_client_browses_it_on_the_ui_port(demo, tmp_path):
         items = list(client.get_items(recursive=True))
     finally:
         stop_server(proc)
-    assert len(routes) == 4 and all(i.properties["arcticroute:kind"] == "route" for i in routes)
+    # each planned route twice: its GeoJSON document and the RTZ made from it (both kind route)
+    assert sorted(i.id.split("_")[0] for i in routes) == ["route"] * 4 + ["rtz"] * 4
+    assert all(i.properties["arcticroute:kind"] == "route" for i in routes)
     assert {r.get_self_href() for r in routes} and all(r.get_self_href().startswith(base + "/api/stac/") for r in routes)
     assert len(items) == len(list(pystac.Catalog.from_file(str(demo.outputs / "stac" / "catalog.json"))
                                   .get_items(recursive=True)))

@@ -61,7 +61,8 @@ def legacy_folders(roots: dict[str, Path]) -> list[Path]:
     data, outputs, reports = roots["data"], roots["outputs"], roots["reports"]
     found += [p for p in data.glob("env/*/*") if p.is_dir() and _YEAR.match(p.name)]
     found += [p for p in data.glob("risk/*") if p.is_dir() and _YEAR.match(p.name)]
-    found += [p for p in outputs.glob("routes/*.geojson*") if p.is_file() or p.is_symlink()]
+    found += [p for pattern in ("routes/*.geojson*", "routes/*.rtz*")  # documents and their RTZ
+              for p in outputs.glob(pattern) if p.is_file() or p.is_symlink()]
     found += [p for p in reports.glob("*") if p.is_dir() and _YEAR_MONTH.match(p.name)]
     return sorted(found)
 
