@@ -59,15 +59,23 @@ def make_roots(base: Path) -> Roots:
     return Roots(base / "data_processed", base / "reports", base / "outputs")
 
 
-@pytest.fixture
-def roots(tmp_path, monkeypatch) -> Roots:
-    """Empty data roots in a temporary folder, selected through the environment."""
-    made = make_roots(tmp_path)
+def select_roots(monkeypatch, made: Roots) -> Roots:
+    """Select ``made`` through the environment as the commands see it (no grid, config folder or
+    alert webhook of the developer's shell), with no verified reads remembered from before."""
+    from arcticroute.store import integrity
+
     for key, value in made.env.items():
         monkeypatch.setenv(key, value)
     for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
         monkeypatch.delenv(key, raising=False)
+    integrity.clear_memory()
     return made
+
+
+@pytest.fixture
+def roots(tmp_path, monkeypatch) -> Roots:
+    """Empty data roots in a temporary folder, selected through the environment."""
+    return select_roots(monkeypatch, make_roots(tmp_path))
 
 
 def config_copy(dest: Path, runtime_edits: dict[str, str] | None = None) -> Path:

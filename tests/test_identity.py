@@ -40,7 +40,7 @@ from arcticroute.static import STATIC_KIND, static_logical_id, static_relpath
 from arcticroute.store import integrity
 from arcticroute.store.identity import identity_of
 
-from .conftest import REPO, Roots, build_month, make_roots, run_command
+from .conftest import REPO, Roots, build_month, make_roots, run_command, select_roots
 from .test_deploy_tools import need, problem
 
 GRID = "3413-25km"
@@ -105,11 +105,7 @@ def chain(pristine, tmp_path, monkeypatch) -> Roots:
                            (pristine.reports, made.reports)):
         shutil.copytree(source, target, symlinks=True)
     (made.outputs / integrity.CACHE_RELPATH).unlink(missing_ok=True)
-    for key, value in made.env.items():
-        monkeypatch.setenv(key, value)
-    for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
-        monkeypatch.delenv(key, raising=False)
-    integrity.clear_memory()
+    select_roots(monkeypatch, made)
     return made
 
 
@@ -354,11 +350,7 @@ def loop_root(tmp_path):
 def test_bit_rot_on_the_block_device_is_refused_by_route_fuse_and_health(loop_root, monkeypatch):
     mount_point, device, remount = loop_root
     roots = make_roots(mount_point)
-    for key, value in roots.env.items():
-        monkeypatch.setenv(key, value)
-    for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
-        monkeypatch.delenv(key, raising=False)
-    integrity.clear_memory()
+    select_roots(monkeypatch, roots)
     build_month(roots, "202609", "2026-09-29")
     assert run_command("catalog.show", "--verify").exit_code == 0  # every file hashed: the cache knows them all
     version = _version(_canonical(roots))

@@ -14,7 +14,7 @@ from arcticroute.errors import ArcticRouteError
 from arcticroute.route.planner import check_route_document
 from arcticroute.store import integrity
 
-from .conftest import build_month, make_roots, run_command, tmpfs
+from .conftest import build_month, make_roots, run_command, select_roots, tmpfs
 
 GRID = "3413-25km"
 DAY = "20260930"
@@ -46,11 +46,7 @@ def _chain(roots, *extra: str) -> None:
 def chain(tmp_path, monkeypatch):
     """Two days of the demo chain with a report, in fresh roots (faults change them)."""
     made = make_roots(tmp_path)
-    for key, value in made.env.items():
-        monkeypatch.setenv(key, value)
-    for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
-        monkeypatch.delenv(key, raising=False)
-    integrity.clear_memory()
+    select_roots(monkeypatch, made)
     _chain(made)
     return made
 

@@ -20,9 +20,8 @@ import xarray as xr
 
 from arcticroute.cli import execute
 from arcticroute.config import load_settings
-from arcticroute.store import integrity
 
-from .conftest import Roots, build_month, make_roots, run_command, tmpfs
+from .conftest import Roots, build_month, make_roots, run_command, select_roots, tmpfs
 
 GRID = "3413-25km"
 DAY = "20260930"
@@ -52,16 +51,8 @@ def tree(built, tmp_path, monkeypatch) -> Roots:
     for source, target in ((built.data, made.data), (built.outputs, made.outputs)):
         shutil.copytree(source, target, symlinks=True)
     made.reports.mkdir()
-    _select(monkeypatch, made)
+    select_roots(monkeypatch, made)
     return made
-
-
-def _select(monkeypatch, roots: Roots) -> None:
-    for key, value in roots.env.items():
-        monkeypatch.setenv(key, value)
-    for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
-        monkeypatch.delenv(key, raising=False)
-    integrity.clear_memory()
 
 
 def _fill(folder: Path) -> Path:
@@ -85,7 +76,7 @@ def _fill(folder: Path) -> Path:
 def test_a_full_data_disk_stops_the_pull_naming_the_path(tmp_path, monkeypatch):
     with tmpfs(tmp_path / "small", "2m") as small:
         roots = Roots(small / "data", tmp_path / "reports", tmp_path / "outputs")
-        _select(monkeypatch, roots)
+        select_roots(monkeypatch, roots)
         result = run_command("ingest.nrt.pull", "--ym", "202609", "--since", "2026-09-20", env=roots.env)
         assert result.exit_code == 1, result.output
         _clean(result.output)
@@ -144,7 +135,7 @@ def test_a_read_only_data_root_names_the_path_and_the_variable(tree, tmp_path, m
         (data / "static" / ".tmp-20260101T000000Z-abcdef-1234abcd-x.nc").write_bytes(b"left by a dead run")
         _read_only(mount)  # so that repair has something to remove
         roots = Roots(data, tree.reports, tree.outputs)
-        _select(monkeypatch, roots)
+        select_roots(monkeypatch, roots)
         result = run_command(*command, env=roots.env)
         assert result.exit_code == 1, result.output
         _clean(result.output)
@@ -162,7 +153,7 @@ def test_a_read_only_outputs_root_fails_every_command_without_pointing_at_a_log(
         outputs.mkdir()
         _read_only(mount)
         roots = Roots(tree.data, tree.reports, outputs)
-        _select(monkeypatch, roots)
+        select_roots(monkeypatch, roots)
         result = run_command(*command, env=roots.env)
         assert result.exit_code == 1, result.output
         _clean(result.output)

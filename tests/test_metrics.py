@@ -23,7 +23,7 @@ from arcticroute.ops.runs import all_runs
 from arcticroute.provenance import git_sha
 
 from .browser import start_server, stop_server
-from .conftest import REPO, build_month, config_copy, make_roots, run_command
+from .conftest import REPO, build_month, config_copy, make_roots, run_command, select_roots
 from .test_deploy_tools import need
 
 SCHEDULED = ("ingest.nrt.pull", "risk.fuse", "route.plan", "report.build")
@@ -52,10 +52,7 @@ def demo(tmp_path_factory):
 
 @pytest.fixture
 def endpoints(demo, monkeypatch):
-    for key, value in demo.env.items():
-        monkeypatch.setenv(key, value)
-    for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
-        monkeypatch.delenv(key, raising=False)
+    select_roots(monkeypatch, demo)
     return Endpoints()
 
 

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from arcticroute.store import integrity
-
-from .conftest import Roots, build_month, make_roots, run_command
+from .conftest import Roots, build_month, make_roots, run_command, select_roots
 
 GRID = "3413-25km"
 DAY = "20260930"
@@ -34,11 +32,7 @@ def tree(built, tmp_path, monkeypatch) -> Roots:
     made = make_roots(tmp_path)
     for source, target in ((built.data, made.data), (built.reports, made.reports), (built.outputs, made.outputs)):
         shutil.copytree(source, target, symlinks=True)
-    for key, value in made.env.items():
-        monkeypatch.setenv(key, value)
-    for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
-        monkeypatch.delenv(key, raising=False)
-    integrity.clear_memory()
+    select_roots(monkeypatch, made)
     return made
 
 
