@@ -84,6 +84,10 @@ def problem(tool: str) -> str | None:
         return None if shutil.which("gdalsrsinfo") else "gdalsrsinfo is not installed (apt install gdal-bin)"
     if tool == "loopfs":  # an ext4 image on a loop device, for bit rot below the file system (test_identity.py)
         return loopfs_problem()
+    if tool == "promtool":  # checks the metrics' exposition and the alert rules (test_metrics.py)
+        return None if shutil.which("promtool") else "promtool is not installed (apt install prometheus)"
+    if tool == "faketime":  # libfaketime runs the soak's commands at simulated times (test_soak.py)
+        return None if shutil.which("faketime") else "faketime is not installed (apt install faketime)"
     raise ValueError(tool)
 
 
