@@ -38,7 +38,14 @@ from .highwater import raise_highwater
 from .identity import identity_of, identity_problems, location_problems
 from .integrity import IntegrityError, problem, repair_command, verify_artifact
 from .layout import migrate_legacy
-from .rebuild import NotRebuildable, canonical_of, path_identity, rebuild_sidecar, restore_meta, sibling_meta
+from .rebuild import (
+    NotRebuildable,
+    canonical_of,
+    path_identity,
+    rebuild_sidecar,
+    restore_meta,
+    sibling_meta,
+)
 
 QUARANTINE = ".quarantine"
 _SHA_FIELD = re.compile(r'"sha256"\s*:\s*"([0-9a-f]{64})"')
