@@ -254,3 +254,22 @@ def test_an_oserror_of_writing_becomes_the_domain_error_naming_path_and_variable
     if kind == "NotWritableError":
         assert "ARCTICROUTE_REPORTS" in error.hint
     assert storage_error(OSError(errno.ENOENT, "No such file", str(target)), roots=roots) is None
+
+
+@pytest.mark.parametrize("code", [errno.EACCES, errno.EPERM])
+def test_a_writer_denied_on_a_disk_that_had_no_room_is_a_full_disk(tmp_path, code):
+    """HDF5 may report running out of space as EACCES: judged by the room there was when it failed
+    (noted before the partial file was removed), not by the name the library gave it."""
+    from arcticroute.store.atomic import note_disk_full
+    from arcticroute.store.oserrors import storage_error
+
+    roots = {"data": tmp_path / "data", "reports": tmp_path / "reports", "outputs": tmp_path / "outputs"}
+    target = roots["data"] / "risk" / "3413-25km" / "2026" / "09" / "risk_20260930_adv_v2.nc"
+    target.parent.mkdir(parents=True)
+    full = PermissionError(code, os.strerror(code), str(target))
+    full.disk_full = True  # what note_disk_full records on a disk with no room left
+    error = storage_error(full, roots=roots)
+    assert type(error).__name__ == "DiskFullError" and "ENOSPC" in str(error) and "just gc" in error.hint
+    roomy = PermissionError(code, os.strerror(code), str(target))
+    note_disk_full(roomy, target.parent)  # this disk has room: a denial stays a denial
+    assert type(storage_error(roomy, roots=roots)).__name__ == "NotWritableError"

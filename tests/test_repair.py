@@ -4,6 +4,7 @@ version numbers are never reused; nothing is written outside the roots."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -213,6 +214,36 @@ def test_what_cannot_vouch_for_itself_is_quarantined_with_the_command_or_the_pla
         "stacking_202609_adv_v1.json", "notes_adv_v1.nc"}
     assert "cannot vouch for itself" in output and "its path is not that of any artifact" in output
     _verify(tree)
+
+
+def test_a_superseded_version_a_killed_gc_left_without_its_sidecar_is_no_loss(tree):
+    """GC removes a superseded version's sidecar, then its file: killed between the two, the file
+    stays alone. Where its path names no known artifact, its newer sibling's sidecar says what it
+    was; that sibling stands for it, so it is quarantined without a RESTORE line."""
+    folder = (tree.data / CANONICALS["daily risk"][1]).parent
+    template = json.loads(_current(folder / f"risk_{DAY}.nc").with_name(
+        _current(folder / f"risk_{DAY}.nc").name + ".meta.json").read_text())
+    lid = f"ar://risk/daily@extra?grid={GRID}"
+    for version in (1, 2):
+        name = f"risk_extra_adv_v{version}.nc"
+        body = f"extra {version}".encode()
+        (folder / name).write_bytes(body)
+        side = {**template, "logical_id": lid, "version": version, "path": f"risk/{GRID}/2026/09/{name}",
+                "canonical": f"risk/{GRID}/2026/09/risk_extra.nc", "sha256": hashlib.sha256(body).hexdigest(),
+                "size_bytes": len(body), "link": "symlink"}
+        (folder / (name + ".meta.json")).write_text(json.dumps(side))
+    (folder / "risk_extra.nc").symlink_to("risk_extra_adv_v2.nc")
+    (folder / "risk_extra.nc.meta.json").symlink_to("risk_extra_adv_v2.nc.meta.json")
+    _verify(tree)
+    (folder / "risk_extra_adv_v1.nc.meta.json").unlink()  # GC killed after the first of its two removals
+    outcome, output = _repair(tree)
+    assert "RESTORE" not in output and outcome["repair"]["to_restore"] == []
+    assert list((tree.data / ".quarantine").rglob("risk_extra_adv_v1.nc"))
+    assert _current(folder / "risk_extra.nc").name == "risk_extra_adv_v2.nc"
+    _verify(tree)
+    (folder / "risk_extra_adv_v2.nc").unlink()  # the last version gone: the sibling's id must be restored
+    outcome, output = _repair(tree)
+    assert lid in {r["logical_id"] for r in outcome["repair"]["to_restore"]}
 
 
 def _flip_a_byte(path: Path) -> None:

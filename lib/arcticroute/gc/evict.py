@@ -4,6 +4,7 @@ it cannot get there."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
@@ -40,7 +41,7 @@ class Walk(Protocol):
     candidates: list[Candidate]
     freed_blocks: int
 
-    def remove(self, d: Dir, name: str, st, what: str, reason: str) -> bool: ...
+    def remove(self, d: Dir, name: str, st: os.stat_result, what: str, reason: str) -> bool: ...
 
 
 # Eviction, once started, goes this far below the watermark (a share of the disk), so that what

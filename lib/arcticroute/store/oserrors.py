@@ -4,7 +4,9 @@ A full disk (ENOSPC, EDQUOT), a read-only file system (EROFS) or a folder this u
 write (EACCES, EPERM) becomes ``DiskFullError`` or ``NotWritableError``: the message names the
 path, the hint says what to do and which variable moves the root. Every command turns such an
 ``OSError`` into one of these, wherever it arose (``ops.runs``, ``cli.execute``), so none of
-them ends as "unexpected OSError".
+them ends as "unexpected OSError". HDF5 sometimes calls a full disk EACCES or a bare "HDF
+error": such an error from a folder this user may write, on a disk that had no room when it
+failed, is a full disk.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ def storage_error(exc: BaseException, path: Path | None = None, *, what: str | N
     hidden = code not in (*_READ_ONLY, *_DENIED) and isinstance(exc, (OSError, RuntimeError))
     if code in _FULL or (hidden and is_disk_full(exc, _existing(folder))):  # netCDF/HDF5 hide ENOSPC
         return disk_full(where, folder, kept)
+    if code in _DENIED and _full_yet_writable(exc, _existing(folder)):  # HDF5 may say EACCES for no room
+        return disk_full(where, folder, kept)
     if code in _READ_ONLY or (code in _DENIED and _read_only_mount(_existing(folder))):  # HDF5 says EACCES
         return NotWritableError(
             f"read-only file system (EROFS) writing {where}; {kept}",
@@ -73,6 +77,13 @@ def storage_error(exc: BaseException, path: Path | None = None, *, what: str | N
                  f"{_root_variable(where_path, roots)} to a folder it may write, then run the command again",
         )
     return None
+
+
+def _full_yet_writable(exc: BaseException, folder: Path) -> bool:
+    """A "denied" from a writer into a folder this user may write, on a disk that had no room when
+    it failed (``atomic.note_disk_full``, judged before the partial file was removed): the writer
+    ran out of space, whatever it called it."""
+    return os.access(folder, os.W_OK) and is_disk_full(exc, folder)
 
 
 def _read_only_mount(folder: Path) -> bool:

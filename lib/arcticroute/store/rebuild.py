@@ -136,6 +136,11 @@ def _tags(sibling: dict | None, identity: dict, synthetic: bool) -> list[str]:
     return [*base, "synthetic" if synthetic else "live", REBUILT_TAG]
 
 
+def sibling_meta(version_file: Path) -> dict | None:
+    """A readable sidecar of another version of ``version_file``'s canonical path, or None."""
+    return _sibling_meta(canonical_of(version_file), version_file)
+
+
 def _sibling_meta(canonical: Path, version_file: Path) -> dict | None:
     """A readable sidecar of another version of the same canonical (for its tags and link)."""
     for sidecar in sorted(canonical.parent.glob(f"{canonical.stem}_adv_v*{canonical.suffix}{META_SUFFIX}")):

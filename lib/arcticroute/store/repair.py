@@ -38,7 +38,14 @@ from .highwater import raise_highwater
 from .identity import identity_of, identity_problems, location_problems
 from .integrity import IntegrityError, problem, repair_command, verify_artifact
 from .layout import migrate_legacy
-from .rebuild import NotRebuildable, canonical_of, path_identity, rebuild_sidecar, restore_meta
+from .rebuild import (
+    NotRebuildable,
+    canonical_of,
+    path_identity,
+    rebuild_sidecar,
+    restore_meta,
+    sibling_meta,
+)
 
 QUARANTINE = ".quarantine"
 _SHA_FIELD = re.compile(r'"sha256"\s*:\s*"([0-9a-f]{64})"')
@@ -270,12 +277,19 @@ class _Fixer:
             folder = _quarantine(self.root, self.stamp, [data_file])
             self.report.actions.append(f"quarantined {data_file} in {folder}: {reason}, and {exc}")
             identity = path_identity(self.root_name, self.root, data_file)
+            canonical = canonical_of(data_file).relative_to(self.root).as_posix()
             if identity is None:
+                # another version's sidecar still names what this path holds (GC killed between
+                # a superseded version's two removals): relinking judges whether anything is lost
+                sibling = sibling_meta(data_file)
+                if sibling is not None and "logical_id" in sibling:
+                    self.report.to_restore[sibling["logical_id"]] = repair_command(sibling)
+                    return {**sibling, "canonical": canonical}
                 self.report.to_restore[str(data_file)] = f"nothing known makes it; inspect it in {folder}"
                 return None
             known = restore_meta(identity)
             self.report.to_restore[identity["logical_id"]] = repair_command(known)
-            return {**known, "canonical": canonical_of(data_file).relative_to(self.root).as_posix()}
+            return {**known, "canonical": canonical}
         self.report.actions.append(
             f"rebuilt the sidecar of {meta['logical_id']} version {meta['version']} ({reason}): its file is what its "
             f"path says ({', '.join(meta['params']['rebuilt']['checked'])}); its inputs are unknown, as the sidecar "
