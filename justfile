@@ -182,7 +182,7 @@ get_uv() {
 default:
     @{{quote(just_executable())}} --justfile {{quote(justfile())}} --list --unsorted
 
-# create .venv and install the hash-locked requirements and the project, with uv (pip if uv cannot be had; quick when nothing changed)
+# create .venv and install the hash-locked requirements and the project compiled to bytecode, with uv (pip if uv cannot be had; quick when nothing changed)
 [group('setup')]
 [no-exit-message]
 [unix]
@@ -199,7 +199,7 @@ setup:
         installer=pip
         echo "setup: uv could not be installed ($why); installing with pip instead, which is slower" >&2
     }
-    add() {  # add [--reinstall] ARGS: `pip install ARGS` into .venv with the chosen installer
+    add() {  # add [--reinstall] ARGS: `pip install ARGS` into .venv with the chosen installer, compiled
         local again=()
         choose
         if [ "$1" = --reinstall ]; then
@@ -207,9 +207,9 @@ setup:
             if [ $installer = uv ]; then again=(--reinstall); else again=(--force-reinstall); fi
         fi
         if [ $installer = uv ]; then
-            "$uv" pip install --quiet --python .venv/bin/python "${again[@]}" "$@"
+            "$uv" pip install --quiet --python .venv/bin/python --compile-bytecode "${again[@]}" "$@"
         else
-            .venv/bin/python -m pip install --quiet --disable-pip-version-check "${again[@]}" "$@"
+            .venv/bin/python -m pip install --quiet --disable-pip-version-check --compile "${again[@]}" "$@"
         fi
     }
     install() {
@@ -229,13 +229,33 @@ setup:
         return 1
     }
 
-    stamp=".venv/.installed-$(cat requirements.txt requirements-dev.txt requirements-uv.txt pyproject.toml | sha256sum | cut -c1-16)"
+    # Bytecode. Where PYTHONDONTWRITEBYTECODE=1 is set (CI, containers, these machines) a process
+    # never writes any, so whatever is not compiled here is compiled from source by every process
+    # that imports it (~1,000 modules: seconds per command). Python still reads bytecode that
+    # exists and checks it against the source's mtime and size, so a stale one after an edit is
+    # ignored, never run. Failing to compile is not an error: the module is compiled at import.
+    compile_tree() {  # compile_tree WHAT [-j 0] PATH...: compile what has no up-to-date bytecode yet
+        local what=$1 out
+        shift
+        out=$(.venv/bin/python -m compileall -q --invalidation-mode timestamp "$@" 2>&1) && return 0
+        echo "setup: some of $what could not be compiled to bytecode; commands compile them at each start:" >&2
+        grep -m 3 -E 'Error|\*\*\*' <<<"$out" | cut -c1-200 >&2 || true
+    }
+    compile_project() { compile_tree "lib/, scripts/, apps/" lib scripts apps; }  # ~0.05 s when current
+    compile_venv() {  # the installers compile what they install, not what was there before
+        compile_tree .venv -j 0 "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+    }
+
+    # The stamp names the locks and the way .venv is built ("bytecode": a .venv from before gets
+    # compiled once); a change to either reinstalls, which an intact .venv makes quick.
+    stamp=".venv/.installed-$({ cat requirements.txt requirements-dev.txt requirements-uv.txt pyproject.toml; echo bytecode; } | sha256sum | cut -c1-16)"
     if [ ! -f "$stamp" ]; then
         choose
         echo "setup: installing the hash-locked requirements into .venv with $installer" >&2
         install
     elif check; then
-        exit 0  # installed and intact: nothing to do
+        compile_project  # installed and intact: only an edited source to compile again
+        exit 0
     fi
     if ! check; then
         # Something the stamp says is installed is gone or replaced (a partly deleted .venv): an
@@ -257,6 +277,8 @@ setup:
             exit 1
         fi
     fi
+    compile_venv
+    compile_project
     rm -f .venv/.installed-*
     touch "$stamp"
 
@@ -285,7 +307,7 @@ demo:
 # the daily chain for the current month on the configured profile
 [group('pipeline')]
 daily: setup
-    {{py}} scripts/ingest_nrt_pull.py --ym current
+    {{py}} scripts/ingest_nrt_pull.py --ym current --forecast
     {{py}} scripts/risk_fuse.py --ym current
     {{py}} scripts/route_plan.py --scenario all --date latest
     {{py}} scripts/report_build.py --ym current
@@ -310,6 +332,11 @@ backfill *args: setup
 [group('pipeline')]
 route *args: setup
     if [ $# -eq 0 ]; then set -- --scenario all; fi; {{py}} scripts/route_plan.py "$@"
+
+# a planned route for the bridge: RTZ (ECDIS), GPX or the CSV passage plan (route.export)
+[group('pipeline')]
+export *args: setup
+    {{py}} scripts/route_export.py "$@"
 
 # build the monthly HTML report (report.build)
 [group('pipeline')]
@@ -372,11 +399,11 @@ bench-verify *args: setup
 
 # -- Windows twins of the operator's recipes: the same words in PowerShell 7.4+ ---------------------
 
-# create .venv and install the hash-locked requirements (pip --require-hashes) and the project; quick when nothing changed
+# create .venv and install the hash-locked requirements (pip --require-hashes) and the project compiled to bytecode; quick when nothing changed
 [group('setup')]
 [windows]
 setup:
-    $py = '.venv\Scripts\python.exe'; if (-not (Test-Path $py)) { if ($env:PYTHON) { & $env:PYTHON -m venv .venv } else { py -3 -m venv .venv }; if ($LASTEXITCODE -ne 0) { exit 1 } }; $stamp = '.venv\.installed-' + ((Get-FileHash -Algorithm SHA256 -Path 'requirements-dev.txt', 'pyproject.toml' | ForEach-Object { $_.Hash.Substring(0, 8) }) -join ''); if (Test-Path $stamp) { exit 0 }; & $py -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt; if ($LASTEXITCODE -ne 0) { exit 1 }; & $py -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .; if ($LASTEXITCODE -ne 0) { exit 1 }; Remove-Item -Path '.venv\.installed-*' -ErrorAction SilentlyContinue; New-Item -ItemType File -Path $stamp | Out-Null
+    $py = '.venv\Scripts\python.exe'; if (-not (Test-Path $py)) { if ($env:PYTHON) { & $env:PYTHON -m venv .venv } else { py -3 -m venv .venv }; if ($LASTEXITCODE -ne 0) { exit 1 } }; $stamp = '.venv\.installed-' + ((Get-FileHash -Algorithm SHA256 -Path 'requirements-dev.txt', 'pyproject.toml' | ForEach-Object { $_.Hash.Substring(0, 8) }) -join ''); if (Test-Path $stamp) { exit 0 }; & $py -m pip install --quiet --disable-pip-version-check --compile --require-hashes -r requirements-dev.txt; if ($LASTEXITCODE -ne 0) { exit 1 }; & $py -m pip install --quiet --disable-pip-version-check --compile --no-deps --no-build-isolation -e .; if ($LASTEXITCODE -ne 0) { exit 1 }; & $py -m compileall -q --invalidation-mode timestamp lib scripts apps | Out-Null; Remove-Item -Path '.venv\.installed-*' -ErrorAction SilentlyContinue; New-Item -ItemType File -Path $stamp | Out-Null
 
 # pull the month's layers (ingest.nrt.pull; e.g. `just pull --ym 202609 --what ice --dry-run`)
 [group('pipeline')]
@@ -420,32 +447,18 @@ env_value() {  # NAME: its value in the environment, else its last plain NAME=va
     printf '%s' "${line#*=}"
 }
 prepare() {  # .env (compose needs one), the host folders it mounts, the user the container runs as
-    local key name dir dirs=()
+    local ids
     if [ ! -e .env ]; then
         : >.env
         echo "created an empty .env (settings and secrets go there: see env.example.txt)" >&2
     fi
-    for key in DATA:data_processed REPORTS:reports OUTPUTS:outputs; do
-        name=ARCTICROUTE_${key%%:*}
-        dir=$(env_value "$name")
-        if [ -z "$dir" ]; then
-            dir=${key#*:}
-        elif [[ $dir != /* ]]; then
-            echo "error: $name=$dir: compose mounts it, so it must be an absolute path" >&2
-            exit 2
-        fi
-        mkdir -p -- "$dir"
-        dirs+=("$dir")
-    done
+    # deploy/prepare_roots.py (standard library only: no .venv needed) creates the missing roots
+    # (as root: given to the container's user, uid 10001) and never re-owns a folder it did not
+    # create; `/`, system folders and folders you cannot create are refused (exit 2). It prints
+    # the uid and gid the container runs as.
+    ids=$(python3 deploy/prepare_roots.py)
+    read -r ARCTICROUTE_UID ARCTICROUTE_GID <<<"$ids"
     ARCTICROUTE_GIT_SHA=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-    ARCTICROUTE_UID=$(env_value ARCTICROUTE_UID) ARCTICROUTE_GID=$(env_value ARCTICROUTE_GID)
-    if [ "$(id -u)" = 0 ]; then  # never root in the container: the image's user gets the folders
-        ARCTICROUTE_UID=${ARCTICROUTE_UID:-10001} ARCTICROUTE_GID=${ARCTICROUTE_GID:-10001}
-        find "${dirs[@]}" \( ! -uid "$ARCTICROUTE_UID" -o ! -gid "$ARCTICROUTE_GID" \) \
-            -exec chown -h "$ARCTICROUTE_UID:$ARCTICROUTE_GID" {} +
-    else  # the checkout's user, who owns the folders
-        ARCTICROUTE_UID=${ARCTICROUTE_UID:-$(id -u)} ARCTICROUTE_GID=${ARCTICROUTE_GID:-$(id -g)}
-    fi
     export ARCTICROUTE_GIT_SHA ARCTICROUTE_UID ARCTICROUTE_GID
 }
 '''
@@ -575,10 +588,9 @@ timers-install *args: setup
     units=$(mktemp -d)
     trap 'rm -rf "$units"' EXIT
     .venv/bin/python deploy/render_schedule.py --repo . --user "$user" --out "$units" >/dev/null
-    # The units may write only to the data roots (ProtectSystem=strict): they must exist, owned by the user.
-    .venv/bin/python -c 'from arcticroute.config import load_settings
-    for root in load_settings().roots.values(): root.mkdir(parents=True, exist_ok=True); print(root)' |
-        while IFS= read -r root; do "${sudo[@]}" chown -- "$user" "$root"; done
+    # The units may write only to the data roots (ProtectSystem=strict): missing ones are created
+    # and given to the user; existing ones are never re-owned (the note says how to grant access).
+    "${sudo[@]}" .venv/bin/python deploy/prepare_roots.py --for-user "$user"
     "${sudo[@]}" install -m 0644 -t /etc/systemd/system "$units"/*
     "${sudo[@]}" systemctl daemon-reload
     timers=$(cd "$units" && ls -- *.timer)

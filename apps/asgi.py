@@ -15,17 +15,25 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from arcticroute.api import Endpoints
+from arcticroute.api import Endpoints, Reply
 
 ENDPOINTS = Endpoints()
 
 
+def _response(reply: Reply) -> Response:
+    return Response(reply.text(), status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
+
+
 def _route(path: str, handler) -> Route:
     async def endpoint(request: Request) -> Response:
-        reply = await run_in_threadpool(handler, dict(request.query_params))
-        return Response(reply.text(), status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
+        return _response(await run_in_threadpool(handler, dict(request.query_params)))
 
     return Route(path, endpoint, methods=["GET"])
+
+
+async def _stac(request: Request) -> Response:
+    """/api/stac/<file>: the static STAC catalog's files (catalog.json at /api/stac/)."""
+    return _response(await run_in_threadpool(ENDPOINTS.stac, request.path_params.get("path", "")))
 
 
 app = st.App(
@@ -34,5 +42,7 @@ app = st.App(
         _route("/api/health", ENDPOINTS.health),
         _route("/api/runs", ENDPOINTS.runs),
         _route("/api/catalog", ENDPOINTS.catalog),
+        _route("/metrics", ENDPOINTS.metrics),
+        Route("/api/stac/{path:path}", _stac, methods=["GET"]),
     ],
 )

@@ -6,7 +6,7 @@ import streamlit as st
 
 from arcticroute.config import Settings, load_settings
 from arcticroute.errors import ArcticRouteError
-from arcticroute.route.planner import DEMO_NOTICE
+from arcticroute.provenance import DEMO_NOTICE
 from arcticroute.views import LayerView, layer_view
 
 EMPTY_HINT = "No data yet. Run `just demo` (synthetic demo data, offline) or `just pull` then `just fuse`."

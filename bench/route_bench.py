@@ -126,7 +126,7 @@ def prepare(km: float, path: Path) -> dict:
     stage = fields.ice_stage(static, DAY, sic)
     risk = synthetic_risk(static, sic, hs, stage, settings["risk"])
     np.savez(path, resolution_m=static.grid.resolution_m, lon=static.lon, lat=static.lat,
-             land=static.land, scale=static.scale, sic=sic, hs=hs, risk=risk, stage=stage)
+             land=static.land, scale=static.scale, depth=static.depth, sic=sic, hs=hs, risk=risk, stage=stage)
     return {"shape": list(static.grid.shape)}
 
 
@@ -197,7 +197,7 @@ def load_case(path: Path) -> Case:
     with np.load(path) as saved:
         grid = Grid(float(saved["resolution_m"]))
         static = StaticGrid(grid=grid, lon=saved["lon"], lat=saved["lat"], land=saved["land"],
-                            scale=saved["scale"])
+                            scale=saved["scale"], depth_m=saved["depth"])
         conditions = routing.Conditions(sic=saved["sic"], hs=saved["hs"], risk=saved["risk"], stage=saved["stage"])
     vessel = routing.Vessel.from_config(settings["vessel_name"], settings["vessel"])
     origin, destination = (routing.Place(p["name"], float(p["lat"]), float(p["lon"]))

@@ -9,7 +9,7 @@ import click
 
 from arcticroute.cli import common_options, execute, load_or_exit
 from arcticroute.errors import ArcticRouteError
-from arcticroute.store import catalog
+from arcticroute.store import catalog, stac
 from arcticroute.store.artifacts import KINDS
 
 
@@ -27,8 +27,11 @@ def _month(ctx, param, value):
 @click.option("--verify", "check", is_flag=True,
               help="Also verify each shown artifact (files, sizes, sha256, links); exit 1 on any problem.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
+@click.option("--stac", "publish", is_flag=True,
+              help="Also write the whole catalog (whatever the filters) as static STAC to stac.folder "
+                   "(default outputs/stac/catalog.json; served at /api/stac/).")
 @common_options
-def main(prefix, kind, month, tag, check, as_json, config_dir, profile, grid_km):
+def main(prefix, kind, month, tag, check, as_json, publish, config_dir, profile, grid_km):
     """Show the catalog, rebuilt from the sidecars, and refresh outputs/catalog/index.json."""
     settings = load_or_exit(config_dir, profile, grid_km)
 
@@ -45,6 +48,10 @@ def main(prefix, kind, month, tag, check, as_json, config_dir, profile, grid_km)
                 row["problems"] = [p.message for p in catalog.verify_entry(settings.roots, entry)]
             rows.append(row)
         run.summary = {"entries": len(entries), "shown": len(shown)}
+        if publish:
+            written = stac.write_stac(settings.roots, settings.stac_folder, entries)
+            run.summary["stac"] = str(written)
+            click.echo(f"STAC catalog: {written}", err=True)
         _render(rows, as_json, check)
         failed = [r for r in rows if r.get("problems")]
         if check and (failed or problems):

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""catalog.verify: check every artifact version against its sidecar, and every canonical link."""
+"""catalog.verify: check every artifact version against its sidecar and its place, and every canonical link."""
 
 from __future__ import annotations
 
@@ -10,19 +10,26 @@ import click
 from arcticroute.cli import common_options, execute, load_or_exit
 from arcticroute.errors import ArcticRouteError
 from arcticroute.ops.runs import FAMILIES
-from arcticroute.store import catalog, repair
+from arcticroute.store import catalog, repair, stac
 
 
 @click.command(name="catalog.verify")
 @click.option("--prefix", help="Only logical ids starting with this.")
 @click.option("--repair", "do_repair", is_flag=True,
               help="First repair what faults left: relink canonicals to their newest intact version, quarantine "
-                   "corrupt versions, drop orphans and temporary files, move a 0.1.0 tree to the current layout; "
-                   "then list what only a producer can restore.")
+                   "corrupt versions, rebuild the sidecar of a version that lost it (or quarantine it), remove "
+                   "temporary files, move a 0.1.0 tree to the current layout; then list what only a producer "
+                   "can restore.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of lines.")
+@click.option("--stac", "publish", is_flag=True,
+              help="Also write the verified logical ids (all of them, whatever --prefix) as static STAC to "
+                   "stac.folder (default outputs/stac/catalog.json; served at /api/stac/); one that fails "
+                   "verification is left out.")
 @common_options
-def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
-    """Verify existence, size and sha256 of each version and the canonical links; exit 1 on any problem.
+def main(prefix, do_repair, as_json, publish, config_dir, profile, grid_km):
+    """Verify each version (its sidecar against its place, size and sha256 of its bytes, what the file
+    says it is) and the canonical links, and name logical ids whose place another artifact took;
+    exit 1 on any problem.
 
     With --repair (just repair), every command family's lock is taken first, so no run writes
     meanwhile; after it, `just daily` restores what it lists.
@@ -32,14 +39,19 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
     def body(run):
         outcome = {}
         if do_repair:
-            report = repair.repair(settings.roots)
+            report = repair.repair(settings.roots, run.run_id)
             catalog.write_index(settings.roots, settings.outputs_root)
             outcome["repair"] = report.as_dict()
             for action in report.actions:
                 run.log.info("repair: %s", action)
-        entries, unreadable = catalog.build_index(settings.roots)
-        entries = [e for e in entries if catalog.matches(e, prefix=prefix)]
-        problems = [str(p) for p in catalog.verify(settings.roots, entries)] + unreadable
+        everything, unreadable = catalog.build_index(settings.roots)
+        if publish:
+            failing = {p.logical_id for p in catalog.verify(settings.roots, everything)}
+            outcome["stac"] = str(stac.write_stac(settings.roots, settings.stac_folder,
+                                                  [e for e in everything if e.logical_id not in failing]))
+        entries = [e for e in everything if catalog.matches(e, prefix=prefix)]
+        problems = [str(p) for p in catalog.verify(settings.roots, entries)
+                    + catalog.missing_logical_ids(settings.roots, everything, prefix)] + unreadable
         outcome.update(ok=not problems, logical_ids=len(entries), versions=sum(len(e.versions) for e in entries),
                        problems=problems, leftovers=repair.leftovers(settings.roots))
         run.summary = {k: outcome[k] for k in ("ok", "logical_ids", "versions")} | {"problems": len(problems)}
@@ -55,6 +67,8 @@ def main(prefix, do_repair, as_json, config_dir, profile, grid_km):
     def render(outcome, run):
         if not as_json:
             click.echo(f"ok: {outcome['logical_ids']} logical ids, {outcome['versions']} versions verified")
+            if "stac" in outcome:
+                click.echo(f"STAC catalog: {outcome['stac']}")
 
     also = tuple(f for f in FAMILIES if f != "catalog") if do_repair else ()
     execute(settings, "catalog.verify", "catalog", body, render, also_lock=also)
@@ -71,7 +85,7 @@ def _show(outcome: dict, as_json: bool) -> None:
     for problem in outcome["problems"]:
         click.echo(f"FAIL {problem}")
     for leftover in outcome["leftovers"]:
-        click.echo(f"WARN {leftover} (catalog.verify --repair removes it)")
+        click.echo(f"WARN {leftover} (catalog.verify --repair handles it)")
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ def _overrides(ctx, param, value):
 @click.option("--what", default="ice,wave,incidents,ais", show_default=True, callback=layers_callback,
               help="Comma-separated layers: ice, wave, incidents, ais.")
 @click.option("--since", type=SINCE, default=None,
-              help="Only days from this moment: ISO 8601 (2026-11-20) or a duration back from now (-P1D).")
+              help="Only days from this moment: ISO 8601 (2026-11-20) or a duration back from now (-P1D); it may "
+                   "reach back into the month before --ym.")
 @click.option("--dry-run", is_flag=True,
               help="Print each planned item (layer, day, source URL, destination, new/update/unchanged) and "
                    "change nothing; only lists the sources (HEAD requests, searches).")
@@ -45,9 +46,13 @@ def _overrides(ctx, param, value):
 @jobs_option("fetch, regrid, write; also the number of sources asked at once while planning")
 @click.option("--source", "sources", multiple=True, callback=_overrides, metavar="LAYER=NAME",
               help="Use another of the profile's available sources for a layer (repeatable), e.g. ice=osisaf-conc.")
+@click.option("--forecast", is_flag=True,
+              help="Also pull the profile's ice forecast (sources.ice.forecast) issued on the newest day pulled "
+                   "(never after today), for the days after it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan (dry run) or the summary as JSON on stdout.")
 @common_options
-def main(ym, what, since, dry_run, force, jobs, executor, scheduler, sources, as_json, config_dir, profile, grid_km):
+def main(ym, what, since, dry_run, force, jobs, executor, scheduler, sources, forecast, as_json, config_dir, profile,
+         grid_km):
     """Pull sea ice, waves, incidents and AIS traffic for the days of a month.
 
     Days already pulled from an unchanged source are skipped (a conditional request, no
@@ -61,6 +66,11 @@ def main(ym, what, since, dry_run, force, jobs, executor, scheduler, sources, as
     days = ingest.select_days(*ym, since)
     today = utc_now().date()
     call_or_exit(ingest.check_sources, settings, what, sources)
+    ice_forecast = None
+    if forecast:
+        from arcticroute.sources.forecast import forecast_source
+
+        ice_forecast = call_or_exit(forecast_source, settings, today)
 
     if dry_run:
         plan, _sources = call_or_exit(ingest.build_plan, settings, what, days, today, force, overrides=sources,
@@ -72,10 +82,26 @@ def main(ym, what, since, dry_run, force, jobs, executor, scheduler, sources, as
         for item in plan:
             click.echo(f"{item.action:8} {item.layer:12} {item.day}  {item.reason}  [{item.change}] "
                        f"{item.url or '(' + _sources[item.layer].kind + ')'} -> {item.destination}")
+        if ice_forecast is not None and days:
+            from arcticroute.forecast import issue_day, relpath
+
+            issued = issue_day(days, today)
+            click.echo(f"{'forecast':8} {'ice.forecast':12} {issued}  issued that day, {ice_forecast.name} "
+                       f"({ice_forecast.kind}) {ice_forecast.describe(issued).get('url') or ''} -> "
+                       f"{relpath(issued, settings.grid.name)}")
         click.echo(_plan_summary(plan) + " (dry run: nothing written)")
         return
 
     def body(run):
+        counts = pull(run)
+        if forecast and days:
+            from arcticroute.forecast import issue_day
+            from arcticroute.sources.forecast import pull_forecast
+
+            counts["forecast"] = pull_forecast(settings, issue_day(days, today), today, run, force=force)
+        return counts
+
+    def pull(run):
         plan, built = ingest.build_plan(settings, what, days, today, force, overrides=sources, jobs=resolve_jobs(jobs),
                                         log=run.log)
         run.log.info("plan: %s", _plan_summary(plan))
@@ -102,6 +128,11 @@ def main(ym, what, since, dry_run, force, jobs, executor, scheduler, sources, as
             f"(profile {settings.profile}{', synthetic data' if settings.synthetic else ''}, grid {settings.grid.name}, "
             f"run {run.run_id})"
         )
+        if "forecast" in counts:
+            told = counts["forecast"]
+            valid = told.get("valid_days") or []
+            click.echo(f"ice forecast issued {told['issued']}: {told['status']}"
+                       + (f", valid {valid[0]}..{valid[-1]}" if valid else f" ({told.get('reason', '')})"))
 
     execute(settings, "ingest.nrt.pull", "pull", body, render, writes=True)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import click
 
 from arcticroute.cli import common_options, execute, load_or_exit, ym_option
+from arcticroute.provenance import DEMO_NOTICE
 from arcticroute.report.build import SECTIONS, build_report
-from arcticroute.route.planner import DEMO_NOTICE
 
 
 def _sections(ctx, param, value):

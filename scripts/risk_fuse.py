@@ -7,6 +7,7 @@ import click
 
 from arcticroute.cli import common_options, execute, load_or_exit, ym_option
 from arcticroute.parallel import jobs_option
+from arcticroute.risk.calibration import skill_interval_text
 from arcticroute.risk.fuse import FALLBACKS, METHODS, fuse_month
 
 
@@ -28,8 +29,9 @@ def main(ym, method, fallback, force, jobs, executor, scheduler, config_dir, pro
     a day with a missing or corrupt input is not fused and the run exits 1 naming it.
     Writes data_processed/risk/<grid>/YYYY/MM/risk_YYYYMMDD.nc and risk_YYYYMM.nc.
 
-    --method stacking first fits a logistic model of incident occurrence on the months before
-    (risk.stacking in config/runtime.yaml), scores it on held-out months and writes it as
+    --method stacking first fits a Poisson model of the incident rate per vessel-hour on the
+    months before (risk.stacking in config/runtime.yaml), scores it on held-out months (Brier
+    skill with a 95 % block-bootstrap interval by day) and writes it as
     data_processed/risk/<grid>/models/stacking_YYYYMM.json; too few incidents to learn from
     exits 1 saying how many were found and how many are needed, unless --fallback weighted.
     """
@@ -50,7 +52,8 @@ def main(ym, method, fallback, force, jobs, executor, scheduler, config_dir, pro
             model = counts["model"]
             weights = ", ".join(f"{k} {v:+.2f}" for k, v in model["coefficients"].items())
             click.echo(f"stacking model {model['logical_id']} v{model['version']}: {weights}; held-out Brier skill "
-                       f"{model['heldout_brier_skill']:.4f} (weighted {model['weighted_heldout_brier_skill']:.4f})")
+                       f"{model['heldout_brier_skill']:.4f}, {skill_interval_text(model['heldout_brier_skill_interval'])} "
+                       f"(weighted {model['weighted_heldout_brier_skill']:.4f})")
         if counts.get("fallback"):
             click.echo(f"NOTE: too few incidents for stacking: fused with {counts['fallback']} (--fallback)")
 

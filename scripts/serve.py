@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""serve: the Streamlit UI with its /api/* JSON endpoints on one port."""
+"""serve: the Streamlit UI with its /api/* endpoints and /metrics on one port."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ def server_argv(port: int, address: str) -> list[str]:
 
 @click.command(name="serve")
 @click.option("--ui", is_flag=True, default=True, show_default=True,
-              help="Serve the UI and its /api/health, /api/runs, /api/catalog endpoints (the only mode).")
+              help="Serve the UI and its /api/health, /api/runs, /api/catalog, /metrics and /api/stac/ endpoints "
+                   "(the only mode).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8501, show_default=True, envvar="ARCTICROUTE_PORT",
               show_envvar=True, help="TCP port to listen on.")
 @click.option("--address", default="127.0.0.1", show_default=True, envvar="ARCTICROUTE_ADDRESS", show_envvar=True,

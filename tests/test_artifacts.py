@@ -61,7 +61,7 @@ def test_identical_content_makes_no_new_version(tree):
     again = _write(tree, b"same")
     assert again == first
     assert sorted(p.name for p in (tree["data"] / "env/ice.sic/2026/09").iterdir()) == [
-        "ice_sic_20260901.nc", "ice_sic_20260901.nc.meta.json",
+        ".ice_sic_20260901.nc.last-version", "ice_sic_20260901.nc", "ice_sic_20260901.nc.meta.json",
         "ice_sic_20260901_adv_v1.nc", "ice_sic_20260901_adv_v1.nc.meta.json"]
 
 
@@ -116,14 +116,44 @@ def test_a_full_disk_leaves_the_previous_version_and_no_partial_file(tiny_filesy
     assert "just gc" in info.value.hint
     folder = tree["data"] / "env/ice.sic/2026/09"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "ice_sic_20260901.nc", "ice_sic_20260901.nc.meta.json",
+        ".ice_sic_20260901.nc.last-version", "ice_sic_20260901.nc", "ice_sic_20260901.nc.meta.json",
         "ice_sic_20260901_adv_v1.nc", "ice_sic_20260901_adv_v1.nc.meta.json"]
     assert (folder / "ice_sic_20260901.nc").read_bytes() == b"small and fine"
 
 
-def test_a_version_file_left_without_its_sidecar_is_taken_over_by_the_next_write(tree):
+def test_a_version_file_left_without_its_sidecar_keeps_its_number(tree):
+    """It may be an intact version whose sidecar was lost: the next write never overwrites it."""
     first = _write(tree, b"one")
     folder = (tree["data"] / first["path"]).parent
     (folder / "ice_sic_20260901_adv_v2.nc").write_bytes(b"killed before its sidecar")
     second = _write(tree, b"two")
-    assert second["version"] == 2 and (folder / "ice_sic_20260901_adv_v2.nc").read_bytes() == b"two"
+    assert second["version"] == 3 and (folder / "ice_sic_20260901_adv_v2.nc").read_bytes() == b"killed before its sidecar"
+
+
+def test_version_numbers_are_never_reused_once_versions_are_gone(tree):
+    _write(tree, b"one")
+    second = _write(tree, b"two")
+    folder = (tree["data"] / second["path"]).parent
+    for path in folder.glob("ice_sic_20260901*"):
+        path.unlink()  # every version, sidecar and link gone (quarantined, removed by hand)
+    assert (folder / ".ice_sic_20260901.nc.last-version").read_text() == "2\n"
+    third = _write(tree, b"three")
+    assert third["version"] == 3 and third["path"].endswith("_adv_v3.nc")
+
+
+def test_a_full_disk_hidden_by_the_writer_is_named_although_removing_the_partial_file_frees_it(tmp_path):
+    """netCDF/HDF5 report ENOSPC as "NetCDF: HDF error": judged before the partial file goes
+    (after, the 4 MiB it held are free again and the disk no longer looks full)."""
+    with tmpfs(tmp_path / "small", "4m") as small:
+        tree = {"data": small / "data"}
+
+        def hdf5_like(path):
+            try:
+                with open(path, "wb") as handle:
+                    handle.write(os.urandom(8 * 1024 * 1024))
+            except OSError:
+                raise RuntimeError("NetCDF: HDF error") from None
+
+        with pytest.raises(DiskFullError, match=r"no space left on the device \(ENOSPC\)"):
+            write_artifact(tree, _spec(), hdf5_like, run_id=RUN_ID, command="test")
+        assert not list(small.rglob(".tmp-*"))

@@ -166,12 +166,18 @@ def test_variables_carry_standard_names_units_flags_and_cell_methods(summer_mont
 
     with variables("ice.sic") as ds:
         assert ds["sic"].standard_name == "sea_ice_area_fraction" and ds["sic"].units == "1"
-        assert ds["sic"].valid_range.dtype == np.float32 and "_FillValue" not in ds["x"].ncattrs()
+        # packed (CF 8.1): the valid range in the packed type, integers of 2^-10 (3 decimal digits)
+        sic = ds["sic"]
+        assert sic.dtype == sic.valid_range.dtype == sic._FillValue.dtype == np.int16
+        assert list(sic.valid_range) == [0, 1024] and sic.scale_factor == np.float32(2.0 ** -10)
+        assert "_FillValue" not in ds["x"].ncattrs() and "_FillValue" not in ds["lat"].ncattrs()
+        assert (ds["lat"].dtype, ds["lon"].dtype) == (np.int16, np.int32)
+        assert ds["lat"].scale_factor == ds["lon"].scale_factor == 1 / 1024 and ds["lat"].add_offset == 60.0
         assert ds["time"].units == "days since 1970-01-01 00:00:00" and ds["time"].calendar == "standard"
     with variables("ice.type") as ds:
         stage = ds["stage"]
         assert stage.standard_name == "sea_ice_classification" and stage.flag_values.dtype == np.int8
-        assert len(stage.flag_meanings.split()) == len(stage.flag_values) == 12
+        assert len(stage.flag_meanings.split()) == len(stage.flag_values) == 13  # 0..11 and -1 unknown
     with variables("wave.hs") as ds:
         assert ds["hs"].standard_name == "sea_surface_wave_significant_height" and ds["hs"].units == "m"
     with variables("ais.density") as ds:
@@ -193,13 +199,14 @@ def test_variables_carry_standard_names_units_flags_and_cell_methods(summer_mont
 def test_incident_points_are_cf_point_data_beside_the_count(summer_month):
     import xarray as xr
 
-    path = summer_month.data / KINDS["incidents"][0]
+    day = date(2026, 9, 28)  # the demo has three incidents that day (none on DAY)
+    path = summer_month.data / f"env/incidents/{GRID}/2026/09/incidents_{day:%Y%m%d}.nc"
     with xr.open_dataset(path) as ds:
         assert int(ds["count"].sum()) == ds.sizes.get("incident", 0)
-        assert ds.sizes["incident"] == 2  # the demo's incidents of that day
+        assert ds.sizes["incident"] == 3  # the demo's incidents of that day
         times = ds["incident_time"].values
         assert np.issubdtype(times.dtype, np.datetime64)  # numeric, decoded by any CF reader
-        assert all(str(t)[:10] == DAY.isoformat() for t in times)
+        assert all(str(t)[:10] == day.isoformat() for t in times)
         assert (times.astype("datetime64[s]") == times).all()  # whole seconds, as the source gave them
         assert ds["incident_type"].encoding["coordinates"] == "incident_time incident_lat incident_lon"
         assert ds["incident_lat"].attrs["standard_name"] == "latitude"

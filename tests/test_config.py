@@ -249,3 +249,77 @@ def test_error_messages_never_show_a_secret_from_dotenv(roots, tmp_path):
                          env={"ARCTICROUTE_ENV_FILE": str(env_file)})
     assert result.exit_code == 2 and "--profile option: unknown profile '***-***'" in result.stderr
     assert "XXXXSECRET" not in result.output and "edl-token" not in result.output
+
+
+@pytest.mark.parametrize("name, old, new, key", [
+    ("env.yaml", "profile: demo", "profile: demo\nprofile: live", "profile"),
+    ("runtime.yaml", "  keep_months: 3", "  keep_months: 3\n  keep_months: 12", "keep_months"),
+    ("scenarios.yaml", "vessels:", "vessels:\n  dup: {ice_class: PC7, speed_kn: 12}\n  dup: {ice_class: PC1, speed_kn: 9}",
+     "dup"),
+])
+def test_a_key_given_twice_is_a_config_error_naming_file_line_and_key(config_dir, roots, name, old, new, key):
+    path = config_dir / name
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    first, second = [i for i, row in enumerate(path.read_text().splitlines(), 1) if row.strip().startswith(f"{key}:")]
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_dir, environ={})
+    assert f"{path}: not valid YAML at line {second}" in str(info.value)
+    assert f"key '{key}' given twice (first at line {first})" in str(info.value)
+    result = run_command("route.plan", "--scenario", "all", env={**roots.env, "ARCTICROUTE_CONFIG_DIR": str(config_dir)})
+    assert result.exit_code == 2 and f"key '{key}' given twice" in result.stderr and "Traceback" not in result.output
+
+
+def test_a_merge_key_may_still_be_overridden():
+    from arcticroute.config import load_yaml
+
+    assert load_yaml("a: &a {x: 1, y: 2}\nb:\n  <<: *a\n  x: 3\n")["b"] == {"x": 3, "y": 2}
+    assert load_yaml("a: {x: 1}\nb: {x: 1}\n") == {"a": {"x": 1}, "b": {"x": 1}}  # the same key in two mappings
+
+
+@pytest.mark.parametrize("name, old, new, key", [
+    ("runtime.yaml", "keep_months: 3", "keep_months: 9999999999999999999", "gc.keep_months"),
+    ("runtime.yaml", "ttl_days: 14", "ttl_days: 99999999999999999999999", "gc.ttl_days"),
+    ("runtime.yaml", "incident_window_days: 30", "incident_window_days: 100000000000000000000", "risk.incident_window_days"),
+    ("runtime.yaml", "backups: 5", "backups: 18446744073709551617", "logs.backups"),
+    ("runtime.yaml", "sample_verify: 5", "sample_verify: 9999999999999", "health.sample_verify"),
+    ("env.yaml", "fill_km: 50", "fill_km: 1.0e+300", None),
+    ("env.yaml", "max_gap_minutes: 60", "max_gap_minutes: 99999999999999999999", None),
+    ("env.yaml", "shape: [1792, 1216]", "shape: [1792, 121600000000000000000000]", None),
+])
+def test_a_huge_number_is_a_config_error_naming_file_key_and_limit(config_dir, roots, name, old, new, key):
+    path = config_dir / name
+    text = path.read_text()
+    if old not in text:
+        pytest.fail(f"{old!r} is not in config/{name}")
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError) as info:
+        load_settings(config_dir, environ={})
+    message = str(info.value)
+    assert str(path) in message and "is greater than the maximum of" in message
+    if key:
+        assert f"key {key}:" in message
+    result = run_command("catalog.gc", "--dry-run", env={**roots.env, "ARCTICROUTE_CONFIG_DIR": str(config_dir)})
+    assert result.exit_code == 2 and "is greater than the maximum" in result.stderr and "Traceback" not in result.output
+
+
+def test_every_number_in_the_schemas_has_a_maximum():
+    from arcticroute.config_schema import ENV_SCHEMA, RUNTIME_SCHEMA, SCENARIOS_SCHEMA
+
+    unbounded = []
+
+    def walk(node, trail):
+        if isinstance(node, dict):
+            if node.get("type") in ("integer", "number") and "enum" not in node and not (
+                    "maximum" in node or "exclusiveMaximum" in node):
+                unbounded.append(".".join(trail))
+            for key, value in node.items():
+                walk(value, [*trail, str(key)])
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, [*trail, str(index)])
+
+    for name, schema in (("env", ENV_SCHEMA), ("runtime", RUNTIME_SCHEMA), ("scenarios", SCENARIOS_SCHEMA)):
+        walk(schema, [name])
+    assert unbounded == []

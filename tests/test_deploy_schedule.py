@@ -21,7 +21,7 @@ import yaml
 
 from arcticroute.commands import COMMANDS
 from arcticroute.config import DEFAULTS, load_settings
-from arcticroute.errors import ConfigError
+from arcticroute.errors import BadInputError, ConfigError
 
 from .conftest import REPO, SHARED
 from .test_deploy_tools import need, problem
@@ -84,7 +84,10 @@ def test_every_step_is_a_registered_command_and_the_chain_is_in_order():
         assert {step.split()[0] for step in job["steps"]} <= names
     assert [s.split()[0] for s in jobs["daily"]["steps"]] == [
         "health.check", "ingest.nrt.pull", "risk.fuse", "route.plan", "report.build"]
-    assert "--since -P1D" in jobs["daily"]["steps"][1]
+    # yesterday's month (the 1st finishes the month before), three days back (a lost day is
+    # retried), and the ice forecast past the newest day
+    assert jobs["daily"]["steps"][1].endswith("--ym -P1D --since -P3D --forecast")
+    assert all(jobs["daily"]["steps"][i].endswith("--ym -P1D") for i in (2, 4))
     assert [s.split()[0] for s in jobs["gc"]["steps"]] == ["catalog.gc", "cache.gc"]  # as `just gc`
 
 
@@ -307,3 +310,182 @@ def test_the_justfiles_windows_recipes_parse_as_powershell_and_each_has_a_unix_t
     for name, body in windows.items():
         assert "$@" not in body and "{{py}}" not in body, name
         assert _syntax_errors(parser, body.encode()) == [], f"just {name}: {body}"
+
+
+# -- hostile paths and values ---------------------------------------------------------------------
+
+HOSTILE_NAMES = ['a b/%h/"q"/ü', "it's & $HOME", "back\\slash %i %% $$ x", "ä ö/€ semi;colon"]
+
+
+def _systemd_words(value: str, cunescape: bool) -> list[str]:
+    """How systemd splits a setting into words (extract_first_word with EXTRACT_UNQUOTE, and
+    EXTRACT_CUNESCAPE for ExecStart= or EXTRACT_RETAIN_ESCAPE for path lists), then resolves
+    specifiers (%% only: the rendered units use no other but %i) and, for commands, $$."""
+    words, word, quote, i, started = [], [], "", 0, False
+    while i < len(value):
+        c = value[i]
+        if c == "\\" and cunescape:
+            nxt = value[i + 1]
+            word.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+            started = True
+            continue
+        if quote:
+            if c == quote:
+                quote = ""
+            else:
+                word.append(c)
+        elif c in "\"'":
+            quote, started = c, True
+        elif c.isspace():
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(c)
+            started = True
+        i += 1
+    assert not quote, f"unbalanced quote in {value!r}"
+    if started:
+        words.append("".join(word))
+    out = []
+    for w in words:
+        w = re.sub(r"%(.)", lambda m: "%" if m.group(1) == "%" else m.group(0), w)
+        out.append(w.replace("$$", "$") if cunescape else w)
+    return out
+
+
+def _hostile_checkout(base: Path, name: str) -> tuple[Path, dict[str, Path]]:
+    """A checkout at base/<name> with the config, executables .venv/bin/{arcticroute,python} and a
+    .env moving every data root to a folder named like the checkout."""
+    repo = base / name / "checkout"
+    shutil.copytree(REPO / "config", repo / "config")
+    (repo / ".venv" / "bin").mkdir(parents=True)
+    for tool in ("arcticroute", "python"):
+        (repo / ".venv" / "bin" / tool).write_text("#!/bin/sh\n")
+        (repo / ".venv" / "bin" / tool).chmod(0o755)
+    roots = {key: base / name / f"{key} root" for key in ("data", "reports", "outputs")}
+    (repo / ".env").write_text("".join(f"ARCTICROUTE_{key.upper()}='{path}'\n" for key, path in roots.items()
+                                       if "'" not in str(path)) +
+                               "".join(f'ARCTICROUTE_{key.upper()}="{path}"\n' for key, path in roots.items()
+                                       if "'" in str(path)))
+    return repo, roots
+
+
+def _render(repo: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(DEPLOY / "render_schedule.py"), "--repo", str(repo), "--user",
+                           "arcticroute", "--out", str(out), *extra], capture_output=True, text=True,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("ARCTICROUTE_")})
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_units_for_a_hostile_checkout_path_pass_systemd_analyze_verify_and_mean_the_paths(tmp_path, name):
+    need("systemd", problem("systemd"))
+    repo, roots = _hostile_checkout(tmp_path, name)
+    out = tmp_path / "units"
+    result = _render(repo, out)
+    assert result.returncode == 0, result.stderr
+    for unit in sorted(out.iterdir()):
+        check = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, cwd=out)
+        assert check.returncode == 0 and check.stderr == "", f"{unit.name}: {check.stderr}\n{unit.read_text()}"
+    daily = (out / "arcticroute-daily.service").read_text().splitlines()
+    settings = {}
+    for line in daily:
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            settings.setdefault(key, []).append(value)
+    repo_text = str(repo.resolve())
+    assert settings["WorkingDirectory"] == [repo_text.replace("%", "%%")]
+    assert settings["EnvironmentFile"] == ["-" + f"{repo_text}/.env".replace("%", "%%")]
+    for value, step in zip(settings["ExecStart"], schedule()["daily"]["steps"], strict=True):
+        argv = _systemd_words(value, cunescape=True)
+        if argv[0] == "/usr/bin/env":
+            argv = argv[1:]
+        assert argv == [f"{repo_text}/.venv/bin/arcticroute", *step.split(" ")], value
+    listed = _systemd_words(settings["ReadWritePaths"][0], cunescape=False)
+    assert listed == [f"-{roots[k]}" for k in ("data", "reports", "outputs")]
+    description = settings["Description"][0].replace("%%", "%")
+    assert description == schedule()["daily"]["description"]
+
+
+@pytest.mark.parametrize("where", ["repo", "data root", "user"])
+def test_a_control_character_in_a_path_or_value_is_refused_with_exit_2(tmp_path, where):
+    repo, _ = _hostile_checkout(tmp_path, "plain")
+    out = tmp_path / "units"
+    extra = []
+    if where == "repo":
+        bad = tmp_path / "new\nline"
+        shutil.copytree(repo, bad)
+        repo = bad
+    elif where == "data root":
+        (repo / ".env").write_text('ARCTICROUTE_DATA="/srv/data\\n[Service]\\nExecStartPre=/bin/rm -rf /"\n')
+    else:
+        extra = ["--user", "root\nExecStartPre=/bin/sh"]
+    result = _render(repo, out, *extra)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "Error:" in result.stderr
+    assert ("control character" in result.stderr and "U+000A (newline)" in result.stderr) or \
+        "is not a name systemd accepts" in result.stderr
+    assert not out.exists() or not list(out.iterdir())
+
+
+def _parsed_literal(parser, literal: str) -> str:
+    """The value PowerShell gives ``literal``, read from the parse tree: the one string literal
+    node must span it exactly; its quotes are then undone by PowerShell's rule (a doubled quote
+    of any of the four single-quote characters is one)."""
+    source = f"$x = {literal}\n".encode()
+    assert _syntax_errors(parser, source) == [], literal
+    nodes = []
+
+    def walk(node):
+        if "string" in node.type and node.type.endswith("literal"):
+            nodes.append(node)
+            return
+        for child in node.children:
+            walk(child)
+
+    walk(parser.parse(source).root_node)
+    assert len(nodes) == 1 and source[nodes[0].start_byte:nodes[0].end_byte].decode() == literal, literal
+    body, out, i = literal[1:-1], [], 0
+    quotes = "'\u2018\u2019\u201a\u201b"
+    while i < len(body):
+        out.append(body[i])
+        i += 2 if body[i] in quotes and i + 1 < len(body) and body[i + 1] in quotes else 1
+    return "".join(out)
+
+
+@pytest.mark.parametrize("value", ["C:\\a b\\it's", "$(Remove-Item C:\\)", "a & b | c; d", "`n back`tick",
+                                   "ü€ \u2019curly\u2018 quotes\u201b", "''", "%USERPROFILE%", '"double"'])
+def test_powershell_literals_mean_what_they_quote(value):
+    from arcticroute.ops.unit_syntax import ps_quote
+
+    parser = _powershell_parser()
+    assert _parsed_literal(parser, ps_quote(value, "test")) == value
+
+
+def test_task_files_carry_hostile_descriptions_escaped(tmp_path):
+    need("xmlschema", problem("xmlschema"))
+    import xml.etree.ElementTree as ET
+
+    import xmlschema
+
+    text = "Nightly <chain> & \"pull\" 'it' for ü/€ %h $HOME"
+    job = render.jobs_from({"weird": {"at": "03:15", "windows_script": "weird", "description": text,
+                                      "steps": ["health.check --json"]}})[0]
+    files = render.windows_files([job])
+    xml = files["weird.xml"][2:].decode("utf-16-le")
+    xmlschema.XMLSchema(str(XSD)).validate(xml)
+    ns = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}
+    assert ET.fromstring(xml.split("?>", 1)[1]).find("t:RegistrationInfo/t:Description", ns).text == text
+    script = files["weird.ps1"]
+    assert script[:3] == b"\xef\xbb\xbf"  # non-ASCII: UTF-8 with a byte order mark for Windows PowerShell 5.1
+    parser = _powershell_parser()
+    assert _syntax_errors(parser, script[3:]) == []
+    unit = render.service_unit(job, "/opt/arcticroute", "arcticroute", render.default_roots(REPO / "config", "/opt/x"))
+    assert f"Description={text.replace('%', '%%')}\n" in unit
+    for bad in ("two\nlines", "tab\there", "nul\0", "ends in a backslash\\"):
+        with pytest.raises(BadInputError) as caught:
+            odd = render.jobs_from({"weird": {"at": "03:15", "windows_script": "weird", "description": bad,
+                                              "steps": ["health.check"]}})[0]
+            render.task_xml(odd) if "backslash" not in bad else render.timer_unit(odd)
+        assert "control character" in str(caught.value) or "would join the unit's next line" in str(caught.value)

@@ -19,7 +19,8 @@ import pytest
 from .conftest import REPO, SHARED
 
 VENV_BIN = Path(sys.executable).parent
-TOOLS = ("systemd", "docker", "compose", "hadolint", "jsonschema", "xmlschema", "powershell", "just", "gdal")
+TOOLS = ("systemd", "docker", "compose", "hadolint", "jsonschema", "xmlschema", "powershell", "just", "gdal", "loopfs",
+         "promtool", "faketime")
 ENGINE_SOCKET = "unix:///tmp/docker-engine/docker.sock"  # where ../shared/ci/docker-engine.sh starts one
 
 
@@ -81,7 +82,24 @@ def problem(tool: str) -> str | None:
         return None if shutil.which("just") else "just is not installed (pip: rust-just)"
     if tool == "gdal":
         return None if shutil.which("gdalsrsinfo") else "gdalsrsinfo is not installed (apt install gdal-bin)"
+    if tool == "loopfs":  # an ext4 image on a loop device, for bit rot below the file system (test_identity.py)
+        return loopfs_problem()
+    if tool == "promtool":  # checks the metrics' exposition and the alert rules (test_metrics.py)
+        return None if shutil.which("promtool") else "promtool is not installed (apt install prometheus)"
+    if tool == "faketime":  # libfaketime runs the soak's commands at simulated times (test_soak.py)
+        return None if shutil.which("faketime") else "faketime is not installed (apt install faketime)"
     raise ValueError(tool)
+
+
+def loopfs_problem() -> str | None:
+    if os.name != "posix" or os.geteuid() != 0:
+        return "needs root to mount an image through a loop device (mount -o loop)"
+    for name in ("mkfs.ext4", "filefrag", "mount", "umount", "findmnt"):
+        if shutil.which(name) is None:
+            return f"{name} is not installed (apt install e2fsprogs mount util-linux)"
+    if not Path("/dev/loop-control").exists():
+        return "the kernel offers no loop devices here (/dev/loop-control is missing)"
+    return None
 
 
 def test_ci_require_names_only_known_tools_and_each_is_present():

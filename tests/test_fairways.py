@@ -11,10 +11,11 @@ from global_land_mask import globe
 from arcticroute.config import load_settings
 from arcticroute.grid import Grid, to_lonlat, to_xy
 from arcticroute.route import fairways, geometry, routing
-from arcticroute.route.routing import Conditions, Place, Vessel
+from arcticroute.route.routing import Place, Vessel
 from arcticroute.static import StaticGrid
 
 from .conftest import REPO
+from .synthetic_days import open_water
 
 SHIP = Vessel("pc5", "PC5", speed_kn=13.0)
 
@@ -23,10 +24,6 @@ SHIP = Vessel("pc5", "PC5", speed_kn=13.0)
 def static() -> StaticGrid:
     return StaticGrid.compute(Grid.from_km(25))
 
-
-def open_water(static: StaticGrid) -> Conditions:
-    zeros = np.zeros(static.grid.shape, np.float32)
-    return Conditions(sic=zeros, hs=zeros, risk=zeros, stage=zeros.astype(np.int8))
 
 
 def land_samples(x: np.ndarray, y: np.ndarray, spacing_m: float = 1000.0) -> list[tuple[float, float]]:
@@ -118,10 +115,14 @@ def test_distance_includes_the_legs_from_the_true_end_points(static):
     assert land_samples(x, y) == []
 
 
-def test_an_inland_point_snaps_with_a_warning_and_its_leg_counts(static):
-    inland = Place("Inland Finnmark", 69.5, 25.0)
-    route, _b, _ = routing.plan_path(static, open_water(static), SHIP, inland, Place("Barents", 72.0, 35.0), 0.0)
-    assert any("Inland Finnmark" in w and "the leg from the given point is included" in w for w in route.warnings)
-    x, y, _cells = routing.route_vertices(static, route.cells, inland, Place("Barents", 72.0, 35.0))
-    ix, iy = to_xy(25.0, 69.5)
+def test_a_point_up_a_fjord_snaps_with_a_warning_and_its_approach_counts(static):
+    """Tromsø harbour lies up fjords narrower than a cell: the route starts at the true point and
+    reaches the network through a land-free approach, whose length counts."""
+    fjord = Place("Tromsø", 69.65, 18.96)
+    barents = Place("Barents", 72.0, 35.0)
+    route, _b, _ = routing.plan_path(static, open_water(static), SHIP, fjord, barents, 0.0)
+    assert any("Tromsø" in w and "the leg from the given point is included" in w for w in route.warnings)
+    x, y, _cells = routing.route_vertices(static, route.cells, fjord, barents)
+    ix, iy = to_xy(18.96, 69.65)
     assert (x[0], y[0]) == pytest.approx((ix, iy))
+    assert land_samples(x, y) == []

@@ -14,7 +14,7 @@ from arcticroute.errors import ArcticRouteError
 from arcticroute.route.planner import check_route_document
 from arcticroute.store import integrity
 
-from .conftest import build_month, make_roots, run_command, tmpfs
+from .conftest import build_month, make_roots, run_command, select_roots, tmpfs
 
 GRID = "3413-25km"
 DAY = "20260930"
@@ -46,11 +46,7 @@ def _chain(roots, *extra: str) -> None:
 def chain(tmp_path, monkeypatch):
     """Two days of the demo chain with a report, in fresh roots (faults change them)."""
     made = make_roots(tmp_path)
-    for key, value in made.env.items():
-        monkeypatch.setenv(key, value)
-    for key in ("ARCTICROUTE_GRID_KM", "ARCTICROUTE_CONFIG_DIR", "ARCTICROUTE_ALERT_WEBHOOK"):
-        monkeypatch.delenv(key, raising=False)
-    integrity.clear_memory()
+    select_roots(monkeypatch, made)
     _chain(made)
     return made
 
@@ -156,7 +152,7 @@ def test_producers_regenerate_a_missing_or_corrupt_current_version_without_a_fla
     assert _version(_env_file(chain, "ice.sic")).is_file()
 
 
-def test_repair_drops_orphans_and_temporary_files_and_lists_what_to_restore(chain):
+def test_repair_sets_orphans_aside_removes_temporary_files_and_lists_what_to_restore(chain):
     folder = _env_file(chain, "ice.sic").parent
     (folder / f"ice_sic_{DAY}_adv_v7.nc").write_bytes(b"orphan of a killed run")
     (folder / ".tmp-20260101T000000Z-abcdef-1234abcd-ice_sic_x.nc").write_bytes(b"partial")
@@ -164,7 +160,8 @@ def test_repair_drops_orphans_and_temporary_files_and_lists_what_to_restore(chai
     before = run_command("catalog.verify", "--json", env=chain.env)
     assert before.exit_code == 1
     report = json.loads(before.stdout)
-    assert any("orphan version" in w for w in report["leftovers"]) and any("temporary file" in w for w in report["leftovers"])
+    assert any("version without a sidecar" in w for w in report["leftovers"])
+    assert any("temporary file" in w for w in report["leftovers"])
     assert any("file missing" in p for p in report["problems"])
 
     repaired = run_command("catalog.verify", "--repair", "--json", env=chain.env)
@@ -174,6 +171,9 @@ def test_repair_drops_orphans_and_temporary_files_and_lists_what_to_restore(chai
     assert {"logical_id": f"ar://env/ice.sic@20260929?grid={GRID}",
             "command": "ingest.nrt.pull --ym 202609 --what ice --grid-km 25 (just pull)"} in outcome["repair"]["to_restore"]
     assert not list(folder.glob(".tmp-*")) and not (folder / f"ice_sic_{DAY}_adv_v7.nc").exists()
+    # garbage that cannot vouch for itself is set aside for inspection, never deleted
+    (kept,) = (chain.data / ".quarantine").rglob(f"ice_sic_{DAY}_adv_v7.nc")
+    assert kept.read_bytes() == b"orphan of a killed run"
 
 
 def test_a_corrupt_newest_version_is_quarantined_and_the_previous_one_becomes_current(chain):
@@ -344,12 +344,15 @@ def small_disk(tmp_path):
         yield mount_point
 
 
-def test_a_full_disk_during_fuse_says_enospc_and_keeps_the_data_verifiable(chain, small_disk):
+# netCDF/HDF5 name a full disk by how much room is left: "HDF error" mid-write, EACCES when not
+# even the file's header fits (under 4 KiB); both must read as a full disk
+@pytest.mark.parametrize("room", [16 * 1024, 1024])
+def test_a_full_disk_during_fuse_says_enospc_and_keeps_the_data_verifiable(chain, small_disk, room):
     data = small_disk / "data_processed"
     shutil.copytree(chain.data, data, symlinks=True)
     env = {**chain.env, "ARCTICROUTE_DATA": str(data)}
     free = shutil.disk_usage(small_disk).free
-    (small_disk / "filler").write_bytes(b"\0" * (free - 16 * 1024))
+    (small_disk / "filler").write_bytes(b"\0" * (free - room))
     result = run_command("risk.fuse", "--ym", "202609", "--force", env=env)
     assert result.exit_code == 1, result.output
     assert "ENOSPC" in result.stderr and "just gc" in result.stderr and "PermissionError" not in result.output

@@ -93,7 +93,7 @@ def test_route_without_arguments_plans_every_scenario(recorder):
 
 def test_daily_runs_the_four_steps(recorder):
     assert recorder("daily") == [
-        ["scripts/ingest_nrt_pull.py", "--ym", "current"],
+        ["scripts/ingest_nrt_pull.py", "--ym", "current", "--forecast"],
         ["scripts/risk_fuse.py", "--ym", "current"],
         ["scripts/route_plan.py", "--scenario", "all", "--date", "latest"],
         ["scripts/report_build.py", "--ym", "current"],
@@ -237,3 +237,54 @@ def test_just_catalog_json_is_one_json_document(env):
     result = just("catalog", "--json", cwd=REPO, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
+
+
+# --- bytecode: what `just setup` compiles ahead (PYTHONDONTWRITEBYTECODE=1 never writes any) ---
+
+VENV_PYTHON = REPO / ".venv" / "bin" / "python"
+PROBE = Path(__file__).with_name("bytecode_probe.py")
+
+
+def probe(python: Path | str, *, env: dict | None = None) -> dict:
+    result = subprocess.run([str(python), str(PROBE)], capture_output=True, text=True, timeout=300,
+                            env={**(env or os.environ), "PYTHONDONTWRITEBYTECODE": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+@pytest.mark.skipif(not VENV_PYTHON.exists(), reason="no .venv here (run just setup)")
+def test_after_setup_commands_import_every_module_from_bytecode():
+    """A lost or stale .pyc of the project is compiled again by the next `just` run; then the
+    modules the commands and the UI import (the libraries too) compile nothing from source."""
+    from importlib.util import cache_from_source
+
+    module = REPO / "lib" / "arcticroute" / "ncread.py"
+    Path(cache_from_source(str(module))).unlink(missing_ok=True)
+    setup = just("setup", cwd=REPO, timeout=600)
+    assert setup.returncode == 0, setup.stderr
+    assert Path(cache_from_source(str(module))).exists()
+    missing = [str(p.relative_to(REPO)) for d in ("lib", "scripts", "apps") for p in (REPO / d).rglob("*.py")
+               if not Path(cache_from_source(str(p))).exists()]
+    assert missing == []
+    found = probe(VENV_PYTHON)
+    assert found["dont_write_bytecode"] is True and found["modules"] > 500
+    assert found["compiled"] == []
+
+
+def test_a_stale_pyc_after_an_edit_is_compiled_again_not_run(tmp_path):
+    """Bytecode records its source's mtime and size: an edited module runs as edited, even where
+    PYTHONDONTWRITEBYTECODE=1 keeps the stale .pyc on disk."""
+    package = tmp_path / "edited"
+    package.mkdir()
+    source = package / "mod.py"
+    source.write_text("VALUE = 1\n")
+    os.utime(source, (1_700_000_000, 1_700_000_000))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+    source.write_text("VALUE = 22\n")
+    os.utime(source, (1_700_000_100, 1_700_000_100))
+    code = ("import importlib.machinery as m, json\ncompiled = []\nreal = m.SourceFileLoader.source_to_code\n"
+            "m.SourceFileLoader.source_to_code = lambda self, data, path, *a, **k: compiled.append(path) "
+            "or real(self, data, path, *a, **k)\nimport mod\nprint(json.dumps([mod.VALUE, compiled]))\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=package, capture_output=True, text=True, check=True,
+                            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+    assert json.loads(result.stdout) == [22, [str(source)]]

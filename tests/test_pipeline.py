@@ -2,6 +2,7 @@
 
 import json
 import os
+from datetime import date
 
 import jsonschema
 import pytest
@@ -34,9 +35,10 @@ def test_catalog_verify_passes_and_show_filters(summer_month):
     assert result.exit_code == 0, result.output
     shown = run_command("catalog.show", "--kind", "route", "--json", env=summer_month.env)
     entries = json.loads(shown.stdout)
+    scenarios = ("murmansk_bering", "murmansk_bering_open_water", "rotterdam_yokohama_nsr", "sabetta_rotterdam")
+    # each planned route twice: the GeoJSON document and the RTZ made from it
     assert {e["logical_id"].split("@")[0] for e in entries} == {
-        "ar://route/murmansk_bering", "ar://route/murmansk_bering_open_water", "ar://route/rotterdam_yokohama_nsr",
-        "ar://route/sabetta_rotterdam"}
+        f"ar://{form}/{name}" for name in scenarios for form in ("route", "rtz")}
     ice = json.loads(run_command("catalog.show", "--prefix", "ar://env/ice.sic", "--month", "202609", "--json",
                                  env=summer_month.env).stdout)
     assert len(ice) == 3 and all(e["synthetic"] for e in ice)
@@ -88,18 +90,19 @@ def test_future_days_are_not_yet_available_not_failures(roots):
     assert far.exit_code == 2 and "is in the future" in far.stderr
 
 
-def test_winter_route_for_an_open_water_ship_exits_1_naming_the_ice_limit(roots):
+def test_winter_route_for_an_open_water_ship_exits_1_naming_the_season_rule_and_the_ice_limit(roots):
     for name, *args in (("ingest.nrt.pull", "--ym", "202601", "--since", "2026-01-31"), ("risk.fuse", "--ym", "202601")):
         assert run_command(name, *args).exit_code == 0
     result = run_command("route.plan", "--scenario", "murmansk_bering_open_water", "--date", "2026-01-31")
     assert result.exit_code == 1
+    assert "1 July to 15 November" in result.stderr  # the NSR season rule (config/sea_area_rules.yaml)
     assert "POLARIS Risk Index Outcome for ice class none" in result.stderr
     assert "Traceback" not in result.output
     document = json.loads((roots.outputs / "routes" / "3413-25km" / "murmansk_bering_open_water_20260131.geojson").read_text())
-    assert document["features"] == [] and document["arcticroute"]["status"] == "no-route"
+    assert document["features"] == [] and document["arcticroute"]["status"] == "refused"
     assert list((roots.outputs / "alerts").glob("*_error_route.plan.json"))
     every = run_command("route.plan", "--scenario", "all", "--date", "2026-01-31")
-    assert every.exit_code == 0 and "murmansk_bering_open_water: NO ROUTE" in every.stdout
+    assert every.exit_code == 0 and "murmansk_bering_open_water: REFUSED" in every.stdout
 
 
 @pytest.mark.parametrize(
@@ -245,3 +248,18 @@ def test_all_zero_risk_weights_are_a_config_error(roots, tmp_path):
     result = run_command("risk.fuse", "--config-dir", str(config), "--ym", "202609")
     assert result.exit_code == 2 and "risk.weights" in result.stderr and "--method max" in result.stderr
     assert not (roots.data / "risk").exists()
+
+
+@pytest.mark.parametrize("ym, since, first, count", [
+    ((2026, 11), "2026-10-30T05:30:00Z", date(2026, 10, 30), 32),  # the look-back on the 2nd reaches October
+    ((2027, 1), "2026-12-31", date(2026, 12, 31), 32),              # and across a year's end
+    ((2026, 11), "2026-11-20", date(2026, 11, 20), 11),
+    ((2026, 11), "2020-01-01", date(2026, 10, 1), 61),              # never further than the month before
+    ((2026, 11), None, date(2026, 11, 1), 30),
+])
+def test_since_may_reach_back_into_the_month_before(ym, since, first, count):
+    from arcticroute.ingest import select_days
+    from arcticroute.timeutil import parse_since
+
+    days = select_days(*ym, parse_since(since) if since else None)
+    assert days[0] == first and len(days) == count and days == sorted(set(days))

@@ -8,14 +8,18 @@ from arcticroute.cli import fail
 from arcticroute.config import load_settings
 from arcticroute.redact import (
     MASK,
+    forget_secrets,
     redact_argv,
     redact_known,
     redact_text,
     redact_url,
     remember_secrets,
     secret_values,
+    short_secret_names,
     url_origin,
 )
+
+from .conftest import run_command
 
 REPO_CONFIG = Path(__file__).resolve().parents[1] / "config"
 
@@ -45,8 +49,27 @@ def test_redact_argv_masks_secret_options_in_both_spellings():
 
 
 def test_secret_values_come_from_secret_looking_variable_names():
-    env = {"COPERNICUSMARINE_SERVICE_PASSWORD": "s3cret!", "HOME": "/root", "EARTHDATA_TOKEN": "tok123"}
-    assert set(secret_values(env)) == {"s3cret!", "tok123"}
+    env = {"COPERNICUSMARINE_SERVICE_PASSWORD": "s3cret!x", "HOME": "/root", "EARTHDATA_TOKEN": "tok123456"}
+    assert set(secret_values(env)) == {"s3cret!x", "tok123456"}
+
+
+@pytest.mark.parametrize("value", ["demo", "live", "abc1234", "x"])
+def test_a_secret_shorter_than_8_characters_is_not_masked_but_named(value):
+    env = {"EARTHDATA_TOKEN": value, "HOME": "/root"}
+    assert secret_values(env) == [] and short_secret_names(env) == ["EARTHDATA_TOKEN"]
+    assert short_secret_names({"EARTHDATA_TOKEN": "a-real-token-value"}) == []
+
+
+def test_a_short_secret_gives_a_config_warning_and_masks_no_common_word(roots, tmp_path, monkeypatch):
+    """EARTHDATA_TOKEN=demo must not turn the profile name "demo" into *** in run records."""
+    forget_secrets()
+    env = {**roots.env, "EARTHDATA_TOKEN": "demo"}
+    result = run_command("catalog.show", env=env)
+    assert result.exit_code == 0, result.output
+    assert "EARTHDATA_TOKEN looks like a secret but its value has fewer than 8 characters" in result.stderr
+    (record,) = [json.loads(p.read_text()) for p in (roots.outputs / "runs").glob("*.json")]
+    assert record["profile"] == "demo" and MASK not in json.dumps(record)
+    forget_secrets()
 
 
 @pytest.mark.parametrize(

@@ -205,3 +205,59 @@ def test_no_route_document_is_shown_with_its_reason_escaped():
     assert "NO ROUTE: sea ice 0.95 &gt; vessel limit 0.4 &amp; no way round" in table
     assert "laptev_&lt;winter&gt;" in table and "<winter>" not in table
     assert '<tr class="bad">' in table
+
+
+def test_a_route_with_persisted_days_is_flagged_in_the_route_table():
+    properties = {"role": "route", "distance_nm": 2800.0, "segments": []}
+    document = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "geometry": None, "properties": properties}],
+        "arcticroute": {"scenario": "murmansk_bering", "vessel": {"name": "pc5_cargo", "ice_class": "PC5"},
+                        "date": "2026-02-26", "synthetic": True, "warnings": [],
+                        "summary": {"distance_nm": 2800.0, "persistence_days": 44.7, "forecast_days": 10.1}},
+    }
+    row = report_page.route_row(document)
+    table = report_page.table_html(report_page.route_table([row]))
+    assert "days on persisted conditions" in table
+    assert '<td class="num persisted">44.7 (10.1 on the forecast)</td>' in table
+    calm = {**document, "arcticroute": {**document["arcticroute"], "summary": {"persistence_days": 0.0}}}
+    assert '<td class="num">0.0</td>' in report_page.table_html(report_page.route_table([report_page.route_row(calm)]))
+
+
+def _calibration(synthetic: bool, interval: dict | None) -> dict:
+    bins = [{"low": 0.0, "high": 1e-6, "cell_days": 10, "mean_predicted": 5e-7, "events": 0, "observed_frequency": 0.0}]
+    return {"status": "ok", "cell_days": 1000, "events": 12, "days": ["2026-09-16", "2026-09-17"], "climatology": 2e-5,
+            "brier": 1e-4, "brier_climatology": 1.1e-4, "brier_skill": 0.09, "brier_skill_interval": interval,
+            "bins": bins, "model": "ar://risk/model@202609?grid=3413-25km", "model_training_months": ["2026-07"],
+            "model_heldout_months": ["2026-08"], "model_heldout_brier_skill": 0.0053,
+            "model_heldout_brier_skill_interval": None, "weighted_heldout_brier_skill": -0.001,
+            "coefficients": {"ice": 2.4, "wave": 1.9, "incidents": 0.1}, "model_kind": "Poisson regression",
+            "synthetic_incidents": synthetic, "synthetic_labels": synthetic}
+
+
+@pytest.mark.parametrize("synthetic", [True, False])
+def test_the_calibration_section_names_synthetic_labels_and_the_skill_interval(synthetic):
+    interval = {"level": 0.95, "low": -0.0004, "high": 0.0012, "excludes_zero": False, "blocks": 31, "block": "day",
+                "resamples": 2000}
+    section = report_page.calibration_section("Calibration", "note", _calibration(synthetic, interval), None, "2026-09")
+    assert ("The incidents are synthetic" in (section.calibration["caveat"] or "")) == synthetic
+    facts = section.calibration["facts"]
+    assert "95 % interval -0.0004..0.0012 (block bootstrap by day, 31 days, 2000 resamples): includes 0: no skill shown" \
+        in facts
+    assert "no interval (fewer than two days to resample)" in facts  # the model's own, absent here
+    excluded = {**interval, "low": 0.0002, "excludes_zero": True}
+    again = report_page.calibration_section("Calibration", "", _calibration(synthetic, excluded), None, "2026-09")
+    assert "0.0002..0.0012 (block bootstrap by day, 31 days, 2000 resamples): excludes 0" in again.calibration["facts"]
+
+
+def test_the_block_bootstrap_interval_resamples_days():
+    from arcticroute.risk.calibration import block_bootstrap_skill
+
+    assert block_bootstrap_skill([(1.0, 2.0)]) is None  # one day: nothing to resample
+    skilful = [(0.5, 1.0)] * 20  # every day halves the climatology's Brier score
+    interval = block_bootstrap_skill(skilful)
+    assert interval["low"] == pytest.approx(0.5) and interval["high"] == pytest.approx(0.5) and interval["excludes_zero"]
+    mixed = [(0.5, 1.0), (1.5, 1.0)] * 10  # half the days better, half worse: skill 0 on average
+    interval = block_bootstrap_skill(mixed)
+    assert interval["low"] < 0 < interval["high"] and not interval["excludes_zero"] and interval["blocks"] == 20
+    assert block_bootstrap_skill(mixed) == interval  # seeded: a report is reproducible

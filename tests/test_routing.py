@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from arcticroute import polaris
-from arcticroute.errors import NoRouteError
+from arcticroute.errors import BadInputError, NoRouteError
 from arcticroute.grid import Grid
 from arcticroute.route import geometry, routing
 from arcticroute.route.routing import Conditions, Place, Vessel
@@ -107,11 +107,10 @@ def test_wave_limit_is_named_when_waves_alone_block(static):
         routing.plan_path(static, conditions, calm_sailor, MURMANSK, BERING, 2.0)
 
 
-def test_an_end_on_land_snaps_to_the_nearest_sea_cell_with_a_warning(static):
+def test_an_end_on_land_is_bad_input_naming_the_point(static):
     inland = Place("Inland Finnmark", 69.5, 25.0)
-    route, _, _ = routing.plan_path(static, conditions_on(static, date(2026, 9, 10)), PC5, inland, BERING, 2.0)
-    assert any("Inland Finnmark" in w and "nearest sea cell" in w for w in route.warnings)
-    assert routing.routable(static).ocean[tuple(route.cells[0])]
+    with pytest.raises(BadInputError, match=r"Inland Finnmark \(69.5000,25.0000\) lies on land"):
+        routing.plan_path(static, conditions_on(static, date(2026, 9, 10)), PC5, inland, BERING, 2.0)
 
 
 def test_cost_is_time_plus_risk_penalty_and_blocked_cells_are_negative(static):

@@ -121,7 +121,7 @@ def test_the_incident_kernel_equals_the_whole_grid_filter_bit_for_bit(case):
     import numpy as np
     from scipy.ndimage import gaussian_filter
 
-    from arcticroute.risk.fuse import incident_hazard
+    from arcticroute.risk.fuse import incident_density
 
     rng = np.random.default_rng(7)
     counts = np.zeros((448, 304), dtype=np.float32)
@@ -136,10 +136,9 @@ def test_the_incident_kernel_equals_the_whole_grid_filter_bit_for_bit(case):
         counts[0, 0] = counts[447, 303] = counts[0, 303] = counts[447, 150] = 1
     for sigma_km, resolution_m in ((100.0, 25_000.0), (100.0, 6_250.0), (30.0, 25_000.0)):
         sigma = sigma_km * 1000.0 / resolution_m
-        expected = (1.0 - np.exp(-gaussian_filter(counts.astype(np.float64), sigma=sigma, mode="constant")
-                                 / (1.0 / (2.0 * np.pi * sigma**2)))).astype(np.float32)
-        got = incident_hazard(counts, sigma_km, resolution_m)
-        assert got.dtype == np.float32 and np.array_equal(got, expected), (case, sigma_km, resolution_m)
+        expected = gaussian_filter(counts.astype(np.float64), sigma=sigma, mode="constant")
+        got = incident_density(counts, sigma_km, resolution_m)
+        assert got.dtype == np.float64 and np.array_equal(got, expected), (case, sigma_km, resolution_m)
 
 
 def test_the_streaming_monthly_summary_equals_nanmean_and_nanmax_bit_for_bit():
@@ -197,13 +196,14 @@ def test_daily_risk_stores_the_risk_in_tiles_with_its_precision(serial_and_paral
         assert not [name for name in ds.variables if name.startswith("hazard_")]  # risk.store_hazards: [] by default
         risk = ds["risk"]
         assert risk.chunking() == [1, 256, 256] and risk.filters()["shuffle"] and risk.filters()["complevel"] == 1
-        assert risk.least_significant_digit == 4
+        # 4 decimal digits: packed integers of 2^-14 (CF 8.1), NaN as the fill value
+        assert risk.dtype == np.int16 and risk.scale_factor == np.float32(2.0 ** -14) and risk._FillValue == -32768
         values = risk[:].filled(np.nan)
     finite = values[np.isfinite(values)]
     assert finite.size and finite.min() >= 0 and finite.max() <= 1
     sic = sorted((made.data / "env" / "ice.sic").rglob("ice_sic_202609??_adv_v1.nc"))[-1]
     with netCDF4.Dataset(sic) as ds:
-        assert ds["sic"].least_significant_digit == 3 and ds["sic"].chunking() == [1, 256, 256]
+        assert ds["sic"].scale_factor == np.float32(2.0 ** -10) and ds["sic"].chunking() == [1, 256, 256]
 
 
 def test_configured_hazards_are_stored_and_an_older_layout_is_still_read(tmp_path):

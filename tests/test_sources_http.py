@@ -277,6 +277,6 @@ def test_osi_saf_ice_type_becomes_polaris_stages_by_majority(roots, site, tmp_pa
         stage = ds["stage"].squeeze("time").values
     grid = Grid.from_km(25)
     assert stage.dtype == np.int8
-    assert stage[grid.index_of(89.0, 0.0)] == 10  # multi-year -> light multi-year
+    assert stage[grid.index_of(89.0, 0.0)] == 11  # multi-year -> heavy multi-year (the product does not tell light)
     assert stage[grid.index_of(80.0, 150.0)] == 8  # first-year -> thick first-year (conservative)
     assert stage[grid.index_of(60.0, -30.0)] == 0  # open water -> ice free

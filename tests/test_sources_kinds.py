@@ -272,6 +272,21 @@ def test_incidents_without_the_mapped_columns_are_refused(roots, site, tmp_path)
     assert result.exit_code == 1 and "found columns when, where; expected columns time_utc, lat, lon" in result.stderr
 
 
+@pytest.mark.parametrize("severity", ["1e40", "inf", "99999", "-3"])
+def test_an_incident_severity_out_of_range_names_the_table_line_and_column(roots, site, tmp_path, severity):
+    table = roots.data / "incoming" / "incidents.csv"
+    table.parent.mkdir(parents=True)
+    rows = _incidents(DAYS)
+    rows[2]["severity"] = severity  # the third data row: line 4 of the file
+    incidents_csv(table, rows)
+    env = env_for(roots, live_config(tmp_path, site.url()))
+    result = run(env, "incidents")
+    assert result.exit_code == 1, result.output
+    assert f"{table}" in result.stderr and "line 4 of the CSV, column 'severity'" in result.stderr
+    assert "is not a grade between 0 and 32767" in result.stderr
+    assert "unexpected" not in result.output and "OverflowError" not in result.output
+
+
 # -- file drop folder ---------------------------------------------------------------------------
 
 def test_a_drop_folder_feeds_a_layer_and_a_replaced_file_is_pulled_again(roots, site, tmp_path):

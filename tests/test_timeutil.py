@@ -13,6 +13,16 @@ def test_parse_ym_accepts_months_and_current(text, expected):
     assert parse_ym(text, NOW) == expected
 
 
+@pytest.mark.parametrize("now, text, expected", [
+    (datetime(2026, 11, 1, 5, 30, tzinfo=UTC), "-P1D", (2026, 10)),  # the daily chain on the 1st: October's last day
+    (datetime(2026, 11, 2, 5, 30, tzinfo=UTC), "-P1D", (2026, 11)),
+    (datetime(2027, 1, 1, 0, 0, tzinfo=UTC), "PT1S", (2026, 12)),
+    (NOW, "-P5W", (2026, 10)),
+])
+def test_parse_ym_takes_the_month_of_a_moment_back_from_now(now, text, expected):
+    assert parse_ym(text, now) == expected
+
+
 @pytest.mark.parametrize("text", ["2026-09", "202613", "202600", "26091", "sept", "197001"])
 def test_parse_ym_rejects_malformed_months(text):
     with pytest.raises(BadInputError, match="expected YYYYMM"):

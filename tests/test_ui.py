@@ -1,6 +1,7 @@
 """The Streamlit UI through Streamlit's own AppTest: every page, empty and with demo data."""
 
 import os
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -72,6 +73,15 @@ def test_planning_in_the_page_writes_the_route_like_route_plan(demo_roots, monke
     assert app.get("plotly_chart") and app.get("download_button")
     stats = app.dataframe[0].value
     assert list(stats.columns) == ["", "route", "baseline"] and "distance (nm)" in list(stats[""])
+    assert "days on persisted conditions" in list(stats[""]) and "days on the ice forecast" in list(stats[""])
+    assert any(re.search(r"Sailed in the daily layers to \d{4}-\d\d-\d\d, then no ice forecast; [\d.]+ days on "
+                         "persisted conditions", text) for text in _texts(app.caption))
+    plan = app.dataframe[-1].value  # the passage plan, leg by leg (after the stats and the sea areas entered)
+    assert {"from_position", "course_true_deg", "eta_utc", "polaris_operation"} <= set(plan.columns)
+    assert plan["from_position"].str.match(r"^\d{2}°\d{2}\.\d{2}'N \d{3}°\d{2}\.\d{2}'[EW]$").all()
+    labels = [b.proto.label for b in app.get("download_button")]
+    assert labels == ["Download GeoJSON", "Download RTZ (ECDIS)", "Download GPX", "Download CSV passage plan"]
+    assert any(text.startswith("Passes: Barents Sea") for text in _texts(app.markdown))
     records = list((demo_roots.outputs / "runs").glob("*.json"))
     assert any('"ui"' in path.read_text() for path in records)  # the page's run has its record
 

@@ -13,11 +13,11 @@ import pytest
 
 from arcticroute.grid import Grid
 from arcticroute.route import voyage
-from arcticroute.route.routing import Conditions, Place, Vessel, plan_path
-from arcticroute.sources import synthetic_fields as fields
+from arcticroute.route.routing import Place, Vessel, plan_path
 from arcticroute.static import StaticGrid
 
 from .conftest import run_command
+from .synthetic_days import synthetic_day
 
 MURMANSK = Place("Murmansk (Kola Bay off Severomorsk)", 69.10, 33.42)
 BERING = Place("Bering Strait (east of the Diomedes)", 65.80, -168.46)
@@ -29,12 +29,6 @@ OPEN_WATER = Vessel("container", "none", speed_kn=18.0, max_wave_m=6.0)
 def static() -> StaticGrid:
     return StaticGrid.compute(Grid.from_km(25))
 
-
-def synthetic_day(static: StaticGrid, day: date) -> Conditions:
-    sic = fields.sea_ice_concentration(static, day)
-    hs = fields.wave_height(static, day, sic)
-    return Conditions(sic=sic, hs=hs, risk=np.clip(0.6 * sic + 0.4 * hs / 6.0, 0, 1),
-                      stage=fields.ice_stage(static, day, sic))
 
 
 def daily_from(static: StaticGrid, first: date, n_days: int) -> voyage.DailyConditions:
@@ -124,9 +118,13 @@ def test_route_documents_give_times_to_the_minute_with_their_assumption(roots):
     minute = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\dZ$")
     assert minute.match(route["eta"]) and minute.match(route["departure"])
     assert minute.match(document["arcticroute"]["summary"]["total_eta"])
-    assert "newest available, 2026-09-30" in route["eta_assumption"]
+    assert "daily layers to 2026-09-30, no ice forecast; after 2026-09-30 the conditions of 2026-09-30 persisted" \
+        in route["eta_assumption"]
+    assert route["persistence_days"] > 0 and route["forecast_days"] == 0  # the voyage outlasts the data
+    assert any("days on persisted conditions" in w for w in document["arcticroute"]["warnings"])
     assert route["conditions_days"] == ["2026-09-28", "2026-09-30"]
     cited = {i["logical_id"] for i in document["arcticroute"]["inputs"]}
     assert "ar://risk/daily@20260930?grid=3413-25km" in cited  # a later day the voyage sailed through
     onward = document["features"][-1]["properties"]
     assert onward["role"] == "onward" and onward["checked_nm"] > 0
+    assert onward["persistence_days"] > 0  # sailed on the grid after the newest layer, 2026-09-30

@@ -19,9 +19,11 @@ if not days:
     st.stop()
 day = st.select_slider("Day", options=days, value=days[-1]) if len(days) > 1 else days[0]
 
-
-meta = views.layer_meta(settings, layer, day)
 try:
+    meta = views.layer_meta(settings, layer, day)  # the sidecar of this day's artifact, or refused
+    if meta is None:
+        st.info(f"No {layer} layer for {day} on grid {settings.grid.name} any more: reload the page.")
+        st.stop()
     views.check_intact(settings, meta)
     view = cached_layer_view(layer, day, meta["sha256"], str(settings.data_root), settings)
 except ArcticRouteError as exc:

@@ -21,7 +21,8 @@ def _health(key: str, _settings) -> dict:
 
 
 result = _health(f"{settings.config_dir}|{settings.roots}|{settings.grid.name}", settings)
-freshness = {name.split(":")[1]: c[0] for name, c in result["checks"].items() if name.startswith("data:")}
+freshness = {name.split(":")[1]: c[0] for name, c in result["checks"].items()
+             if name.startswith("data:") and name.endswith(":age")}
 synthetic_banner(settings.synthetic or any(c.get("synthetic") for c in freshness.values()))
 st.title("ArcticRoute")
 st.markdown(f"Health {BADGE[result['status']]} — {len(result['checks'])} checks, "

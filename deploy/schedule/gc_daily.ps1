@@ -49,13 +49,13 @@ try {
     Set-Location -LiteralPath $Repo
     Invoke-Step @('catalog.gc')
     Invoke-Step @('cache.gc')
-    Write-Output ('{0:u} gc: every step succeeded' -f (Get-Date))
+    Write-Output ('{0:u} {1}: every step succeeded' -f (Get-Date), 'gc')
 }
 catch {
     $exitCode = if ($script:Failed) { [int]$script:Failed.Code } else { 1 }
-    Write-Output ('{0:u} gc FAILED: {1}' -f (Get-Date), $_)
+    Write-Output ('{0:u} {1} FAILED: {2}' -f (Get-Date), 'gc', $_)
     if (Test-Path -LiteralPath $Python) {
-        & $Python (Join-Path $Repo 'deploy\job_alert.py') --job gc --why ([string]$_)
+        & $Python (Join-Path $Repo 'deploy\job_alert.py') --job 'gc' --why ([string]$_)
         if ($LASTEXITCODE -ne 0) { Write-Output "  the alert could not be written (exit $LASTEXITCODE)" }
     }
 }

@@ -48,17 +48,17 @@ try {
     }
     Set-Location -LiteralPath $Repo
     Invoke-Step @('health.check')
-    Invoke-Step @('ingest.nrt.pull', '--ym', 'current', '--since', '-P1D')
-    Invoke-Step @('risk.fuse', '--ym', 'current')
+    Invoke-Step @('ingest.nrt.pull', '--ym', '-P1D', '--since', '-P3D', '--forecast')
+    Invoke-Step @('risk.fuse', '--ym', '-P1D')
     Invoke-Step @('route.plan', '--scenario', 'all', '--date', 'latest')
-    Invoke-Step @('report.build', '--ym', 'current')
-    Write-Output ('{0:u} daily: every step succeeded' -f (Get-Date))
+    Invoke-Step @('report.build', '--ym', '-P1D')
+    Write-Output ('{0:u} {1}: every step succeeded' -f (Get-Date), 'daily')
 }
 catch {
     $exitCode = if ($script:Failed) { [int]$script:Failed.Code } else { 1 }
-    Write-Output ('{0:u} daily FAILED: {1}' -f (Get-Date), $_)
+    Write-Output ('{0:u} {1} FAILED: {2}' -f (Get-Date), 'daily', $_)
     if (Test-Path -LiteralPath $Python) {
-        & $Python (Join-Path $Repo 'deploy\job_alert.py') --job daily --why ([string]$_)
+        & $Python (Join-Path $Repo 'deploy\job_alert.py') --job 'daily' --why ([string]$_)
         if ($LASTEXITCODE -ne 0) { Write-Output "  the alert could not be written (exit $LASTEXITCODE)" }
     }
 }

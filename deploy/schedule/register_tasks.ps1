@@ -23,6 +23,13 @@ if (-not (Test-Path -LiteralPath $Python)) {
     Write-Error "$Python not found: create the environment first (just setup)"
     exit 1
 }
+# Task Scheduler expands %NAME% in a task's command line and working folder: a path holding "%"
+# would run something else. (Quotes cannot occur in a Windows path; "&" and the rest are escaped
+# as XML below and quoted on the command line.)
+if ($Repo.Contains('%')) {
+    Write-Error "the checkout's path $Repo holds a '%', which Task Scheduler would expand as a variable; move the checkout"
+    exit 2
+}
 if ($Repo.Length -gt 200) {
     Write-Error "the checkout's path is $($Repo.Length) characters long; Task Scheduler takes at most 260 for the script path"
     exit 1
@@ -37,8 +44,14 @@ $registered = 0
 foreach ($file in Get-ChildItem -LiteralPath $PSScriptRoot -Filter '*.xml' | Sort-Object Name) {
     # UTF-16LE with a byte order mark, as Task Scheduler exports its own files.
     $xml = [System.IO.File]::ReadAllText($file.FullName, [System.Text.Encoding]::Unicode)
-    $xml = $xml.Replace('{ARCTICROUTE_HOME}', $Repo)
-    $uri = ([xml]$xml).Task.RegistrationInfo.URI
+    # The path goes in as the value of the text nodes holding the token: the XML writer escapes it
+    # (a path with "&" or "<" stays one path), never pasted into the markup.
+    $doc = [xml]$xml
+    foreach ($node in $doc.SelectNodes('//text()')) {
+        $node.Value = $node.Value.Replace('{ARCTICROUTE_HOME}', $Repo)
+    }
+    $xml = $doc.OuterXml
+    $uri = $doc.Task.RegistrationInfo.URI
     $taskPath = $uri.Substring(0, $uri.LastIndexOf('\') + 1)
     $taskName = $uri.Substring($uri.LastIndexOf('\') + 1)
     Register-ScheduledTask -TaskPath $taskPath -TaskName $taskName -Xml $xml -User $User -Force | Out-Null

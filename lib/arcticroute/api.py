@@ -1,4 +1,5 @@
-"""The JSON endpoints the UI's server adds (``/api/health``, ``/api/runs``, ``/api/catalog``).
+"""The endpoints the UI's server adds: JSON (``/api/health``, ``/api/runs``, ``/api/catalog``),
+Prometheus metrics (``/metrics``) and the static STAC catalog (``/api/stac/...``).
 
 Each endpoint is a function from query parameters to ``Reply`` (HTTP status, body, headers),
 free of any web framework, so the tests and the ASGI wrapper (``apps/asgi.py``) share it.
@@ -15,10 +16,10 @@ from dataclasses import dataclass, field
 
 from .config import Settings, load_settings
 from .errors import ArcticRouteError
-from .ops import health
+from .ops import health, metrics
 from .ops.runs import last_runs
 from .redact import redact_known
-from .store.catalog import write_index
+from .store.catalog import read_index
 
 NO_STORE = {"Cache-Control": "no-store"}
 MAX_LIMIT = 1000
@@ -27,12 +28,12 @@ MAX_LIMIT = 1000
 @dataclass
 class Reply:
     status: int
-    body: dict | list
+    body: dict | list | str
     headers: dict = field(default_factory=lambda: dict(NO_STORE))
     media_type: str = "application/json"
 
     def text(self) -> str:
-        return json.dumps(self.body, indent=1, default=str)
+        return self.body if isinstance(self.body, str) else json.dumps(self.body, indent=1, default=str)
 
 
 def _error(status: int, message: str, hint: str | None = None) -> Reply:
@@ -80,6 +81,32 @@ class Endpoints:
         headers = {"Cache-Control": "no-cache, max-age=0"}
         return Reply(health.http_status(result), result, headers, health.MEDIA_TYPE)
 
+    def metrics(self, query: Mapping[str, str]) -> Reply:
+        """Prometheus text format 0.0.4; the health part is /api/health's (cached) result."""
+        try:
+            settings = self.settings()
+        except ArcticRouteError as exc:
+            return _error(503, str(exc), exc.hint)
+        text = metrics.exposition(settings, self._health_result()).decode("utf-8")
+        return Reply(200, text, dict(NO_STORE), metrics.CONTENT_TYPE)
+
+    def stac(self, path: str) -> Reply:
+        """A file of the static STAC catalog (``catalog.show --stac``): ``""`` is catalog.json."""
+        try:
+            folder = self.settings().stac_folder
+        except ArcticRouteError as exc:
+            return _error(503, str(exc), exc.hint)
+        wanted = (folder / (path or "catalog.json")).resolve()
+        inside = wanted.is_relative_to(folder.resolve()) and wanted.suffix == ".json"
+        if not inside or not wanted.is_file():
+            if not (folder / "catalog.json").is_file():
+                return _error(404, f"no STAC catalog in {folder} yet",
+                              "run catalog.show --stac (or catalog.verify --stac) to write it")
+            return _error(404, f"{path!r} is not a file of the STAC catalog", "start at /api/stac/catalog.json")
+        text = wanted.read_text(encoding="utf-8")
+        feature = json.loads(text).get("type") == "Feature"  # items are GeoJSON features
+        return Reply(200, text, dict(NO_STORE), "application/geo+json" if feature else "application/json")
+
     def _limit_and_settings(self, query: Mapping[str, str], default: int, example: str) -> tuple[int, Settings] | Reply:
         """The ``limit`` parameter and the settings, or the error reply (400 bad limit, 503 bad config)."""
         try:
@@ -105,20 +132,10 @@ class Endpoints:
         if isinstance(found, Reply):
             return found
         limit, settings = found
-        index = read_index(settings)
+        index = read_index(settings.roots, settings.outputs_root)
         prefix, kind = query.get("prefix"), query.get("kind")
         shown = [e for e in index["entries"] if (not prefix or e["logical_id"].startswith(prefix))
                  and (not kind or e.get("kind") == kind)]
         newest = sorted(shown, key=lambda e: e.get("created_at") or "", reverse=True)[:limit]
         return Reply(200, {"entries": newest, "count": len(newest), "total": len(shown),
                            "generated_at": index.get("generated_at"), "problems": index.get("problems", [])})
-
-
-def read_index(settings: Settings) -> dict:
-    """The catalog index the runs keep up to date; rebuilt from the sidecars when absent or unreadable."""
-    path = settings.outputs_root / "catalog" / "index.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        write_index(settings.roots, settings.outputs_root)
-        return json.loads(path.read_text(encoding="utf-8"))

@@ -10,11 +10,14 @@ import click
 from click.core import ParameterSource
 
 from .config import Settings, load_settings
-from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError
+from .errors import EXIT_FAILURE, ArcticRouteError, BadInputError, DiskFullError, NotWritableError
 from .ops.runs import Run
 from .redact import redact_known
 from .store.layout import refuse_legacy
-from .timeutil import parse_since, parse_ym
+from .timeutil import parse_day, parse_since, parse_ym
+
+# errors the Run makes of an OSError (``store.oserrors``): shown as themselves, not as "unexpected"
+DOMAIN_ERRORS = {DiskFullError.__name__, NotWritableError.__name__}
 
 
 def common_options(func):
@@ -36,7 +39,7 @@ def common_options(func):
 
 
 class _YearMonth(click.ParamType):
-    name = "YYYYMM|current"
+    name = "YYYYMM|current|-P1D"
 
     def convert(self, value, param, ctx):
         if isinstance(value, tuple):
@@ -65,7 +68,8 @@ SINCE = _Since()
 def ym_option(func):
     return click.option(
         "--ym", type=YEAR_MONTH, default="current", show_default=True,
-        help="Month to work on: YYYYMM or 'current' (UTC).",
+        help="Month to work on: YYYYMM, 'current' (UTC), or the month of a moment back from now, e.g. -P1D "
+             "(yesterday's month: the daily chain's, so a month's last day is done on the 1st).",
     )(func)
 
 
@@ -76,6 +80,16 @@ def layers_callback(ctx, param, value):
     try:
         return resolve_layers(value)
     except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def day_or_latest(ctx, param, value):
+    """``latest`` or a day (YYYY-MM-DD), for the --date options of route.plan and route.export."""
+    if value == "latest":
+        return value
+    try:
+        return parse_day(value)
+    except BadInputError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
@@ -144,8 +158,10 @@ def execute(
     except ArcticRouteError as exc:
         fail(str(exc), exc.hint, exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the Run already logged the traceback to the file
-        error = (run.error if run is not None and run.error
-                 else {"type": type(exc).__name__, "message": str(exc), "hint": None})
-        message = error["message"] if error["type"] == "DiskFullError" else f"unexpected {error['type']}: {error['message']}"
-        fail(message, error["hint"] or f"details in {settings.outputs_root / 'logs' / (command + '.log')}", EXIT_FAILURE)
+        if run is None:  # raised before the run started: nothing was logged, no record written
+            fail(f"unexpected {type(exc).__name__}: {exc}", None, EXIT_FAILURE)
+        error = run.error or {"type": type(exc).__name__, "message": str(exc), "hint": None}
+        domain = error["type"] in DOMAIN_ERRORS
+        fail(error["message"] if domain else f"unexpected {error['type']}: {error['message']}",
+             error["hint"] or run.details_hint(), run.exit_code or EXIT_FAILURE)
     sys.exit(run.exit_code)

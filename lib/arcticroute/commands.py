@@ -23,6 +23,7 @@ COMMANDS = [
     CommandInfo("risk.fuse", "risk_fuse.py", "just fuse"),
     CommandInfo("ingest.backfill", "ingest_backfill.py", "just backfill"),
     CommandInfo("route.plan", "route_plan.py", "just route"),
+    CommandInfo("route.export", "route_export.py", "just export"),
     CommandInfo("report.build", "report_build.py", "just report"),
     CommandInfo("catalog.show", "catalog_show.py", "just catalog"),
     CommandInfo("catalog.verify", "catalog_verify.py", "just repair"),

@@ -22,11 +22,17 @@ import yaml
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from .config_schema import ENV_SCHEMA, GRID_KM_CHOICES, RUNTIME_SCHEMA, SCENARIOS_SCHEMA
+from .config_schema import (
+    ENV_SCHEMA,
+    GRID_KM_CHOICES,
+    RUNTIME_SCHEMA,
+    SCENARIOS_SCHEMA,
+    SEA_RULES_SCHEMA,
+)
 from .errors import ConfigError
 from .grid import Grid
 from .ops.alerts import WEBHOOK_ENV, webhook_problem
-from .redact import remember_secrets, secret_values
+from .redact import remember_secrets, secret_values, short_secret_names
 
 DEFAULTS = {
     "env.yaml": {
@@ -48,6 +54,7 @@ DEFAULTS = {
             "store_hazards": [],
         },
         "route": {"risk_weight": 2.0},
+        "pull": {"download_deadline_s": 1800, "run_deadline_s": 7200, "max_download_mb": 2048},
         "storage": {"latlon_in_every_file": True},
         "health": {
             "disk_warn_fraction": 0.8,
@@ -61,13 +68,15 @@ DEFAULTS = {
             "timers": ["daily", "gc"],
             "cache_seconds": 15,
         },
+        "metrics": {"textfile": "metrics/arcticroute.prom"},
+        "stac": {"folder": "stac"},
         # The same as config/runtime.yaml's schedule: (tests/test_deploy_schedule.py compares them).
         "schedule": {
             "daily": {
                 "description": "ArcticRoute daily chain: health, pull, fuse, route, report",
                 "at": "05:30", "random_delay_minutes": 30, "timeout_minutes": 180, "windows_script": "pull_nrt_daily",
-                "steps": ["health.check", "ingest.nrt.pull --ym current --since -P1D", "risk.fuse --ym current",
-                          "route.plan --scenario all --date latest", "report.build --ym current"],
+                "steps": ["health.check", "ingest.nrt.pull --ym -P1D --since -P3D --forecast", "risk.fuse --ym -P1D",
+                          "route.plan --scenario all --date latest", "report.build --ym -P1D"],
             },
             "gc": {
                 "description": "ArcticRoute garbage collection: cache TTL and watermark, catalog retention",
@@ -79,6 +88,8 @@ DEFAULTS = {
     "scenarios.yaml": {},
 }
 SCHEMAS = {"env.yaml": ENV_SCHEMA, "runtime.yaml": RUNTIME_SCHEMA, "scenarios.yaml": SCENARIOS_SCHEMA}
+# config files read by the commands that use them (``read_config_file``), not by load_settings
+OTHER_SCHEMAS = {"sea_area_rules.yaml": SEA_RULES_SCHEMA}
 REQUIRED_FILES = ("env.yaml", "scenarios.yaml")  # runtime.yaml may be absent: every key has a default
 ENV_PREFIX = "ARCTICROUTE_"
 # Every ARCTICROUTE_* variable the stack reads, in one place (a misspelt one is a warning).
@@ -124,6 +135,15 @@ class Settings:
     @property
     def roots(self) -> dict[str, Path]:
         return {"data": self.data_root, "reports": self.reports_root, "outputs": self.outputs_root}
+
+    def under_outputs(self, configured: str) -> Path:
+        """A configured path: relative ones are under the outputs root, ``~`` is expanded."""
+        path = Path(configured).expanduser()
+        return path if path.is_absolute() else self.outputs_root / path
+
+    @property
+    def stac_folder(self) -> Path:
+        return self.under_outputs(self.runtime["stac"]["folder"])
 
 
 def default_config_dir(environ: Mapping[str, str] | None = None) -> Path:
@@ -190,7 +210,35 @@ def _deep_merge(base: dict, override: dict) -> dict:
 
 
 def _expected_keys(name: str) -> str:
-    return ", ".join(SCHEMAS[name]["properties"])
+    return ", ".join(SCHEMAS.get(name, OTHER_SCHEMAS.get(name, {})).get("properties", {}))
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, but a key given twice in one mapping is an error, not last-wins
+    (``profile: demo`` then ``profile: live`` must not quietly run live). Merge keys (``<<``)
+    still let a mapping override what it merges."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):
+            seen: dict = {}
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.setdefault(key, key_node.start_mark.line + 1)
+                except TypeError:
+                    continue  # an unhashable key: the constructor below reports it
+                if first != key_node.start_mark.line + 1:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"key {_show(key)!r} given twice (first at line {first}); a key may appear "
+                                    "once per mapping: delete one", key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
+
+
+def load_yaml(text: str):
+    """YAML text as the project reads every file: safe, and no key given twice."""
+    return yaml.load(text, Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
 
 
 def _read_yaml(path: Path) -> tuple[dict, list[str]]:
@@ -207,7 +255,7 @@ def _read_yaml(path: Path) -> tuple[dict, list[str]]:
     if not text.strip():
         return {}, [empty]
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -255,6 +303,17 @@ def _schema_problems(path: Path, data: dict, schema: dict) -> list[str]:
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
         problems.append(_clip(f"{path}: key {_key(list(error.absolute_path))}: {error.message}"))
     return problems
+
+
+def read_config_file(path: Path, schema: dict) -> dict:
+    """A config file other than the three ``load_settings`` reads, checked against ``schema``;
+    one ConfigError listing every problem, each naming the file and the key."""
+    data, problems = _read_yaml(path)
+    problems = problems or _structure_problems(path, data) or _schema_problems(path, data, schema)
+    if problems:
+        raise ConfigError("; ".join(problems[:_MAX_PROBLEMS_PER_FILE]),
+                          hint=f"fix the values named above, or copy {path.name} from the repository's config/ folder")
+    return data
 
 
 def _config_dir(config_dir: Path | str | None, real_env: Mapping[str, str]) -> tuple[Path, str]:
@@ -329,6 +388,10 @@ def _variable_warnings(environment: _Environment) -> list[str]:
         advice = f"did you mean {close[0]}?" if close else f"known names: {', '.join(ENV_VARIABLES)}"
         warnings.append(f"{environment.origin(name)}: {_show(name)} is not a variable ArcticRoute reads "
                         f"(ignored); {advice}")
+    for name in short_secret_names(environment.merged):
+        warnings.append(f"{environment.origin(name)}: {_show(name)} looks like a secret but its value has fewer than 8 "
+                        "characters, too short for a real credential; it is not masked in logs and records (a short "
+                        "word would be masked wherever it appears); set the real credential")
     return warnings
 
 

@@ -39,6 +39,10 @@ class NoRouteError(ArcticRouteError):
     """No path satisfies the vessel's hard limits; the message names the blocking limit."""
 
 
+class RouteRefusedError(NoRouteError):
+    """A sea area's rules (NSR admission criteria, seasons) do not permit the voyage."""
+
+
 class NotYetAvailableError(ArcticRouteError):
     """The provider has not published this day yet: not a failure of the run."""
 
@@ -47,8 +51,26 @@ class DataValidationError(ArcticRouteError):
     """A fetched or stored file does not look as its source promises."""
 
 
-class DiskFullError(ArcticRouteError):
+class StorageError(ArcticRouteError):
+    """A data, report or output root cannot be written (full, read-only, not permitted); the
+    message names the path, the hint what to do; nothing partial was left."""
+
+
+class DiskFullError(StorageError):
     """No space left on the device while writing: the previous version is kept."""
+
+
+class NotWritableError(StorageError):
+    """A root or a file under it is on a read-only file system, or this user may not write it."""
+
+
+class UnreadableFileError(ArcticRouteError):
+    """A file could not be parsed (netCDF, JSON, a table): the message names the file (and the
+    row and column of a table) and the hint how to fix or restore it."""
+
+
+class StacWriteError(ArcticRouteError):
+    """The STAC catalog could not be written where stac.folder says; the previous one is kept."""
 
 
 class HealthFailedError(ArcticRouteError):

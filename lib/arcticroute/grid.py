@@ -8,10 +8,9 @@ stereographic grids; columns run west to east in x. Providers whose files have
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
-import pyproj
 
 from .errors import BadInputError
 
@@ -20,8 +19,15 @@ CRS_EPSG = 3413
 X_MIN, X_MAX = -3_850_000.0, 3_750_000.0
 Y_MIN, Y_MAX = -5_350_000.0, 5_850_000.0
 
-_TO_XY = pyproj.Transformer.from_crs(4326, CRS_EPSG, always_xy=True)
-_TO_LONLAT = pyproj.Transformer.from_crs(CRS_EPSG, 4326, always_xy=True)
+
+
+@cache
+def _transformer(source: int, target: int):
+    """A pyproj transformer, made on first use: pyproj and its database cost a command ~0.1 s,
+    which one that projects nothing (a pull or fuse with nothing to do) need not pay."""
+    import pyproj
+
+    return pyproj.Transformer.from_crs(source, target, always_xy=True)
 
 
 def format_km(resolution_m: float) -> str:
@@ -90,7 +96,7 @@ class Grid:
     def lonlat(self) -> tuple[np.ndarray, np.ndarray]:
         """Longitude and latitude (degrees) of every cell centre, shape ``(ny, nx)``."""
         xx, yy = np.meshgrid(self.x, self.y)
-        lon, lat = _TO_LONLAT.transform(xx, yy)
+        lon, lat = _transformer(CRS_EPSG, 4326).transform(xx, yy)
         return lon, lat
 
     def contains_xy(self, x: float, y: float) -> bool:
@@ -121,15 +127,17 @@ class Grid:
 
 
 def to_xy(lon, lat):
-    return _TO_XY.transform(lon, lat)
+    return _transformer(4326, CRS_EPSG).transform(lon, lat)
 
 
 def to_lonlat(x, y):
-    return _TO_LONLAT.transform(x, y)
+    return _transformer(CRS_EPSG, 4326).transform(x, y)
 
 
 def scale_factor(grid: Grid) -> np.ndarray:
     """Map scale factor k at each cell centre: true distance = projected distance / k."""
+    import pyproj
+
     proj = pyproj.Proj(CRS_EPSG)
     lon, lat = grid.lonlat()
     factors = proj.get_factors(lon.ravel(), lat.ravel())

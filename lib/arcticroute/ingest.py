@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +23,13 @@ import numpy as np
 
 from . import cf
 from .config import Settings
-from .errors import ArcticRouteError, ConfigError, DataValidationError, NotYetAvailableError
+from .errors import (
+    ArcticRouteError,
+    ConfigError,
+    DataValidationError,
+    NotYetAvailableError,
+    StorageError,
+)
 from .layers import (
     LAYERS,
     layer_dataset,
@@ -33,7 +40,7 @@ from .layers import (
 from .redact import redact_known, redact_url
 from .sources import Source, build_sources
 from .static import StaticGrid, ensure_static, load_static
-from .store.artifacts import ArtifactSpec, current_meta, write_artifact
+from .store.artifacts import ArtifactSpec, previous_meta, write_artifact
 from .store.integrity import is_intact
 from .timeutil import day_span, month_days
 
@@ -108,9 +115,13 @@ def plan_pull(
 
 
 def select_days(year: int, month: int, since: datetime | None) -> list[date]:
+    """The days of the month from ``since``, which may reach back into the month before: the
+    daily chain's look-back (``--ym -P1D --since -P3D``) then still covers the last days of the
+    previous month on the 2nd and 3rd, where a day a provider skipped is found to be a gap."""
     days = month_days(year, month)
     if since is not None:
-        days = [d for d in days if d >= since.date()]
+        earlier = month_days(year - (month == 1), 12 if month == 1 else month - 1)
+        days = [d for d in earlier + days if d >= since.date()]
     return days
 
 
@@ -146,13 +157,14 @@ def build_plan(settings: Settings, layers: list[str], days: list[date], today: d
                force: bool = False, *, overrides: dict[str, str] | None = None, dry_run: bool = False,
                jobs: int = 1, log=None, **injected) -> tuple[list[PlanItem], dict[str, Source]]:
     check_sources(settings, layers, overrides)
+    injected.setdefault("run_deadline_at", time.time() + float(settings.runtime["pull"]["run_deadline_s"]))
     sources = build_sources(settings.profile, settings.sources, layers, overrides=overrides,
                             data_root=settings.data_root, env=settings.env, today=today, dry_run=dry_run, log=log,
-                            **injected)
+                            pull=settings.runtime["pull"], **injected)
     roots = settings.roots
     grid_name = settings.grid.name
     existing = {
-        (layer, d): current_meta(roots, "data", layer_relpath(layer, d, grid_name)) for layer in layers for d in days
+        (layer, d): previous_meta(roots, "data", layer_relpath(layer, d, grid_name)) for layer in layers for d in days
     }
     damaged = frozenset(key for key, meta in existing.items() if meta is not None and not is_intact(roots, meta))
 
@@ -201,6 +213,7 @@ class PullJob:
     day: date
     items: tuple[PlanItem, ...]
     token: str = ""  # names the run's adapters (the parent's own, used when a job runs in the parent)
+    run_deadline_at: float | None = None  # when the run's downloads must end (time.time(), the parent's)
 
 
 @dataclass
@@ -235,7 +248,8 @@ def _job_sources(job: PullJob) -> dict[str, Source]:
         _WORKER_SOURCES.clear()
         _WORKER_SOURCES[key] = build_sources(settings.profile, settings.sources, list(job.layers),
                                              overrides=dict(job.overrides), data_root=settings.data_root,
-                                             env=settings.env, today=job.today)
+                                             env=settings.env, today=job.today, pull=settings.runtime["pull"],
+                                             run_deadline_at=job.run_deadline_at)
     return _WORKER_SOURCES[key]
 
 
@@ -262,7 +276,7 @@ def pull_day(job: PullJob) -> list[Fetched]:
             digits = {LAYERS[item.layer].variable: LAYERS[item.layer].digits}
             tmp = _write_temp(target, lambda path, dataset=dataset, digits=digits:
                               _locked_write(NETCDF_LOCK, dataset, path, digits),
-                              layer_logical_id(item.layer, item.day, settings.grid))
+                              layer_logical_id(item.layer, item.day, settings.grid), settings.roots)
             identity = result.identity if result.identity is not None else source.identity(item.day)
             outcomes.append(Fetched(item, "fetched", tmp=str(tmp), identity=identity,
                                     source_url=redact_url(result.source_url) if result.source_url else None,
@@ -274,13 +288,19 @@ def pull_day(job: PullJob) -> list[Fetched]:
         except UpstreamMissingError as exc:
             outcomes.append(Fetched(item, "missing", str(exc)))
         except ArcticRouteError as exc:
-            if exc.exit_code == 2:
+            if _stops_the_run(exc):
                 _discard(outcomes)
                 raise
             outcomes.append(Fetched(item, "failed", str(exc)))
         except Exception as exc:  # noqa: BLE001 - one item's bug must not lose the others' work
             import logging
             import traceback
+
+            from .store.oserrors import storage_error
+
+            if (error := storage_error(exc)) is not None:
+                _discard(outcomes)
+                raise error from exc
 
             logging.getLogger("arcticroute.ingest").error("%s %s failed:\n%s", item.layer, item.day,
                                                           traceback.format_exc())
@@ -307,29 +327,39 @@ def _locked_write(lock, dataset, path, digits) -> None:
         write_netcdf(dataset, path, digits=digits)
 
 
-def _write_temp(target, write, logical_id: str):
+def _write_temp(target, write, logical_id: str, roots=None):
     """Write an artifact's bytes to a temporary file in its folder (removed on failure); a
     full disk is named as such, as write_artifact names it."""
-    from .errors import DiskFullError
     from .store import atomic
+    from .store.oserrors import storage_error
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = atomic.temp_path_for(target)
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)
     except (OSError, RuntimeError) as exc:
-        tmp.unlink(missing_ok=True)
-        if atomic.is_disk_full(exc, target.parent):
-            raise DiskFullError(
-                f"no space left on the device (ENOSPC) writing {logical_id} in {target.parent}; "
-                "the previous version is kept and no partial file was left",
-                hint="free space on that filesystem, or run the cache GC (just gc), then run the command again",
-            ) from exc
+        atomic.note_disk_full(exc, target.parent)  # before the partial file frees the space
+        atomic.remove_if_present(tmp)
+        error = storage_error(exc, target.parent, what=logical_id, roots=roots)
+        if error is not None:
+            raise error from exc
         raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return tmp
+
+
+def _where_attempts(run) -> str:
+    """Where every attempt is logged: the run's log file, unless it could not be written."""
+    details = getattr(run, "details_hint", None)
+    return f"{details()} (every attempt)" if details else "the log has every attempt"
+
+
+def _stops_the_run(exc: ArcticRouteError) -> bool:
+    """Bad input, a full disk or a root that cannot be written: every other item would fail the
+    same way, so the run stops with this error (and its hint) instead of counting failures."""
+    return exc.exit_code == 2 or isinstance(exc, StorageError)
 
 
 def _discard(outcomes: list[Fetched]) -> None:
@@ -364,7 +394,7 @@ def _publish(settings: Settings, fetched: Fetched, source: Source, run) -> tuple
                 "license": fetched.license},
         warnings=list(fetched.warnings),
     )
-    before = current_meta(settings.roots, "data", spec.relpath)
+    before = previous_meta(settings.roots, "data", spec.relpath)
     meta = write_artifact(settings.roots, spec, lambda path: os.replace(fetched.tmp, path),
                           run_id=run.run_id, command=run.command)
     return meta, not (before is not None and before.get("version") == meta["version"])
@@ -415,13 +445,14 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
     _WORKER_SOURCES.clear()
     _WORKER_SOURCES[(token, os.getpid())] = sources
     today = next(iter(sources.values())).context.today or date.today()
+    deadline_at = next(iter(sources.values())).context.run_deadline_at
 
     def day_jobs(items: list[PlanItem]) -> list[PullJob]:
         by_day: dict[date, list[PlanItem]] = {}
         for item in items:
             by_day.setdefault(item.day, []).append(item)
-        return [PullJob(settings, layers, tuple(sorted((overrides or {}).items())), today, day, tuple(day_items), token)
-                for day, day_items in sorted(by_day.items())]
+        return [PullJob(settings, layers, tuple(sorted((overrides or {}).items())), today, day, tuple(day_items), token,
+                        deadline_at) for day, day_items in sorted(by_day.items())]
 
     # a source that reads one file for every day (an incidents table) fetches it once, here
     shared = [item for item in todo if not sources[item.layer].parallel_days]
@@ -441,7 +472,7 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
                 try:
                     result.reraise()
                 except ArcticRouteError as exc:
-                    if exc.exit_code == 2:
+                    if _stops_the_run(exc):
                         raise
                     result.value = [Fetched(item, "failed", str(exc)) for item in job.items]
                 for fetched in result.value:
@@ -458,13 +489,19 @@ def execute_pull(settings: Settings, plan: list[PlanItem], sources: dict[str, So
             failures.append(f"{name}: every one of the {len(items)} days asked answered 404 Not Found; "
                             "its URL template is probably wrong")
     counts["status"] = "failed" if failures else ("ok" if counts["written"] else "no_new_data")
+    gaps = [f"{i.layer} {i.day} ({name})" for name, items in missing.items() for i in items]
+    if gaps and not failures:
+        run.alert_warning(f"{len(gaps)} day(s) the providers do not have: the data have a gap",
+                          "; ".join(gaps[:20]) + (" …" if len(gaps) > 20 else ""),
+                          "nothing to repair here: routes and risk of those days use what there is; if the "
+                          "provider publishes them late, ingest.nrt.pull --ym YYYYMM --since YYYY-MM-DD fetches them")
     if failures:
         shown = "; ".join(redact_known(f) for f in failures[:5])
         more = f" (and {len(failures) - 5} more)" if len(failures) > 5 else ""
         raise PullFailedError(
             f"{len(failures)} of {total} items could not be pulled: {shown}{more}; "
             f"{counts['written']} written and kept",
-            hint="the log (outputs/logs/ingest.nrt.pull.log) has every attempt; run the pull again once the source "
+            hint=f"{_where_attempts(run)}; run the pull again once the source "
                  "answers, or fix its config in config/env.yaml",
         )
     return counts
@@ -490,6 +527,8 @@ def _record(settings, fetched: Fetched, source: Source, run, counts, failures, m
         try:
             meta, new = _publish(settings, fetched, source, run)
         except ArcticRouteError as exc:
+            if _stops_the_run(exc):
+                raise
             fetched = dataclasses.replace(fetched, outcome="failed", message=str(exc))
         else:
             fetched_ok.add(source.name)

@@ -5,7 +5,14 @@ RIO = sum over the ice regime of C_i x RIV_i, with C_i the concentration of each
 tenths (the ice-free part counts as "ice free") and RIV_i the Risk Index Value of the vessel's
 ice class for that type (Table 1.3 of the Circular, reproduced in ``RIV``). The layer
 ``ice.type`` holds one stage of development per cell (the dominant, oldest significant type),
-so a cell's regime is ``C`` tenths of that stage and ``10 - C`` tenths of ice-free water.
+so a cell's regime is ``C`` tenths of that stage and ``10 - C`` tenths of ice-free water; a
+source that gives partial concentrations per type (an ice chart's egg code) gives the regime
+itself (``rio_regime``).
+
+Ice of unknown type errs safe: where the concentration is at least ``TYPED_FROM`` and the type
+is unknown (code ``UNKNOWN_CODE``, a fill value, no layer) or inconsistent with it ("ice free"),
+POLARIS counts it as ``UNKNOWN_STAGE`` (thick first-year ice); route planning first puts the
+most severe plausible type there (``route.ice_regime``) and reports the miles it assumed.
 
 Operational criteria (Circular, section 2.3): for PC1-PC7, RIO >= 0 is normal operation,
 -10 <= RIO < 0 elevated operational risk (speed limited, see ``ELEVATED_SPEED_KN``), and
@@ -50,6 +57,13 @@ STAGE_CODES = {key: code for code, key, *_ in STAGES}
 STAGE_NAMES = tuple(name for _code, _key, name, *_ in STAGES)
 STAGE_THICKNESS_M = np.array([s[4] for s in STAGES], dtype=np.float32)
 UNKNOWN_STAGE = STAGE_CODES["thick_fy"]  # assumed where ice is present but its type unknown
+# ``ice.type`` code for "ice present, no valid classification" (OSI SAF's "ambiguous" class, its
+# summer files, pixels without data): not a POLARIS type, resolved before POLARIS is applied.
+UNKNOWN_CODE = -1
+# Concentration from which a cell's ice needs a type: below it ("open water", WMO < 1/10 plus the
+# rounding of 15 %, the ice-edge threshold of the satellite products) an "ice free" type is
+# consistent with the concentration.
+TYPED_FROM = 0.15
 
 # MSC.1/Circ.1519, Table 1.3: Risk Index Values by ice class (rows) and ice type (columns in
 # the order of STAGES).
@@ -133,13 +147,33 @@ def tenths(sic: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(np.nan_to_num(sic, nan=0.0) * 10.0 + 0.5), 0, 10).astype(np.float32)
 
 
-def stage_or_default(sic: np.ndarray, stage: np.ndarray | None) -> np.ndarray:
-    """Stage codes; where the type is unknown (no layer, fill values) and ice is present,
-    ``UNKNOWN_STAGE``."""
+def severity_rank(code: float) -> float:
+    """Rank of an ``ice.type`` code from the least to the most severe ice: the stage codes as they
+    are (older, thicker ice is more severe), ``UNKNOWN_CODE`` just above thick first-year ice, the
+    type it stands for at the least (regridding breaks ties towards the more severe)."""
+    return UNKNOWN_STAGE + 0.5 if code == UNKNOWN_CODE else float(code)
+
+
+def type_unknown(sic: np.ndarray, stage: np.ndarray | None) -> np.ndarray:
+    """Cells whose ice needs a type and has none: concentration at least ``TYPED_FROM`` and the
+    type unknown (no layer, ``UNKNOWN_CODE``, a fill value) or "ice free" (inconsistent)."""
+    iced = np.nan_to_num(np.asarray(sic, dtype=np.float32), nan=0.0) >= np.float32(TYPED_FROM)
     if stage is None:
-        codes = np.full(np.shape(sic), UNKNOWN_STAGE, dtype=np.int16)
+        return iced
+    stage = np.asarray(stage)
+    valid = np.isfinite(stage) & (stage >= 1) & (stage <= 11)
+    return iced & ~valid
+
+
+def stage_or_default(sic: np.ndarray, stage: np.ndarray | None) -> np.ndarray:
+    """Stage codes; where ice needs a type and has none (``type_unknown``), ``UNKNOWN_STAGE``;
+    other invalid codes (below ``TYPED_FROM``: a trace of ice) ice free."""
+    if stage is None:
+        codes = np.zeros(np.shape(sic), dtype=np.int16)
     else:
-        codes = np.where(np.isfinite(stage) & (stage >= 0) & (stage <= 11), stage, UNKNOWN_STAGE).astype(np.int16)
+        stage = np.asarray(stage)
+        codes = np.where(np.isfinite(stage) & (stage >= 0) & (stage <= 11), stage, 0).astype(np.int16)
+    codes[type_unknown(sic, stage)] = UNKNOWN_STAGE
     return codes
 
 
@@ -148,6 +182,21 @@ def rio(sic: np.ndarray, stage: np.ndarray | None, cls: str) -> np.ndarray:
     riv = np.asarray(RIV[cls], dtype=np.float32)
     c = tenths(sic)
     return c * riv[stage_or_default(sic, stage)] + (10.0 - c) * riv[0]
+
+
+def rio_regime(partials: dict[int, float], cls: str) -> float:
+    """RIO of a mixed regime as the Circular defines it (section 1.4): sum of C_i x RIV_i over
+    the ice types present, ``partials`` mapping stage code to its concentration in tenths; the
+    rest of the ten tenths is ice free. ValueError for codes outside 0..11 or more than 10/10."""
+    riv = RIV[cls]
+    total = 0.0
+    for code, c in partials.items():
+        if not (0 <= int(code) <= 11) or c < 0:
+            raise ValueError(f"ice type code {code} with {c} tenths: expected codes 0..11 and tenths >= 0")
+        total += c
+    if total > 10 + 1e-6:
+        raise ValueError(f"partial concentrations sum to {total:g} tenths: expected at most 10")
+    return float(sum(c * riv[int(code)] for code, c in partials.items()) + (10.0 - total) * riv[0])
 
 
 def rio_table(cls: str, c_tenths: int, stage_key: str) -> float:

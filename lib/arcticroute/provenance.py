@@ -9,6 +9,10 @@ from pathlib import Path
 
 from . import __version__
 
+# What every view of synthetic data says (route GeoJSON, report banner, UI), here rather than in
+# the planner so a view does not load the route search (scipy, scikit-image) to say it.
+DEMO_NOTICE = "demo data — not for navigation"
+
 
 @lru_cache(maxsize=1)
 def git_sha() -> str:

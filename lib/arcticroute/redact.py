@@ -30,7 +30,10 @@ _NOT_SECRET_NAME = re.compile(
 )
 _NOT_SECRET_VALUE = {"true", "false", "yes", "none", "null"}
 _URL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
-_MIN_SECRET_LEN = 4
+# Shorter values are not masked: masking a word like "demo" or "live" everywhere would garble
+# messages and run records (the profile name) and protects nothing a real credential needs;
+# ``short_secret_names`` lets the configuration warn about them instead.
+_MIN_SECRET_LEN = 8
 
 _remembered: set[str] = set()
 _registry_lock = threading.Lock()
@@ -74,14 +77,22 @@ def _variants(value: str) -> set[str]:
     return {form for form in forms if len(form) >= _MIN_SECRET_LEN}
 
 
+def _is_secret_value(name, value) -> bool:
+    return (isinstance(name, str) and isinstance(value, str) and is_secret_name(name)
+            and bool(value.strip()) and value.strip().lower() not in _NOT_SECRET_VALUE)
+
+
+def short_secret_names(env: Mapping[str, str]) -> list[str]:
+    """Names of secret-looking variables whose value is too short to be masked as a whole."""
+    return sorted(name for name, value in env.items()
+                  if _is_secret_value(name, value) and len(value) < _MIN_SECRET_LEN)
+
+
 def secret_values(env: Mapping[str, str]) -> list[str]:
     """Values of variables whose names say they hold secrets, longest first (with escaped forms)."""
     values: set[str] = set()
     for name, value in env.items():
-        if (
-            isinstance(name, str) and isinstance(value, str) and is_secret_name(name)
-            and len(value) >= _MIN_SECRET_LEN and value.strip().lower() not in _NOT_SECRET_VALUE
-        ):
+        if _is_secret_value(name, value) and len(value) >= _MIN_SECRET_LEN:
             values |= _variants(value)
     return sorted(values, key=len, reverse=True)
 

@@ -7,7 +7,6 @@ from functools import cached_property
 
 import numpy as np
 
-from .errors import ArcticRouteError
 from .grid import Grid
 
 
@@ -20,6 +19,23 @@ class StaticGrid:
     lat: np.ndarray
     land: np.ndarray  # bool, True on land
     scale: np.ndarray  # map scale factor k (true distance = projected / k)
+    depth_m: np.ndarray | None = None  # minimum water depth in the cell, metres (None: from the embedded relief)
+    relief: object = None  # the bathymetry.ReliefSource depth_m came from (None: the embedded ETOPO1 cut)
+
+    @property
+    def depth(self) -> np.ndarray:
+        """Minimum depth within each cell, metres (``bathymetry``)."""
+        if self.depth_m is not None:
+            return self.depth_m
+        from .bathymetry import embedded_min_depth
+
+        return embedded_min_depth(self.grid)
+
+    @property
+    def relief_source(self):
+        from .bathymetry import embedded_source
+
+        return self.relief if self.relief is not None else embedded_source()
 
     @cached_property
     def ocean(self) -> np.ndarray:
@@ -42,7 +58,8 @@ class StaticGrid:
         return rows.astype(np.int32), cols.astype(np.int32)
 
     @classmethod
-    def compute(cls, grid: Grid) -> StaticGrid:
+    def compute(cls, grid: Grid, relief=None) -> StaticGrid:
+        from .bathymetry import min_depth_from
         from .grid import scale_factor
         from .landmask import land_mask
 
@@ -53,6 +70,8 @@ class StaticGrid:
             lat=lat.astype(np.float32),
             land=land_mask(grid),
             scale=scale_factor(grid),
+            depth_m=None if relief is None else min_depth_from(grid, relief),
+            relief=relief,
         )
 
 
@@ -85,13 +104,14 @@ def _write_static(static: StaticGrid, path, command: str, created: str) -> None:
     attrs = cf.discovery_attrs(
         title=f"ArcticRoute static grid layers {grid.name}",
         summary=(f"Time-invariant layers of the {grid.name} grid (EPSG:3413 polar stereographic, "
-                 f"{grid.resolution_m / 1000:g} km cells): land mask, map scale factor, cell-centre latitude and "
-                 "longitude."),
-        keywords="land mask, map scale factor, polar stereographic grid, Arctic",
+                 f"{grid.resolution_m / 1000:g} km cells): land mask, minimum water depth, map scale factor, "
+                 "cell-centre latitude and longitude."),
+        keywords="land mask, bathymetry, map scale factor, polar stereographic grid, Arctic",
         logical_id=static_logical_id(grid), grid=grid, command=command,
         source="land: global-land-mask (GLOBE 1 km), probed at the cell centre, edge midpoints and corners; "
-               "scale: pyproj",
-        license="global-land-mask: MIT licence (its PyPI classifier); its GLOBE 1 km data: NOAA NGDC terms of use",
+               f"depth: {static.relief_source.description}; scale: pyproj",
+        license="global-land-mask: MIT licence (its PyPI classifier); its GLOBE 1 km data: NOAA NGDC terms of use; "
+                f"depth: {static.relief_source.licence}",
         synthetic=False, coverage=None, created=created, lonlat=(static.lon, static.lat), processing_level="derived: grid constants",
         acknowledgement="global-land-mask (PyPI) and the GLOBE project (NOAA NGDC)")
     dataset = grid_dataset(
@@ -101,6 +121,12 @@ def _write_static(static: StaticGrid, path, command: str, created: str) -> None:
                                                    "flag_values": [0, 1], "flag_meanings": "sea land",
                                                    "coverage_content_type": "auxiliaryInformation",
                                                    "source": "global-land-mask (GLOBE 1 km)"}),
+            "depth": (static.depth.astype(np.float32), {
+                "standard_name": "sea_floor_depth_below_mean_sea_level", "units": "m", "positive": "down",
+                "long_name": "minimum water depth within the cell (shallowest seabed node or probe of the relief; "
+                             "missing where the relief has no seabed in the cell: land, or water it does not resolve)",
+                "coverage_content_type": "auxiliaryInformation", "source": static.relief_source.description,
+                "source_url": static.relief_source.url, "license": static.relief_source.licence}),
             "scale": (static.scale, {"units": "1", "coverage_content_type": "auxiliaryInformation", "long_name": "map scale factor k of EPSG:3413 at the cell centre "
                                      "(true distance = projected distance / k)"}),
         },
@@ -110,38 +136,67 @@ def _write_static(static: StaticGrid, path, command: str, created: str) -> None:
     write_netcdf(dataset, path)
 
 
+def _configured_relief(run):
+    """The relief source of the run's configuration (runtime.yaml route.bathymetry), else embedded."""
+    from .bathymetry import embedded_source, source_from_config
+
+    if run is None or getattr(run, "settings", None) is None:
+        return embedded_source()
+    settings = run.settings
+    return source_from_config(settings.runtime.get("route", {}).get("bathymetry"), settings.project_root,
+                              settings.config_dir / "runtime.yaml")
+
+
+def _relief_input(relief) -> dict:
+    from .bathymetry import file_sha256
+
+    return {"logical_id": f"relief://{relief.kind}/{relief.path.name}", "sha256": file_sha256(relief.path),
+            "source_url": relief.url}
+
+
 _CACHE: dict[tuple, StaticGrid] = {}
 
 
 def load_static(roots: dict, grid: Grid, *, run=None) -> StaticGrid:
     """The grid's static layers, verified on read; built and stored as an artifact the first
-    time they are needed, and again when the current version is missing or corrupt."""
+    time they are needed, and again (with a ``run``) when the current version is missing,
+    corrupt or another artifact's."""
     from .layers import read_variables
-    from .store.artifacts import current_meta
-    from .store.integrity import is_intact
+    from .store.artifacts import previous_meta
+    from .store.integrity import IntegrityError
 
-    meta = current_meta(roots, "data", static_relpath(grid))
+    meta = previous_meta(roots, "data", static_relpath(grid))
     if meta is not None and (meta["sha256"], grid) in _CACHE:
         return _CACHE[(meta["sha256"], grid)]
-    if not is_intact(roots, meta):
+    relief = _configured_relief(run)
+    stale_depth = (run is not None and meta is not None
+                   and meta.get("params", {}).get("depth_source") != relief.key)
+    try:
+        if meta is None:
+            raise IntegrityError(f"static layers for grid {grid.name} are missing or another artifact's "
+                                 f"({static_relpath(grid)})",
+                                 hint="run ingest.nrt.pull on this grid (it builds them again)")
+        names = ("lon", "lat", "land", "scale") + (("depth",) if "depth_source" in meta.get("params", {}) else ())
+        values = None if stale_depth else read_variables(roots, meta, names)
+    except IntegrityError:
         if run is None:
-            state = "missing" if meta is None else "corrupt (its file fails verification)"
-            raise ArcticRouteError(f"static layers for grid {grid.name} are {state}",
-                                   hint="run ingest.nrt.pull on this grid (it builds them again)")
+            raise
         return _build_static(roots, grid, run)
-    values = read_variables(roots, meta, ("lon", "lat", "land", "scale"))
+    if values is None:  # built from another relief than the one configured now
+        return _build_static(roots, grid, run)
     static = StaticGrid(grid=grid, lon=values["lon"], lat=values["lat"], land=values["land"].astype(bool),
-                        scale=values["scale"])
+                        scale=values["scale"], depth_m=values.get("depth"),
+                        relief=relief if meta.get("params", {}).get("depth_source") == relief.key else None)
     _CACHE[(meta["sha256"], grid)] = static
     return static
 
 
 def ensure_static(roots: dict, grid: Grid, run) -> None:
     """Build the static layers again if their current version is missing or corrupt."""
-    from .store.artifacts import current_meta
+    from .store.artifacts import previous_meta
     from .store.integrity import is_intact
 
-    if not is_intact(roots, current_meta(roots, "data", static_relpath(grid))):
+    if not is_intact(roots, previous_meta(roots, "data", static_relpath(grid))):
         _build_static(roots, grid, run)
 
 
@@ -149,8 +204,9 @@ def _build_static(roots: dict, grid: Grid, run) -> StaticGrid:
     from . import cf
     from .store.artifacts import ArtifactSpec, write_artifact
 
-    run.log.info("building static layers (land mask, lat/lon, scale) for grid %s", grid.name)
-    static = StaticGrid.compute(grid)
+    run.log.info("building static layers (land mask, depth, lat/lon, scale) for grid %s", grid.name)
+    relief = _configured_relief(run)
+    static = StaticGrid.compute(grid, relief)
     spec = ArtifactSpec(
         logical_id=static_logical_id(grid),
         root="data",
@@ -159,9 +215,11 @@ def _build_static(roots: dict, grid: Grid, run) -> StaticGrid:
         synthetic=False,
         time_coverage={"start": None, "end": None},
         grid=grid.describe(),
-        tags=["static", "land"],
-        inputs=[_land_mask_source()],
-        params={"land_rule": "centre, edge midpoints and corners probed with a 0.01 deg margin"},
+        tags=["static", "land", "depth"],
+        inputs=[_land_mask_source(), _relief_input(relief)],
+        params={"land_rule": "centre, edge midpoints and corners probed with a 0.01 deg margin",
+                "depth_rule": "shallowest source node in the cell and relief interpolated at the land-mask probes",
+                "depth_source": relief.key},
     )
     meta = write_artifact(roots, spec, lambda p: _write_static(static, p, run.command, cf.date_created(run.settings.env)), run_id=run.run_id,
                           command=run.command)

@@ -28,14 +28,20 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def parse_ym(text: str, now: datetime | None = None, option: str = "--ym") -> tuple[int, int]:
-    """``current`` or ``YYYYMM`` to ``(year, month)``; at most one month after the current UTC month."""
+    """``current``, ``YYYYMM`` or a duration back from now (``-P1D``: the month of yesterday, the
+    one the daily chain works on, so the last day of a month is pulled and fused on the 1st) to
+    ``(year, month)``; at most one month after the current UTC month."""
     now = now or utc_now()
     value = text.strip().lower()
     if value == "current":
         return now.year, now.month
+    if _DURATION.fullmatch(value.upper()):
+        moment = parse_since(value, now)
+        return moment.year, moment.month
     if not re.fullmatch(r"[0-9]{6}", value):
         raise BadInputError(
-            f"{option} {text!r} is not a month: expected YYYYMM (e.g. 202611) or 'current'"
+            f"{option} {text!r} is not a month: expected YYYYMM (e.g. 202611), 'current' or a duration back "
+            "from now (-P1D: the month of yesterday)"
         )
     year, month = int(value[:4]), int(value[4:])
     if not 1 <= month <= 12 or year < FIRST_YEAR:

@@ -7,6 +7,7 @@ command in its hint) and is never drawn.
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from .route.planner import route_relpath
 from .static import load_static
 from .store.artifacts import current_meta
 from .store.catalog import Entry, build_index, verify_entry
-from .store.integrity import read_bytes, verified_path
+from .store.integrity import problem, read_bytes, verify_artifact
 
 DISPLAY_CELLS = 450  # at most this many cells along a side on screen
 VIEW_LAYERS = {
@@ -75,13 +76,15 @@ class LayerView:
 
 
 def layer_meta(settings: Settings, layer: str, day: date) -> dict | None:
+    """Sidecar of the layer's current version of ``day``; IntegrityError when the canonical path
+    stands for another artifact (another day's version, another grid's sidecar)."""
     return current_meta(settings.roots, "data", relpath_for(layer, day, settings.grid.name))
 
 
 def check_intact(settings: Settings, meta: dict) -> None:
-    """IntegrityError unless the version's file matches its sidecar (cheap: the sha256 cache);
-    for views cached by sha256, so a file corrupted since is never drawn from the cache."""
-    verified_path(settings.roots, meta)
+    """IntegrityError unless the version's bytes, read now, are those of its sidecar and say they
+    are that artifact; for views cached by sha256, so a file corrupted since is never drawn."""
+    verify_artifact(settings.roots, meta)
 
 
 def layer_view(settings: Settings, layer: str, day: date) -> LayerView:
@@ -114,30 +117,77 @@ def route_document(settings: Settings, name: str, day: date) -> tuple[dict, dict
     if meta is None:
         return None
     data = read_bytes(settings.roots, meta)
-    return json.loads(data.decode("utf-8")), meta, data
+    try:
+        document = json.loads(data.decode("utf-8"))
+    except ValueError as exc:  # bytes as the sidecar says, yet no document (a sidecar rewritten to fit them)
+        raise problem(meta, settings.roots["outputs"] / meta["path"], f"not a route document ({exc})") from None
+    if not isinstance(document, dict) or not isinstance(document.get("arcticroute"), dict):
+        raise problem(meta, settings.roots["outputs"] / meta["path"], "not a route document (no arcticroute member)")
+    return document, meta, data
 
 
 def route_lines_km(document: dict, role: str) -> tuple[np.ndarray, np.ndarray] | None:
     """The feature of ``role`` as EPSG:3413 kilometres (one polyline; NaN between parts)."""
+    points = route_line_points(document, role)
+    return None if points is None else (points["x_km"], points["y_km"])
+
+
+def route_line_points(document: dict, role: str) -> dict | None:
+    """The feature of ``role`` for a map: EPSG:3413 kilometres (one polyline, NaN between parts),
+    and for each point its latitude and longitude and, where the document has them, the time it
+    is reached, the RIO of the step reaching it and the number of the passage-plan leg it is on."""
     from .grid import to_xy
 
     feature = next((f for f in document.get("features", []) if f.get("properties", {}).get("role") == role), None)
     if feature is None:
         return None
     geometry = feature["geometry"]
-    parts = [geometry["coordinates"]] if geometry["type"] == "LineString" else geometry["coordinates"]
-    xs, ys = [], []
-    for part in parts:
+    multi = geometry["type"] != "LineString"
+    parts = geometry["coordinates"] if multi else [geometry["coordinates"]]
+    per_point = feature["properties"].get("coordinateProperties") or {}
+    times = per_point.get("times") if multi else [per_point.get("times")]
+    rios = per_point.get("rio") if multi else [per_point.get("rio")]
+    legs_at = _leg_of_time(document) if role == "route" and times and times[0] else None
+    out: dict[str, list] = {"x_km": [], "y_km": [], "lat": [], "lon": [], "time": [], "rio": [], "leg": []}
+    for index, part in enumerate(parts):
         lon, lat = np.asarray(part, dtype=float).T
         x, y = to_xy(lon, lat)
-        xs += [*np.asarray(x) / 1000.0, np.nan]
-        ys += [*np.asarray(y) / 1000.0, np.nan]
-    return np.asarray(xs), np.asarray(ys)
+        part_times = times[index] if times and times[0] else [None] * lon.size
+        part_rio = rios[index] if rios and rios[0] else [None] * lon.size
+        for key, values, gap in (("x_km", np.asarray(x) / 1000.0, np.nan), ("y_km", np.asarray(y) / 1000.0, np.nan),
+                                 ("lat", lat, np.nan), ("lon", lon, np.nan), ("time", part_times, ""),
+                                 ("rio", part_rio, None),
+                                 ("leg", [legs_at(t) for t in part_times] if legs_at else [None] * lon.size, None)):
+            out[key] += [*values, gap]
+    return {key: np.asarray(values) if key in ("x_km", "y_km", "lat", "lon") else values
+            for key, values in out.items()}
+
+
+def route_rtz(settings: Settings, name: str, day: date, route_meta: dict) -> bytes:
+    """The RTZ artifact's verified bytes when it was made from the route document's current
+    version; otherwise the RTZ rendered from that (verified) document, as route.plan would write it."""
+    from .route.export import to_rtz
+    from .route.passage import passage_plan
+    from .route.rtz_artifact import rtz_is_current, rtz_relpath
+
+    relpath = route_relpath(name, day, settings.grid.name)
+    if rtz_is_current(settings, relpath, route_meta):
+        return read_bytes(settings.roots, current_meta(settings.roots, "outputs", rtz_relpath(relpath)))
+    return to_rtz(passage_plan(json.loads(read_bytes(settings.roots, route_meta).decode("utf-8"))))
+
+
+def _leg_of_time(document: dict):
+    """The passage-plan leg a moment of the voyage falls on (times increase along the route)."""
+    from .route.passage import passage_plan
+
+    ends = [leg.end.time.strftime("%Y-%m-%dT%H:%M:%SZ") for leg in passage_plan(document).legs]
+    return lambda moment: min(bisect.bisect_left(ends, moment) + 1, len(ends)) if moment else None
 
 
 STAT_KEYS = (("distance_nm", "distance (nm)"), ("duration_h", "duration (h)"), ("eta", "ETA (UTC)"),
              ("max_sic", "max sea ice"), ("max_hs_m", "max wave (m)"), ("mean_risk", "mean risk"),
-             ("distance_ratio", "× great circle"))
+             ("distance_ratio", "× great circle"), ("persistence_days", "days on persisted conditions"),
+             ("forecast_days", "days on the ice forecast"))
 
 
 def route_stats(document: dict) -> list[dict]:
@@ -149,6 +199,46 @@ def route_stats(document: dict) -> list[dict]:
         return "—" if value is None else str(value)
 
     return [{"": label, "route": text("route", key), "baseline": text("baseline", key)} for key, label in STAT_KEYS]
+
+
+def route_rules(document: dict) -> dict:
+    """The sea-area rules' verdict of a route document (the route's, or a refusal's), {} if none."""
+    route = next((f["properties"] for f in document.get("features", []) if f["properties"].get("role") == "route"), {})
+    return route.get("rules") or document.get("arcticroute", {}).get("rules") or {}
+
+
+def rules_rows(document: dict) -> list[dict]:
+    """One row per sea area the route enters: miles, type of ice conditions, mode, rule."""
+    return [{"area": a["name"], "nm": a["nm"], "entered (UTC)": a["entered"], "ice conditions": a.get("ice_conditions", "—"),
+             "mode": a["mode"], "rule": a.get("rule", "—")} for a in route_rules(document).get("areas", [])]
+
+
+def rules_verdict_text(document: dict) -> str:
+    """The verdict, escort miles and assumed-type miles of a route in one sentence."""
+    verdict = route_rules(document)
+    summary = document.get("arcticroute", {}).get("summary", {})
+    text = f"Sea-area rules: {verdict.get('verdict', 'not assessed')}"
+    if verdict.get("ignored") and verdict.get("verdict") == "not permitted":
+        text += " — IGNORED for this study (--ignore-rules)"
+    if verdict.get("escort_areas"):
+        text += f"; icebreaker escort for {verdict['escort_nm']:,.0f} nm in {', '.join(verdict['escort_areas'])}"
+    assumed = summary.get("assumed_type_nm")
+    if assumed is not None:
+        text += f"; {assumed:,.0f} nm on assumed ice types"
+        if summary.get("assumed_type_basis_nm"):
+            text += " (" + ", ".join(f"{k} {v:,.0f} nm" for k, v in summary["assumed_type_basis_nm"].items()) + ")"
+    return text + "."
+
+
+def conditions_note(document: dict) -> str:
+    """What the route sailed in: daily layers to when, the ice forecast to when, days persisted."""
+    summary = document.get("arcticroute", {}).get("summary", {})
+    if "persistence_days" not in summary:
+        return "Planned before routes stated the conditions they sail in: plan it again to see them."
+    forecast = (f"the ice forecast to {summary['forecast_to']} ({summary['forecast_days']:.1f} days)"
+                if summary.get("forecast_to") else "no ice forecast")
+    return (f"Sailed in the daily layers to {summary['newest_daily_layer']}, then {forecast}; "
+            f"{summary['persistence_days']:.1f} days on persisted conditions (the newest of them, unchanged).")
 
 
 # -- catalog ------------------------------------------------------------------------------------
@@ -228,7 +318,7 @@ def has_data(settings: Settings) -> bool:
 
 # -- planning in the page -------------------------------------------------------------------------
 
-def plan_route(settings: Settings, request, day: date) -> tuple[str, dict, str]:
+def plan_route(settings: Settings, request, day: date, *, ignore_rules: bool = False) -> tuple[str, dict, str]:
     """Plan and write one route exactly as ``route.plan`` does (lock, run record, artifact);
     returns (outcome, summary, run id). Errors (a held lock, a refused input) propagate."""
     from .ops.runs import Run
@@ -236,9 +326,10 @@ def plan_route(settings: Settings, request, day: date) -> tuple[str, dict, str]:
     from .store.layout import refuse_legacy
 
     with Run(settings, "route.plan", family="route",
-             argv=["ui", "route.plan", "--scenario", request.name, "--date", day.isoformat()]) as run:
+             argv=["ui", "route.plan", "--scenario", request.name, "--date", day.isoformat(),
+                   *(["--ignore-rules"] if ignore_rules else [])]) as run:
         refuse_legacy(settings.roots)
         loaded = planner.load_conditions(settings, day)
-        outcome, summary = planner.plan_request(settings, request, day, loaded, run)
+        outcome, summary = planner.plan_request(settings, request, day, loaded, run, ignore_rules=ignore_rules)
         run.summary = {request.name: {"outcome": outcome, **summary}}
     return outcome, summary, run.run_id

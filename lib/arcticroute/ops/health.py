@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import os
 import shutil
 import socket
@@ -36,8 +37,8 @@ from ..provenance import git_sha
 from ..redact import secret_values
 from ..risk.fuse import daily_relpath
 from ..store import atomic
-from ..store.artifacts import current_meta
-from ..store.catalog import Entry, verify_entry
+from ..store.artifacts import current_meta, meta_path_for
+from ..store.integrity import IntegrityError, verify_artifact
 from ..timeutil import iso_utc, utc_now
 from .alerts import write_alert
 from .runs import last_runs
@@ -147,27 +148,45 @@ def check_packages() -> Observation:
                        extra={"packages": found})
 
 
-def _newest_meta(settings: Settings, layer: str) -> dict | None:
-    """Sidecar of the newest day of a layer on this grid: newest year, month, then file."""
-    roots, grid = settings.roots, settings.grid.name
+def _newest_relpath(settings: Settings, layer: str) -> str | None:
+    """Canonical path of the newest day of a layer on this grid (by the names on disk: newest
+    year, month, then file), or None when the layer has no day."""
+    grid = settings.grid.name
     folder = (settings.data_root / "env" / layer / grid) if layer != "risk" else (settings.data_root / "risk" / grid)
     years = sorted((p for p in folder.glob("[0-9][0-9][0-9][0-9]") if p.is_dir()), reverse=True)
     for year in years:
         for month in sorted((p for p in year.glob("[0-9][0-9]") if p.is_dir()), reverse=True):
             days = sorted({p.name.split("_")[-1][:8] for p in month.glob("*_[0-9]*.nc") if "_adv_v" not in p.name
-                           and len(p.name.split("_")[-1]) == 11}, reverse=True)
-            for day in days:
-                when = datetime.strptime(day, "%Y%m%d").date()
-                relpath = daily_relpath(when, grid) if layer == "risk" else layer_relpath(layer, when, grid)
-                meta = current_meta(roots, "data", relpath)
-                if meta is not None:
-                    return meta
+                           and len(p.name.split("_")[-1]) == 11
+                           and (p.is_symlink() or p.is_file()) and meta_path_for(p).exists()}, reverse=True)
+            if days:
+                when = datetime.strptime(days[0], "%Y%m%d").date()
+                return daily_relpath(when, grid) if layer == "risk" else layer_relpath(layer, when, grid)
     return None
+
+
+def _served_meta(settings: Settings, layer: str) -> dict | None:
+    """Sidecar of the current version of the layer's newest day; IntegrityError when it is not
+    that artifact's."""
+    relpath = _newest_relpath(settings, layer)
+    return current_meta(settings.roots, "data", relpath) if relpath else None
+
+
+def newest_meta(settings: Settings, layer: str) -> dict | None:
+    """Sidecar of the current version of the layer's newest day on this grid; None when there is
+    none, or when it is not that artifact's (check_served fails it then)."""
+    try:
+        return _served_meta(settings, layer)
+    except IntegrityError:
+        return None
 
 
 def check_freshness(settings: Settings, layer: str, now: datetime) -> Observation:
     limit_h = float(settings.runtime["health"]["freshness_max_hours"].get(layer, 48))
-    meta = _newest_meta(settings, layer)
+    try:
+        meta = _served_meta(settings, layer)
+    except IntegrityError as exc:
+        return Observation("fail", f"the newest {layer} day cannot be dated: {exc}", None, "h", hint=exc.hint)
     if meta is None:
         command = "risk.fuse (just fuse)" if layer == "risk" else "ingest.nrt.pull (just pull)"
         return Observation("warn", f"no {layer} data on grid {settings.grid.name}", None, "h",
@@ -183,6 +202,20 @@ def check_freshness(settings: Settings, layer: str, now: datetime) -> Observatio
         return Observation("warn", f"{text}; older than the {limit_h:g} h allowed", age_h, "h",
                            hint=f"run {command}, and check the daily timer and the source", extra=extra)
     return Observation("pass", text, age_h, "h", extra=extra)
+
+
+def check_served(settings: Settings, layer: str) -> Observation:
+    """The current version of the layer's newest day, the one readers use now, verified byte for
+    byte (no cache) and by what its file says it is."""
+    try:
+        meta = _served_meta(settings, layer)
+        if meta is None:
+            return Observation("pass", f"no {layer} data on grid {settings.grid.name} to verify", 0, "artifacts")
+        verify_artifact(settings.roots, meta)
+    except IntegrityError as exc:
+        return Observation("fail", str(exc), 1, "problems", hint=exc.hint)
+    return Observation("pass", f"{meta['logical_id']} version {meta['version']}: sha256 of its bytes, its id and "
+                               "days match its sidecar", 1, "artifacts", extra={"logical_id": meta["logical_id"]})
 
 
 def check_last_run(records: list[dict], command: str, max_age_h: float, now: datetime) -> Observation:
@@ -209,7 +242,9 @@ def check_last_run(records: list[dict], command: str, max_age_h: float, now: dat
 
 
 def check_sample_verify(settings: Settings, sample: int) -> Observation:
-    """Verify the newest few artifacts of the catalog index (sha256 through the cache)."""
+    """Verify (bytes, no cache) the current version of the ``sample`` newest artifacts of the
+    catalog index (routes, reports) and of ``sample`` more in rotation: each check goes on where
+    the last one stopped, so every artifact is verified in turn."""
     index = settings.outputs_root / "catalog" / "index.json"
     try:
         entries = json.loads(index.read_text(encoding="utf-8")).get("entries", [])
@@ -218,17 +253,39 @@ def check_sample_verify(settings: Settings, sample: int) -> Observation:
     except (OSError, ValueError) as exc:
         return Observation("warn", f"catalog index {index} unreadable: {exc}", hint="run catalog.show to rebuild it")
     newest = sorted(entries, key=lambda e: e.get("created_at") or "", reverse=True)[:sample]
-    problems = []
-    for summary in newest:
-        meta = current_meta(settings.roots, summary.get("root", "data"), summary.get("canonical", ""))
-        if meta is None:
-            problems.append(f"{summary.get('logical_id')}: canonical path missing")
-            continue
-        problems += [str(p) for p in verify_entry(settings.roots, Entry(meta["logical_id"], [meta]))]
+    rest = sorted((e for e in entries if e not in newest), key=lambda e: str(e.get("logical_id")))
+    start = _rotation_start(settings, len(rest), sample)
+    chosen = newest + [rest[(start + n) % len(rest)] for n in range(min(sample, len(rest)))]
+    problems, hint = [], "run catalog.verify --repair (just repair), then just daily"
+    for summary in chosen:
+        try:
+            meta = current_meta(settings.roots, summary.get("root", "data"), summary.get("canonical", ""))
+            if meta is None:
+                problems.append(f"{summary.get('logical_id')}: canonical path missing")
+                continue
+            verify_artifact(settings.roots, meta)
+        except IntegrityError as exc:
+            problems.append(str(exc))
+            hint = exc.hint or hint
     if problems:
-        return Observation("fail", "; ".join(problems[:3]), len(problems), "problems",
-                           hint="run catalog.verify --repair (just repair), then just daily")
-    return Observation("pass", f"{len(newest)} newest artifacts verified", len(newest), "artifacts")
+        return Observation("fail", "; ".join(problems[:3]), len(problems), "problems", hint=hint)
+    return Observation("pass", f"{len(newest)} newest and {len(chosen) - len(newest)} more artifacts verified "
+                               f"(bytes, identity), in rotation over {len(rest)}", len(chosen), "artifacts")
+
+
+def _rotation_start(settings: Settings, count: int, step: int) -> int:
+    """Where this check's rotating sample starts; the next one starts ``step`` further."""
+    state = settings.outputs_root / "health" / "verify-rotation.json"
+    try:
+        start = int(json.loads(state.read_text(encoding="utf-8")).get("next", 0))
+    except (OSError, ValueError, TypeError, AttributeError):
+        start = 0
+    start = start % count if count else 0
+    try:
+        atomic.write_json(state, {"next": (start + step) % count if count else 0})
+    except OSError as exc:  # a read-only outputs folder: the folder check reports it; the sample stays put
+        logging.getLogger("arcticroute.health").warning("verify rotation not saved to %s: %s", state, exc)
+    return start
 
 
 def check_logs(settings: Settings) -> Observation:
@@ -273,6 +330,10 @@ def _guard(check: Callable[[], Observation], secrets: list[str]) -> Observation:
     """A check that raises is that check's failure, never the health check's crash."""
     try:
         return check()
+    except ArcticRouteError as exc:  # a broken file the check read: its message names it, its hint the fix
+        from ..redact import redact_text
+
+        return Observation("fail", redact_text(str(exc), secrets), hint=exc.hint)
     except Exception as exc:  # noqa: BLE001 - reported as the check's failure with its reason
         from ..redact import redact_text
 
@@ -310,6 +371,7 @@ def health_check(config_dir: Path | None = None, *, profile: str | None = None, 
     checks["python:packages"] = _guard(check_packages, secrets)
     for layer in FRESHNESS_LAYERS:
         checks[f"data:{layer}:age"] = _guard(lambda layer=layer: check_freshness(settings, layer, moment), secrets)
+        checks[f"data:{layer}:verified"] = _guard(lambda layer=layer: check_served(settings, layer), secrets)
     records = last_runs(settings.outputs_root, limit=int(cfg["runs_scanned"]))
     for command in cfg["scheduled_commands"]:
         checks[f"runs:{command}"] = _guard(

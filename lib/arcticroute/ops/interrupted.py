@@ -76,7 +76,9 @@ def _mark_interrupted(record_path: Path) -> None:
         return
     record.update(status="interrupted", end=None, exit_code=None,
                   error={"type": "Interrupted", "hint": None,
-                         "message": f"the process died before the run finished; noticed at {iso_utc(utc_now())}"})
+                         "message": "the run ended without completing its record (its process died, or the "
+                                    "record could not be written: a full or read-only outputs folder, said on its "
+                                    f"stderr); noticed at {iso_utc(utc_now())}"})
     atomic.write_json(record_path, record)
 
 

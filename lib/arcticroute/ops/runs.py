@@ -13,17 +13,24 @@ import sys
 import time
 from pathlib import Path
 
-from concurrent_log_handler import ConcurrentRotatingFileHandler
 from filelock import FileLock, Timeout
 
 from ..config import Settings
-from ..errors import EXIT_FAILURE, EXIT_LOCKED, EXIT_OK, ArcticRouteError, LockHeldError
+from ..errors import (
+    EXIT_FAILURE,
+    EXIT_LOCKED,
+    EXIT_OK,
+    ArcticRouteError,
+    LockHeldError,
+)
 from ..redact import redact_argv, redact_text, secret_values
 from ..store import atomic, integrity
 from ..store.catalog import write_index
+from ..store.oserrors import storage_error
 from ..timeutil import iso_utc, new_run_id, utc_now
 from .alerts import write_alert
 from .interrupted import clean_after, current_marker, effective_status, mark_running
+from .logfile import LogFile, shared_log_handler
 
 LOGGER_NAME = "arcticroute"
 # Every command family; a repair holds all their locks so that no writer is active meanwhile.
@@ -49,14 +56,6 @@ class _BriefFormatter(logging.Formatter):
         return super().format(brief)
 
 
-def shared_log_handler(path: Path, cfg: dict, locks_dir: Path) -> logging.Handler:
-    """A rotating log handler several processes may write at once (the commands, the UI):
-    each line is written and each rotation done under a lock, so no line is lost or mixed."""
-    locks_dir.mkdir(parents=True, exist_ok=True)
-    return ConcurrentRotatingFileHandler(str(path), maxBytes=int(cfg["max_bytes"]), backupCount=int(cfg["backups"]),
-                                         encoding="utf-8", lock_file_directory=str(locks_dir))
-
-
 class Run:
     """Context manager for one command run; see module doc."""
 
@@ -75,6 +74,8 @@ class Run:
         self.summary: dict = {}
         self.log = logging.getLogger(f"{LOGGER_NAME}.{command}")
         self._handlers: list[logging.Handler] = []
+        self._log_file: LogFile | None = None
+        self._log_problem: str | None = None
         self._locks: list[FileLock] = []
         self.exit_code = EXIT_OK
         self.error: dict | None = None
@@ -93,19 +94,33 @@ class Run:
     def __enter__(self) -> Run:
         self._setup_logging()
         try:
-            for family in (self.family, *self.also_lock):
-                self._acquire(family)
-            self._recover_interrupted()
-            atomic.set_run_tag(self.run_id)
-            integrity.load_cache(self.settings.outputs_root)
-            mark_running(self._marker, self.run_id, self.record_path)
-            self._write_record("running", None)
-        except BaseException:
+            self._start()
+        except BaseException as exc:
             self._release()
             self._teardown_logging()
+            if isinstance(exc, OSError):
+                error = storage_error(exc, self.settings.outputs_root, roots=self.settings.roots)
+                if error is not None:
+                    raise error from exc
             raise
+        if self._log_problem:
+            self.warn(self._log_problem)
         self.log.info("run %s started: %s", self.run_id, " ".join(self.argv))
         return self
+
+    def _start(self) -> None:
+        """Locks, recovery of a dead run, the marker and the ``running`` record."""
+        for family in (self.family, *self.also_lock):
+            self._acquire(family)
+        self._recover_interrupted()
+        atomic.set_run_tag(self.run_id)
+        integrity.load_cache(self.settings.outputs_root)
+        mark_running(self._marker, self.run_id, self.record_path)
+        try:
+            self._write_record("running", None)
+        except OSError:
+            self._remove_marker()  # no record to mark: the run did not start
+            raise
 
     @property
     def _marker(self) -> Path:
@@ -147,10 +162,12 @@ class Run:
             if self.artifacts:
                 self._refresh_catalog_index()
             integrity.save_cache(self.settings.outputs_root)
-            self._finish_record(status, error)
+            recorded = self._finish_record(status, error)
             if status == "failed" and getattr(exc, "alert", True):
                 self._alert(error)
-            self._marker.unlink(missing_ok=True)
+            if recorded:  # else the marker stays: the next run of the family marks the record interrupted
+                self._remove_marker()
+            self._write_metrics()
         finally:
             self.log.info("run %s finished: %s (exit %s)", self.run_id, status, self.exit_code)
             atomic.set_run_tag("x")
@@ -159,25 +176,52 @@ class Run:
         return False
 
     def _classify(self, exc: BaseException) -> tuple[str, dict]:
-        """Status and error of a run that raised; a full disk is named as such, whatever hid it."""
+        """Status and error of a run that raised; a full disk, a read-only or forbidden root is
+        named as such (with the path and what to do), whatever raised it."""
+        if not isinstance(exc, ArcticRouteError):
+            known = (storage_error(exc, self.settings.outputs_root, roots=self.settings.roots)
+                     if isinstance(exc, (OSError, RuntimeError)) else None)
+            if known is None:
+                self.log.exception("unexpected error")  # the traceback goes to the log file only
+            exc = known or exc
         if isinstance(exc, ArcticRouteError):
             self.exit_code = exc.exit_code
             status = "bad-input" if exc.exit_code == 2 else "failed"
             return status, {"type": type(exc).__name__, "message": str(exc), "hint": exc.hint}
         self.exit_code = EXIT_FAILURE
-        self.log.exception("unexpected error")
-        if isinstance(exc, OSError) and atomic.is_disk_full(exc, self.settings.outputs_root):
-            return "failed", {"type": "DiskFullError",
-                              "message": f"no space left on the device (ENOSPC): {exc}",
-                              "hint": "free space on that filesystem, or run the cache GC (just gc), then run again"}
         return "failed", {"type": type(exc).__name__, "message": str(exc), "hint": None}
 
-    def _finish_record(self, status: str, error: dict | None) -> None:
-        """Complete the run record; if even that fails (a full disk), say so on stderr and in the log."""
+    def _finish_record(self, status: str, error: dict | None) -> bool:
+        """Complete the run record. If even that fails (a full disk, a read-only outputs folder),
+        say so on stderr, leave the marker so that the next run of the family marks the record
+        ``interrupted``, and fail the run (exit 1): its outcome is nowhere else to be seen."""
         try:
             self._write_record(status, error)
         except OSError as exc:
-            self.log.error("run record %s not completed (%s); the run's outcome is in this log", self.record_path, exc)
+            problem = storage_error(exc, self.record_path, roots=self.settings.roots)
+            reason = str(problem) if problem is not None else f"{type(exc).__name__}: {exc}"
+            sys.stderr.write(
+                f"Error: the run record {self.record_path} could not be completed ({redact_text(reason, self.secrets)}); "
+                f"it says 'running' until the next {self.family} run marks it 'interrupted'\n")
+            if problem is not None and problem.hint:
+                sys.stderr.write(f"Hint: {redact_text(problem.hint, self.secrets)}\n")
+            if self.exit_code == EXIT_OK:
+                self.exit_code = EXIT_FAILURE
+            return False
+        return True
+
+    def _remove_marker(self) -> None:
+        try:
+            atomic.remove_if_present(self._marker)
+        except OSError as exc:
+            sys.stderr.write(f"Warning: run marker {self._marker} not removed ({exc}); the next "
+                             f"{self.family} run will report run {self.run_id} as interrupted\n")
+
+    def details_hint(self) -> str:
+        """Where the details of this run are: its log if it could be written, else its record."""
+        if self._log_file is not None and self._log_file.usable:
+            return f"details in {self._log_file.path}"
+        return f"details in the run record {self.record_path} and the lines above"
 
     def _refresh_catalog_index(self) -> None:
         """The index is derived from the sidecars: failing to refresh it costs no data."""
@@ -185,6 +229,19 @@ class Run:
             write_index(self.settings.roots, self.settings.outputs_root)
         except OSError as exc:
             self.warn(f"catalog index not refreshed ({exc}); run catalog.show to rebuild it")
+
+    def _write_metrics(self) -> None:
+        """The node_exporter textfile (``metrics.textfile``), now that the record is complete;
+        failing to write it costs the run nothing but a line in the log."""
+        from .metrics import write_textfile  # metrics reads the records this module writes
+
+        try:
+            path = write_textfile(self.settings)
+        except Exception as exc:  # noqa: BLE001 - metrics never change a run's outcome
+            self.log.warning("metrics textfile not written: %s: %s", type(exc).__name__, exc)
+            return
+        if path is not None:
+            self.log.debug("metrics written: %s", path)
 
     def _write_record(self, status: str, error: dict | None) -> None:
         ended = None if status == "running" else utc_now()
@@ -220,38 +277,56 @@ class Run:
             return
         self.log.info("alert written: %s", path)
 
-    def _write_alert(self, error: dict) -> Path:
+    def _write_alert(self, error: dict, severity: str = "error", what: str | None = None) -> Path:
         return write_alert(
             self.settings.outputs_root,
-            severity="error",
+            severity=severity,
             command=self.command,
-            what=f"{self.command} failed (run {self.run_id})",
+            what=what or f"{self.command} failed (run {self.run_id})",
             why=error["message"],
-            hint=error["hint"] or f"see {self.settings.outputs_root / 'logs' / (self.command + '.log')}",
+            hint=error["hint"] or self.details_hint(),
             run_id=self.run_id,
             env=dict(self.settings.env),
             secrets=self.secrets,
             timeout_s=float(self.settings.runtime["alerts"]["webhook_timeout_s"]),
         )
 
+    def alert_warning(self, what: str, why: str, hint: str | None = None) -> None:
+        """A warning alert from a run that goes on (e.g. a provider skipped a day): what nobody
+        would otherwise hear of; failing to write it costs the run nothing but a log line."""
+        try:
+            path = self._write_alert({"message": why, "hint": hint}, severity="warning", what=what)
+        except OSError as exc:
+            self.log.error("alert not written (%s): %s", exc, what)
+            return
+        self.log.info("warning alert written: %s", path)
+
     def _setup_logging(self) -> None:
         cfg = self.settings.runtime["logs"]
         logs_dir = self.settings.outputs_root / "logs"
-        logs_dir.mkdir(parents=True, exist_ok=True)
         formatter = logging.Formatter(
             f"%(asctime)s %(levelname)s {self.command} [{self.run_id}] %(message)s",
             datefmt="%Y-%m-%dT%H:%M:%SZ",
         )
         formatter.converter = time.gmtime
-        file_handler = shared_log_handler(logs_dir / f"{self.command}.log", cfg,
-                                          self.settings.outputs_root / "locks")
         stream_handler = logging.StreamHandler(sys.stderr)
         stream_handler.setFormatter(_BriefFormatter("%(levelname)s %(message)s"))
-        file_handler.setFormatter(formatter)
+        handlers: list[logging.Handler] = [stream_handler]
+        try:
+            logs_dir.mkdir(parents=True, exist_ok=True)
+            self._log_file = shared_log_handler(logs_dir / f"{self.command}.log", cfg,
+                                                self.settings.outputs_root / "locks")
+        except OSError as exc:
+            # said once the run has started: a root that cannot be written at all fails it first
+            problem = storage_error(exc, logs_dir, roots=self.settings.roots)
+            self._log_problem = f"log file not opened ({problem or exc}); this run logs to stderr only"
+        else:
+            self._log_file.setFormatter(formatter)
+            handlers.insert(0, self._log_file)
         redactor = _RedactingFilter(self.secrets)
         root = logging.getLogger(LOGGER_NAME)
         root.setLevel(cfg["level"])
-        for handler in (file_handler, stream_handler):
+        for handler in handlers:
             handler.addFilter(redactor)
             root.addHandler(handler)
             self._handlers.append(handler)
@@ -260,7 +335,10 @@ class Run:
         root = logging.getLogger(LOGGER_NAME)
         for handler in self._handlers:
             root.removeHandler(handler)
-            handler.close()
+            try:
+                handler.close()
+            except OSError as exc:  # flushing the last lines onto a full disk
+                sys.stderr.write(f"Warning: log not closed cleanly ({exc})\n")
         self._handlers.clear()
 
 
@@ -291,4 +369,21 @@ def last_runs(outputs_root: Path, limit: int = 20) -> list[dict]:
     return records
 
 
-__all__ = ["Run", "last_runs", "EXIT_LOCKED"]
+def all_runs(outputs_root: Path) -> list[dict]:
+    """Every readable run record, oldest first (the order of ``last_runs``), with
+    ``effective_status`` applied; the counters of ``ops.metrics`` are computed from them."""
+    folder = outputs_root / "runs"
+    records = []
+    for path in sorted(folder.glob("*.json"), key=_start_then_mtime) if folder.is_dir() else []:
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            logging.getLogger(LOGGER_NAME).warning("unreadable run record %s: %s", path, exc)
+            continue
+        if isinstance(record, dict) and record.get("command"):
+            record["status"] = effective_status(record)
+            records.append(record)
+    return records
+
+
+__all__ = ["Run", "all_runs", "last_runs", "EXIT_LOCKED"]

@@ -21,8 +21,8 @@ from ..layers import read_artifact
 from ..ops.runs import last_runs
 from ..provenance import git_sha
 from ..static import load_static
-from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
-from ..store.integrity import is_intact
+from ..store.artifacts import ArtifactSpec, input_ref, previous_meta, write_artifact
+from ..store.integrity import is_intact, verify_artifact
 from ..timeutil import utc_now
 from .calibration import month_calibration, reliability_png
 from .inputs import (
@@ -76,11 +76,13 @@ def build_report(settings: Settings, year: int, month: int, run, *, force: bool 
     digest = inputs_digest(metas, include)
     relpath = report_relpath(year, month, settings.grid.name)
     canonical = roots["reports"] / relpath
-    previous = current_meta(roots, "reports", relpath)
+    previous = previous_meta(roots, "reports", relpath)
     if (not force and previous and previous.get("params", {}).get("inputs_digest") == digest
             and is_intact(roots, previous)):
         return ReportResult("unchanged", canonical, previous)
 
+    for meta in metas:  # every input the report cites, not only those it draws: read and verified now
+        verify_artifact(roots, meta)
     info = PageInfo(settings.grid.name, settings.profile, utc_now(), run.run_id, git_sha())
     calibration = month_calibration(roots, inputs) if "calibration" in include else None
     figure = None

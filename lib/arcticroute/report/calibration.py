@@ -5,19 +5,19 @@ The month fused is after the months the model was fitted and scored on, so it is
 too. Per day, the ``probability`` of the daily risk layer is set against the ``count`` of the
 incidents layer of the same day (an event: at least one incident in the cell); the sums give a
 reliability diagram, the Brier score and its skill against climatology (the incident rate of the
-model's training months), and the events behind each bin.
+model's training months) with a 95 % block-bootstrap interval by day, and the events behind each
+bin. When the incidents are synthetic the section says what that means for the skill.
 """
 
 from __future__ import annotations
 
 import io
-import json
 
 import numpy as np
 
 from ..layers import read_artifact
 from ..risk.calibration import Reliability
-from ..store.integrity import read_bytes
+from ..store.integrity import read_json
 from .inputs import ReportInputs, meta_day
 
 
@@ -32,7 +32,7 @@ def month_calibration(roots: dict, inputs: ReportInputs) -> dict:
                            f"the month was fused with {', '.join(method) or 'no method'}: its risk is not a probability "
                            "of incidents, so there is nothing to calibrate (risk.fuse --method stacking makes one)")}
     model_meta = inputs.models[stacked[-1]["params"]["model"]]
-    model = json.loads(read_bytes(roots, model_meta).decode("utf-8"))
+    model = read_json(roots, model_meta)
     incidents = {meta_day(m): m for m in inputs.incident_days}
     reliability = Reliability(float(model["climatology"]))
     days = []
@@ -54,9 +54,18 @@ def month_calibration(roots: dict, inputs: ReportInputs) -> dict:
         "model_heldout_months": model.get("heldout_months"),
         "model_heldout_brier_skill": model["heldout"]["brier_skill"],
         "weighted_heldout_brier_skill": model["weighted_heldout"]["brier_skill"],
+        "model_heldout_brier_skill_interval": model["heldout"].get("brier_skill_interval"),
         "coefficients": model["coefficients"],
+        "model_kind": model.get("kind"),
         "synthetic_incidents": any(incidents[d].get("synthetic") for d in days),
+        "synthetic_labels": bool(model.get("synthetic")) or any(incidents[d].get("synthetic") for d in days),
     }
+
+
+SYNTHETIC_LABELS_CAVEAT = (
+    "The incidents are synthetic: the demo generator draws them from a known rate per vessel-hour of the same "
+    "ice and wave hazards the model is fitted on (docs/route-model.md, \"Synthetic incidents\"), so the skill "
+    "shows the model recovering that function, not how well it would predict real incidents.")
 
 
 def reliability_png(calibration: dict, title: str) -> bytes:

@@ -20,7 +20,7 @@ from ..layers import LAYERS, layer_relpath
 from ..risk.fuse import daily_relpath, monthly_relpath
 from ..static import static_relpath
 from ..store.artifacts import current_meta
-from ..store.integrity import read_bytes
+from ..store.integrity import read_json
 from ..timeutil import day_span, month_days
 
 DAILY_LAYERS = (*LAYERS, "risk")  # "risk" is the daily fused layer
@@ -126,7 +126,7 @@ def load_routes(roots: dict[str, Path], year: int, month: int, grid_name: str) -
         meta = current_meta(roots, "outputs", relpath)
         if meta is None:
             continue  # a canonical file without a sidecar is not an artifact
-        document = json.loads(read_bytes(roots, meta).decode("utf-8"))
+        document = read_json(roots, meta)
         docs.append(RouteDoc(scenario, day, meta, document))
     return docs
 

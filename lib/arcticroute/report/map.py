@@ -1,4 +1,5 @@
-"""The report's map: two EPSG:3413 panels (sea ice; mean risk with the ice edge) with routes."""
+"""The report's map: two EPSG:3413 panels (sea ice; mean risk with the ice edge) with routes, a
+latitude/longitude graticule and the names of the seas and straits the routes pass."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import io
 
 import numpy as np
 
+from ..graticule import graticule
 from ..grid import Grid, to_xy
+from ..route.places import route_places
 from .inputs import RouteDoc
 
 SIC_SHOWN = 0.15  # ice below this concentration is not drawn
@@ -33,6 +36,16 @@ def route_lines(document: dict) -> list[tuple[str, np.ndarray, np.ndarray]]:
             x, y = to_xy(lonlat[:, 0], lonlat[:, 1])
             lines.append((feature["properties"].get("role", "route"), np.asarray(x), np.asarray(y)))
     return lines
+
+
+def draw_graticule(ax) -> None:
+    """Parallels and meridians with their labels, under the routes and over the layers."""
+    for line in graticule():
+        ax.plot(line.x, line.y, color="#3c3c3c", linewidth=0.4, alpha=0.45, zorder=2)
+        if line.label_xy is not None:
+            ax.text(line.label_xy[0], line.label_xy[1], line.label, fontsize=6, color="#333333", ha="center",
+                    va="center", clip_on=True, zorder=3,
+                    bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "alpha": 0.6, "linewidth": 0})
 
 
 def draw_map(grid: Grid, land: np.ndarray, sic: np.ndarray | None, risk_mean: np.ndarray,
@@ -89,6 +102,14 @@ def draw_map(grid: Grid, land: np.ndarray, sic: np.ndarray | None, risk_mean: np
     handles += [Line2D([], [], color="black", linestyle=style, label=role) for role, style in LINE_STYLES.items()]
     handles += [Line2D([], [], color="#1f4e8c", linewidth=0.8, label=f"ice edge (sic {SIC_SHOWN:g})"),
                 Line2D([], [], color="#b4b4b4", linewidth=6, label="land")]
+    passed = {p.name: p for route in routes for p in route_places(route.document)}
+    for ax in (ax_ice, ax_risk):
+        draw_graticule(ax)
+        for place in passed.values():
+            px, py = to_xy(place.lon, place.lat)
+            ax.plot([px], [py], marker="o", markersize=2.5, color="#0b2545")
+            ax.annotate(place.name, (float(px), float(py)), xytext=(3, 3), textcoords="offset points", fontsize=6.5,
+                        color="#0b2545", clip_on=True)
     fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=FIGURE_DPI)

@@ -11,9 +11,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-from ..route.planner import DEMO_NOTICE
+from ..errors import ArcticRouteError
+from ..provenance import DEMO_NOTICE
+from ..risk.calibration import skill_interval_text
+from ..route.export import passage_rows
+from ..route.passage import has_route, passage_plan
+from ..route.places import route_places
 from ..store.artifacts import input_ref
 from ..timeutil import iso_utc
+from .calibration import SYNTHETIC_LABELS_CAVEAT
 from .inputs import ReportInputs, meta_day
 
 
@@ -33,8 +39,9 @@ def route_row(document: dict) -> dict:
         "synthetic": bool(info.get("synthetic")),
         "warnings": list(info.get("warnings", [])),
     }
-    if info.get("status") == "no-route":
-        return {**row, "status": "NO ROUTE", "reason": info.get("reason")}
+    if info.get("status") in ("no-route", "refused"):
+        return {**row, "status": "NO ROUTE" if info["status"] == "no-route" else "REFUSED", "reason": info.get("reason"),
+                "rules": info.get("rules")}
     summary = info.get("summary", {})
     baseline = _feature(document, "baseline")
     return {
@@ -53,8 +60,36 @@ def route_row(document: dict) -> dict:
         "ice_nm": summary.get("ice_nm"),
         "elevated_risk_nm": summary.get("elevated_risk_nm"),
         "cost_h": summary.get("cost_h"),
+        "persistence_days": summary.get("persistence_days"),
+        "forecast_days": summary.get("forecast_days"),
         "segments": compact_segments(_feature(document, "route")),
+        "rules": summary.get("rules"),
+        "assumed_type_nm": summary.get("assumed_type_nm"),
+        "assumed_type_basis_nm": summary.get("assumed_type_basis_nm"),
+        "assumed_type_max_age_days": summary.get("assumed_type_max_age_days"),
+        "passes": [p.name for p in route_places(document)],
     }
+
+
+def passage_table(document: dict) -> Table:
+    """The passage plan of a route, one row a leg (``route.export.passage_rows``)."""
+    cells = []
+    for r in passage_rows(passage_plan(document)):
+        ice = ("open water" if not r["sic_max"] else
+               f"{_fmt(r['sic_mean'], 2)} (max {_fmt(r['sic_max'], 2)}), {r['stage_of_development']}")
+        cells.append([_num(r["leg"]), f"{r['from_waypoint']}\n{r['from_position']}",
+                      f"{r['to_waypoint']}\n{r['to_position']}", Cell(r["course_true_deg"], "num"),
+                      _num(r["distance_nm"], 1), _num(r["cumulative_nm"], 1), _when(r["eta_utc"]),
+                      _num(r["speed_kn"], 1), ice, f"{_fmt(r['polaris_rio_min'], 0)} ({r['polaris_operation']})",
+                      _num(r["hs_max_m"], 1), _num(r["min_depth_m"], 0), _yes_no(r["escort_required"]),
+                      _yes_no(r["persisted_conditions"])])
+    return table(["leg", "from", "to", "course °T", "distance nm", "cumulative nm", "ETA (UTC)", "speed kn",
+                  "ice: concentration, most severe stage", "POLARIS RIO (operation)", "max wave m", "min depth m",
+                  "escort", "persisted conditions"], cells)
+
+
+def _yes_no(flag: bool | None) -> str:
+    return "—" if flag is None else ("yes" if flag else "no")
 
 
 def compact_segments(feature: dict | None, limit: int = 4) -> list[str]:
@@ -141,6 +176,11 @@ def _time(value: str | None) -> str:
     return f"{value[:10]} {value[11:16]}Z" if value else "—"
 
 
+def _when(value: str | None) -> Cell:
+    """A date or time, never broken across lines."""
+    return Cell(_time(value) if value and "T" in value else (value or "—"), "nowrap")
+
+
 def _yes_no(value) -> str:
     return "—" if value is None else ("yes" if value else "no")
 
@@ -152,22 +192,35 @@ def table(headers: list[str], rows: list[list], classes: list[str] | None = None
 
 def route_table(rows: list[dict]) -> Table:
     headers = ["scenario", "vessel (ice class)", "date", "status", "distance nm", "× great circle", "ETA",
-               "max ice", "mean risk", "baseline nm", "total to final destination", "notes"]
+               "max ice", "mean risk", "baseline nm", "total to final destination", "days on persisted conditions",
+               "passes", "notes"]
     cells, classes = [], []
     for row in rows:
         vessel = f"{row['vessel']} ({row['ice_class']})"
         if row["status"] != "ok":
-            cells.append([row["scenario"], vessel, row["date"], f"NO ROUTE: {row['reason']}",
-                          *[Cell("—", "num")] * 6, "—", "; ".join(row["warnings"])])
+            cells.append([row["scenario"], vessel, _when(row["date"]), f"{row['status']}: {row['reason']}",
+                          *[Cell("—", "num")] * 6, "—", Cell("—", "num"), "—", "; ".join(row["warnings"])])
             classes.append("bad")
             continue
         total = (f"{_fmt(row['total_distance_nm'], 0)} nm to {row['final_destination']}, ETA {_time(row['total_eta'])}"
                  if row.get("total_distance_nm") is not None else "—")
-        cells.append([row["scenario"], vessel, row["date"], "ok", _num(row["distance_nm"], 0),
-                      _num(row["distance_ratio"], 2), _time(row["eta"]), _num(row["max_sic"], 2),
-                      _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, "; ".join(row["warnings"])])
+        cells.append([row["scenario"], vessel, _when(row["date"]), "ok", _num(row["distance_nm"], 0),
+                      _num(row["distance_ratio"], 2), _when(row["eta"]), _num(row["max_sic"], 2),
+                      _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, persisted_cell(row),
+                      " → ".join(row["passes"]) or "—",
+                      "; ".join(row["warnings"])])
         classes.append("")
     return table(headers, cells, classes)
+
+
+def persisted_cell(row: dict) -> Cell:
+    """Days the voyage sails on persisted conditions (past the daily layers and the ice forecast),
+    with the days on the forecast beside them; flagged when there are any."""
+    days = row.get("persistence_days")
+    if days is None:
+        return Cell("—", "num")
+    forecast = f" ({row['forecast_days']:.1f} on the forecast)" if row.get("forecast_days") else ""
+    return Cell(f"{days:.1f}{forecast}", "num persisted" if days > 0 else "num")
 
 
 def explanation_table(rows: list[dict]) -> Table:
@@ -185,6 +238,34 @@ def explanation_table(rows: list[dict]) -> Table:
                   "longest stretches"], cells)
 
 
+def rules_table(rows: list[dict]) -> Table:
+    """Per route: the sea-area rules' verdict, the areas under escort with their miles, each area
+    entered (its type of ice conditions and mode) and the miles sailed on assumed ice types."""
+    cells, classes = [], []
+    for row in rows:
+        verdict = row.get("rules") or {}
+        if not verdict and row["status"] == "ok":
+            continue
+        areas = "\n".join(f"{a['name']}: {a['nm']:,.0f} nm, " + (f"{a['ice_conditions']}, " if "ice_conditions" in a else "")
+                          + a["mode"] for a in verdict.get("areas", [])) or "—"
+        escort = (f"{verdict['escort_nm']:,.0f} nm: " + ", ".join(verdict["escort_areas"])
+                  if verdict.get("escort_areas") else "—")
+        text = verdict.get("verdict", "not permitted" if row["status"] == "REFUSED" else "—")
+        if verdict.get("ignored") and text == "not permitted":
+            text += " (IGNORED: --ignore-rules study)"
+        notes = list(verdict.get("refused_by", [])) or ([row["reason"]] if row["status"] == "REFUSED" else [])
+        notes += verdict.get("notices", [])
+        assumed = row.get("assumed_type_nm")
+        basis = ", ".join(f"{k} {v:,.0f}" for k, v in (row.get("assumed_type_basis_nm") or {}).items())
+        age = row.get("assumed_type_max_age_days")
+        assumed_text = ("—" if assumed is None else f"{assumed:,.0f} nm" + (f" ({basis})" if basis else "")
+                        + (f"; carried types up to {age} d old" if age is not None else ""))
+        cells.append([row["scenario"], text, escort, areas, assumed_text, "\n".join(notes) or "—"])
+        classes.append("bad" if text.startswith("not permitted") else "")
+    return table(["scenario", "rules verdict", "icebreaker escort", "sea areas entered", "on assumed ice types",
+                  "rules and notices"], cells, classes)
+
+
 def freshness_table(rows: list[dict]) -> Table:
     cells = [[row["layer"], row["day"] or "none this month", _num(row["age_days"]), _yes_no(row["synthetic"])]
              for row in rows]
@@ -193,7 +274,7 @@ def freshness_table(rows: list[dict]) -> Table:
 
 def provenance_table(rows: list[dict]) -> Table:
     cells = [[Cell(r["logical_id"], "mono"), _num(r["version"]), Cell(r["sha256"], "mono"), r["command"] or "—",
-              r["created_at"] or "—", _yes_no(r["synthetic"]), r["source_url"] or "—", r["license"] or "—"]
+              Cell(r["created_at"] or "—", "nowrap"), _yes_no(r["synthetic"]), r["source_url"] or "—", r["license"] or "—"]
              for r in rows]
     return table(["logical id", "version", "sha256", "producer", "created (UTC)", "synthetic", "source URL",
                   "licence"], cells)
@@ -238,15 +319,20 @@ def calibration_section(title: str, note: str, calibration: dict, png: bytes | N
     facts = (f"{calibration['cell_days']:,} sea cell-days of {len(calibration['days'])} days, {calibration['events']} "
              f"with incidents{synthetic}. Brier score {num(calibration['brier'])}; climatology (the incident rate of "
              f"the model's training months, {num(calibration['climatology'])}) {num(calibration['brier_climatology'])}; "
-             f"Brier skill {num(calibration['brier_skill'])}. The model ({calibration['model']}, fitted on "
-             f"{', '.join(calibration['model_training_months'] or [])}) scored {num(calibration['model_heldout_brier_skill'])} "
-             f"on its held-out months ({', '.join(calibration['model_heldout_months'] or [])}), where weighted, calibrated "
-             f"to a probability, scored {num(calibration['weighted_heldout_brier_skill'])}.")
+             f"Brier skill {num(calibration['brier_skill'])}, "
+             f"{skill_interval_text(calibration.get('brier_skill_interval'))}. The model ({calibration['model']}, "
+             f"fitted on {', '.join(calibration['model_training_months'] or [])}) scored "
+             f"{num(calibration['model_heldout_brier_skill'])} on its held-out months "
+             f"({', '.join(calibration['model_heldout_months'] or [])}; "
+             f"{skill_interval_text(calibration.get('model_heldout_brier_skill_interval'))}), where weighted, "
+             f"calibrated to a probability, scored {num(calibration['weighted_heldout_brier_skill'])}.")
     weights = ", ".join(f"{k} {v:+.2f}" for k, v in calibration["coefficients"].items())
     rows = [[f"{b['low']:.0e}–{b['high']:.0e}", _num(b["cell_days"]), Cell(num(b["mean_predicted"], 3), "num"),
              _num(b["events"]), Cell(num(b["observed_frequency"], 3), "num")]
             for b in calibration["bins"] if b["cell_days"]]
-    block = {"facts": facts, "weights": weights, "month": month, "png": _base64(png) if png else None}
+    block = {"facts": facts, "weights": weights, "month": month, "png": _base64(png) if png else None,
+             "model_kind": calibration.get("model_kind") or "logistic, on normalised hazards",
+             "caveat": SYNTHETIC_LABELS_CAVEAT if calibration.get("synthetic_labels") else None}
     return Section(title, note, calibration=block,
                    table=table(["predicted probability", "cell-days", "mean predicted", "events", "observed frequency"],
                                rows))
@@ -288,6 +374,23 @@ def render_html(inputs: ReportInputs, info: PageInfo, png: bytes | None, run_rec
                 "the lowest Risk Index Outcome met, the share of each cost term (transit time, ice and wave speed loss, "
                 "risk penalty) and the longest stretches; the route document holds every segment.",
                 table=explanation_table(rows)))
+            sections.append(Section(
+                "Sea-area rules and assumed ice types", "Per route: the verdict of the sea-area rules "
+                "(config/sea_area_rules.yaml: NSR admission criteria by ice class, area and type of ice conditions, "
+                "seasons; Canadian zones), the areas needing icebreaker escort with their miles, each area entered, "
+                "and the miles sailed on ice of assumed type (no valid classification: carried forward, multi-year "
+                "zone or thick first-year default; docs/route-model.md).", table=rules_table(rows)))
+            for route in inputs.routes:
+                if not has_route(route.document):
+                    continue
+                note = ("Waypoints in degrees and decimal minutes (WGS84); each leg a great circle within 0.05 nm of "
+                        "the planned line; course true, times UTC; ice, RIO and waves the voyage model met on the leg. "
+                        "The same legs as the RTZ beside the route (route.export).")
+                try:
+                    sections.append(Section(f"Passage plan: {route.scenario}", note,
+                                            table=passage_table(route.document)))
+                except ArcticRouteError as exc:
+                    sections.append(Section(f"Passage plan: {route.scenario}", note, text=f"{exc} ({exc.hint})"))
     if calibration is not None:
         title = "Calibration" + (" (synthetic incidents)" if calibration.get("synthetic_incidents") else "")
         sections.append(calibration_section(

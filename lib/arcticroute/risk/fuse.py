@@ -5,7 +5,9 @@ Hazards (each documented in docs/route-model.md, "Risk"):
 - ``ice``: ice concentration times the severity of its stage of development (new ice 0.1 ..
   heavy multi-year ice 1.0, ``ICE_SEVERITY``): older, thicker ice damages hulls and beset ships;
 - ``wave``: significant wave height over a reference height (green water, slamming, icing);
-- ``incidents``: kernel density of the last N days' incidents (where things went wrong lately);
+- ``incidents``: the rate of the last N days' incidents per vessel-hour of exposure (AIS), both
+  smoothed by the same kernel, with a floor of exposure where AIS sees no ship: where things went
+  wrong lately *for the ships that were there*, so a lane is not riskier for being busy;
 - ``traffic``: AIS density over a reference. Not a hazard by default (weight 0): busy lanes are
   where help is near; an operator who counts exposure to collision may give it a weight.
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -37,8 +40,8 @@ from ..layers import (
     write_netcdf,
 )
 from ..static import load_static
-from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
-from ..store.integrity import IntegrityError, is_intact, read_bytes
+from ..store.artifacts import ArtifactSpec, current_meta, input_ref, previous_meta, write_artifact
+from ..store.integrity import IntegrityError, is_intact, read_json
 from ..timeutil import day_span, month_days
 
 METHODS = ("weighted", "max", "stacking")
@@ -54,6 +57,8 @@ class RiskParams:
     traffic_reference: float
     incident_window_days: int
     incident_sigma_km: float
+    incident_exposure_floor: float = 0.05  # vessel-hours per 1000 km2 per day assumed where AIS sees none
+    incident_rate_reference: float = 1.0  # incidents per 1000 vessel-hours counted as hazard 1 - 1/e
     store_hazards: tuple[str, ...] = ()  # hazards also stored as hazard_<name> in the daily file
     fallback_reason: str | None = None  # set when stacking was refused and "weighted" used instead
 
@@ -67,6 +72,8 @@ class RiskParams:
             traffic_reference=float(cfg["traffic_reference"]),
             incident_window_days=int(cfg["incident_window_days"]),
             incident_sigma_km=float(cfg["incident_sigma_km"]),
+            incident_exposure_floor=float(cfg.get("incident_exposure_floor", cls.incident_exposure_floor)),
+            incident_rate_reference=float(cfg.get("incident_rate_reference", cls.incident_rate_reference)),
             store_hazards=tuple(cfg.get("store_hazards") or ()),
         )
 
@@ -125,10 +132,13 @@ def hazards_to_risk(hazards: dict[str, np.ndarray], params: RiskParams) -> np.nd
 
 def normalised_hazards(params: RiskParams, resolution_m: float, *, sic: np.ndarray, hs: np.ndarray | None = None,
                        ais: np.ndarray | None = None, incident_counts: np.ndarray | None = None,
-                       stage: np.ndarray | None = None) -> dict[str, np.ndarray]:
+                       stage: np.ndarray | None = None, exposure_hours: np.ndarray | None = None,
+                       sea: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Each available hazard on 0..1: ice concentration times stage severity, Hs over its
     reference, AIS density per 1000 km2 over its reference (so the scale does not depend on the
-    cell size), and the saturating incident density."""
+    cell size), and the saturating incident rate per vessel-hour (``incident_counts`` and
+    ``exposure_hours`` summed over the same ``incident_window_days``; ``sea`` where the exposure
+    floor applies, every cell when not given)."""
     hazards = {"ice": ice_hazard(sic, stage)}
     if hs is not None:
         hazards["wave"] = np.clip(hs / params.wave_reference_m, 0, 1)
@@ -136,12 +146,46 @@ def normalised_hazards(params: RiskParams, resolution_m: float, *, sic: np.ndarr
         cell_area_km2 = (resolution_m / 1000.0) ** 2
         hazards["traffic"] = np.clip(ais * (1000.0 / cell_area_km2) / params.traffic_reference, 0, 1)
     if incident_counts is not None:
-        hazards["incidents"] = incident_hazard(incident_counts, params.incident_sigma_km, resolution_m)
+        rate = incident_rate(incident_counts, exposure_hours, params, resolution_m, sea)
+        hazards["incidents"] = rate_hazard(rate, params)
     return hazards
 
 
-def incident_hazard(counts: np.ndarray, sigma_km: float, resolution_m: float) -> np.ndarray:
-    """Kernel density of incidents, saturating: one incident at a cell gives 1 - 1/e there.
+def exposure_floor_hours(params: RiskParams, resolution_m: float) -> float:
+    """Vessel-hours a cell is assumed to see in the incident window where AIS sees none."""
+    cell_area_km2 = (resolution_m / 1000.0) ** 2
+    return params.incident_exposure_floor * cell_area_km2 / 1000.0 * params.incident_window_days
+
+
+def incident_rate(counts: np.ndarray, exposure_hours: np.ndarray | None, params: RiskParams, resolution_m: float,
+                  sea: np.ndarray | None = None) -> np.ndarray:
+    """Incidents per vessel-hour around each cell: the kernel density of the window's incidents
+    over the kernel density of its exposure (AIS vessel-hours, plus the floor at sea), the same
+    Gaussian kernel for both, so where incidents follow the ships the rate is flat however busy
+    the lane. Without AIS the exposure is the floor alone (the rate is then the incident density
+    over a constant)."""
+    from scipy.ndimage import gaussian_filter
+
+    sigma_cells = params.incident_sigma_km * 1000.0 / resolution_m
+    floor = np.full(counts.shape, exposure_floor_hours(params, resolution_m))
+    if sea is not None:
+        floor[~sea] = 0.0
+    hours = floor if exposure_hours is None else floor + np.nan_to_num(np.asarray(exposure_hours, np.float64), nan=0.0)
+    smoothed_hours = gaussian_filter(hours, sigma=sigma_cells, mode="constant")
+    smoothed_counts = incident_density(counts, params.incident_sigma_km, resolution_m)
+    rate = np.zeros(counts.shape, dtype=np.float64)
+    np.divide(smoothed_counts, smoothed_hours, out=rate, where=smoothed_hours > 0)
+    return rate
+
+
+def rate_hazard(rate: np.ndarray, params: RiskParams) -> np.ndarray:
+    """A rate per vessel-hour on 0..1, saturating: ``incident_rate_reference`` incidents per 1000
+    vessel-hours give 1 - 1/e."""
+    return (1.0 - np.exp(-rate * 1000.0 / params.incident_rate_reference)).astype(np.float32)
+
+
+def incident_density(counts: np.ndarray, sigma_km: float, resolution_m: float) -> np.ndarray:
+    """Kernel density of incidents (incidents per cell, the sum preserved).
 
     The density is ``scipy.ndimage.gaussian_filter(counts, sigma, mode="constant")`` (truncated
     at 4 sigma), computed only where it is not zero: the incidents are grouped into clusters
@@ -153,17 +197,15 @@ def incident_hazard(counts: np.ndarray, sigma_km: float, resolution_m: float) ->
     from scipy.ndimage import gaussian_filter  # 0.2 s to import: only where there are incidents
 
     sigma_cells = sigma_km * 1000.0 / resolution_m
-    peak = 1.0 / (2.0 * np.pi * sigma_cells**2)
-    hazard = np.zeros(counts.shape, dtype=np.float32)
+    density = np.zeros(counts.shape, dtype=np.float64)
     rows, cols = np.nonzero(counts)
     if rows.size == 0:
-        return hazard
+        return density
     reach = int(4.0 * sigma_cells + 0.5)  # scipy's radius for truncate=4.0
     for r0, r1, c0, c1 in _reach_boxes(rows, cols, reach, counts.shape):
         block = counts[r0:r1, c0:c1].astype(np.float64)
-        density = gaussian_filter(block, sigma=sigma_cells, mode="constant")
-        hazard[r0:r1, c0:c1] = (1.0 - np.exp(-density / peak)).astype(np.float32)
-    return hazard
+        density[r0:r1, c0:c1] = gaussian_filter(block, sigma=sigma_cells, mode="constant")
+    return density
 
 
 def _reach_boxes(rows: np.ndarray, cols: np.ndarray, reach: int, shape: tuple[int, int]) -> list[tuple]:
@@ -212,6 +254,26 @@ def _incident_counts(roots, metas: list[dict], shape: tuple[int, int]) -> np.nda
     return counts.reshape(shape)
 
 
+_AIS_CACHE: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+
+def _exposure_hours(roots, metas: list[dict], params: RiskParams, shape: tuple[int, int]) -> np.ndarray | None:
+    """AIS vessel-hours per cell summed over the window's days that have an AIS layer, scaled up
+    to the whole window when some days lack one (None without any). Each day's field is kept
+    (float16: it is smoothed anyway) for the next days' windows, at most a window's worth."""
+    if not metas:
+        return None
+    total = np.zeros(shape, dtype=np.float64)
+    for meta in metas:
+        key = (meta["logical_id"], meta["sha256"])
+        if key not in _AIS_CACHE:
+            _AIS_CACHE[key] = np.nan_to_num(read_artifact(roots, meta, "density"), nan=0.0).astype(np.float16)
+            while len(_AIS_CACHE) > params.incident_window_days + 2:
+                _AIS_CACHE.popitem(last=False)
+        total += _AIS_CACHE[key]
+    return total * (params.incident_window_days / len(metas))
+
+
 def _day_inputs(roots, day: date, window_days: int, grid_name: str, *, shift: int = 0) -> dict[str, list[dict]]:
     """Current sidecars of the inputs of one day's risk (incidents over a window; ``shift`` 1
     ends the window the day before, as stacking's features must: the day's own incidents are
@@ -227,9 +289,14 @@ def _day_inputs(roots, day: date, window_days: int, grid_name: str, *, shift: in
                  if (m := current_meta(roots, "data", layer_relpath("incidents", d, grid_name)))]
     if incidents:
         found["incidents"] = incidents
+        exposure = [m for d in window if (m := current_meta(roots, "data", layer_relpath("ais.density", d, grid_name)))]
+        if exposure:
+            found["exposure"] = exposure
     return found
 
 
+# 2: incidents as a rate per vessel-hour of AIS exposure (was: a saturating incident density)
+INCIDENT_MODEL = 2
 RISK_DIGITS = 4  # decimal digits the stored risk and hazards keep (least_significant_digit)
 _UNKNOWN_LICENCE = "unknown for inputs written before artifacts recorded their licence"
 
@@ -245,6 +312,7 @@ def _digest(inputs: list[dict], params: dict, grid_name: str) -> str:
     payload = {"inputs": sorted((i["logical_id"], i["sha256"]) for i in inputs), "params": params, "grid": grid_name}
     if FORMAT_VERSION > 1:
         payload["format"] = [FORMAT_VERSION, RISK_DIGITS]
+    payload["incident_model"] = INCIDENT_MODEL
     payload = json.dumps(payload, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
@@ -267,7 +335,18 @@ def day_hazards(settings: Settings, found: dict[str, list[dict]], params: RiskPa
         incident_counts=(_incident_counts(roots, found["incidents"], settings.grid.shape)
                          if "incidents" in found else None),
         stage=read_artifact(roots, found["ice_type"][0], "stage") if "ice_type" in found else None,
+        exposure_hours=_exposure_hours(roots, found.get("exposure", []), params, settings.grid.shape),
+        sea=~load_static(roots, settings.grid).land,
     )
+
+
+def day_exposure(settings: Settings, found: dict[str, list[dict]], params: RiskParams) -> np.ndarray:
+    """Vessel-hours in each cell on the day: its AIS density (0 without a layer) plus the floor."""
+    floor = exposure_floor_hours(params, settings.grid.resolution_m) / params.incident_window_days
+    if "traffic" not in found:
+        return np.full(settings.grid.shape, floor)
+    ais = np.nan_to_num(read_artifact(settings.roots, found["traffic"][0], "density"), nan=0.0)
+    return ais.astype(np.float64) + floor
 
 
 @dataclass(frozen=True)
@@ -303,11 +382,12 @@ def plan_day(settings: Settings, day: date, params: RiskParams, *, force: bool =
     found = _day_inputs(roots, day, params.incident_window_days, grid_name, shift=1 if model else 0)
     if "ice" not in found:
         return "no-inputs"
-    metas = [m for group in found.values() for m in group] + ([model[1]] if model else [])
+    metas = list({m["logical_id"]: m for group in found.values() for m in group}.values()) + (
+        [model[1]] if model else [])
     require_grid(metas, settings.grid)
     inputs = [input_ref(m) for m in metas]
     digest = _digest(inputs, params.as_dict(), grid_name)
-    if _up_to_date(roots, current_meta(roots, "data", daily_relpath(day, grid_name)), digest, force):
+    if _up_to_date(roots, previous_meta(roots, "data", daily_relpath(day, grid_name)), digest, force):
         return "unchanged"
     return FuseJob(settings, day, params, found, tuple(inputs), digest, model)
 
@@ -333,12 +413,19 @@ def compute_day(job: FuseJob) -> Fused:
 
         document = model[0]
         features = stacking.features_matrix(hazards, np.ones(settings.grid.shape, dtype=bool))
-        probability = stacking.predict(document, features).reshape(settings.grid.shape).astype(np.float32)
-        risk = stacking.risk_from_probability(document, probability).astype(np.float32)
+        rate = stacking.predict(document, features).reshape(settings.grid.shape)
+        exposure = day_exposure(settings, found, params)
+        probability = (-np.expm1(-rate * exposure)).astype(np.float32)
+        risk = stacking.risk_from_rate(document, rate).astype(np.float32)
         probability[static.land] = np.nan
+        rate = rate.astype(np.float32)
+        rate[static.land] = np.nan
         variables["probability"] = (probability, {"units": "1", "long_name": "probability of an incident in the cell "
-                                                  "on the day (stacking model)", "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"})
-        long_name = "fused risk (stacking): incident probability over the model's reference, capped at 1"
+                                                  "on the day (stacking model: rate x the day's exposure)",
+                                                  "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"})
+        variables["incident_rate"] = (rate, {"units": "h-1", "long_name": "incidents per vessel-hour in the cell on "
+                                             "the day (stacking model)", "coverage_content_type": "modelResult"})
+        long_name = "fused risk (stacking): incident rate per vessel-hour over the model's reference, capped at 1"
     else:
         risk = hazards_to_risk(hazards, params).astype(np.float32)
         long_name = f"fused risk ({params.method})"
@@ -351,7 +438,7 @@ def compute_day(job: FuseJob) -> Fused:
         hazard[static.land] = np.nan
         variables[f"hazard_{name}"] = (hazard, {"units": "1", "long_name": f"{name} hazard, normalised",
                                                 "valid_range": [0.0, 1.0], "coverage_content_type": "modelResult"})
-    layer_metas = [m for group in found.values() for m in group]
+    layer_metas = list({m["logical_id"]: m for group in found.values() for m in group}.values())
     synthetic = any(m.get("synthetic") for m in [*layer_metas, *([model[1]] if model else [])])
     licence = inputs_licence(layer_metas)
     attrs = cf.discovery_attrs(
@@ -367,7 +454,7 @@ def compute_day(job: FuseJob) -> Fused:
     dataset = grid_dataset(settings.grid, variables, attrs, coverage=(day, day),
                            latlon=settings.runtime["storage"]["latlon_in_every_file"])
     target = settings.data_root / daily_relpath(day, settings.grid.name)
-    digits = {name: RISK_DIGITS for name in variables if name != "probability"}  # probabilities are tiny: exact
+    digits = {name: RISK_DIGITS for name in variables if name not in ("probability", "incident_rate")}  # tiny: exact
     tmp = _write_temp(target, lambda path: write_netcdf(dataset, path, digits=digits),
                       daily_logical_id(day, settings.grid.name))
     return Fused(day, str(tmp), sorted(hazards), missing, synthetic, licence)
@@ -452,9 +539,9 @@ def stacking_model(settings: Settings, year: int, month: int, params: RiskParams
                "model_version": stacking.MODEL_VERSION, "grid": grid_name}
     digest = stacking.digest(payload)
     relpath = model_relpath(year, month, grid_name)
-    previous = current_meta(roots, "data", relpath)
+    previous = previous_meta(roots, "data", relpath)
     if _up_to_date(roots, previous, digest, force):
-        return json.loads(read_bytes(roots, previous).decode("utf-8")), previous
+        return read_json(roots, previous), previous
     static = load_static(roots, settings.grid, run=run)
     sea = ~static.land
 
@@ -463,7 +550,8 @@ def stacking_model(settings: Settings, year: int, month: int, params: RiskParams
             return None
         hazards = day_hazards(settings, found_by_day[day], params)
         counts = read_artifact(roots, outcome[day], "count")
-        return stacking.DayData(stacking.features_matrix(hazards, sea), counts[sea] > 0)
+        exposure = day_exposure(settings, found_by_day[day], params)
+        return stacking.DayData(stacking.features_matrix(hazards, sea), counts[sea], exposure[sea])
 
     document = stacking.fit(sorted(d for d in train_days if d in usable), sorted(d for d in held_days if d in usable),
                             load, sp, params.weights)
@@ -489,6 +577,7 @@ def stacking_model(settings: Settings, year: int, month: int, params: RiskParams
                 "heldout_incident_cell_days": held["events"],
                 "heldout_skill": {"brier": held["brier"], "brier_climatology": held["brier_climatology"],
                                   "brier_skill": held["brier_skill"],
+                                  "brier_skill_interval": held["brier_skill_interval"],
                                   "weighted_brier_skill": weighted["brier_skill"]},
                 "stacking": sp.as_dict()},
     )
@@ -535,7 +624,7 @@ def fuse_monthly(settings: Settings, year: int, month: int, params: RiskParams, 
     require_grid(metas, settings.grid)
     inputs = [input_ref(m) for m in metas]
     digest = _digest(inputs, params.as_dict(), grid_name)
-    if _up_to_date(roots, current_meta(roots, "data", monthly_relpath(year, month, grid_name)), digest, force):
+    if _up_to_date(roots, previous_meta(roots, "data", monthly_relpath(year, month, grid_name)), digest, force):
         return "unchanged"
     mean, peak = monthly_mean_max(read_artifact(roots, m, "risk") for m in metas)
     days = [m["time_coverage"]["start"][:10] for m in metas]
@@ -618,6 +707,7 @@ def fuse_month(settings: Settings, year: int, month: int, method: str | None, ru
             held = model[0]["heldout"]
             counts["model"] = {"logical_id": model[1]["logical_id"], "version": model[1]["version"],
                                "coefficients": model[0]["coefficients"], "heldout_brier_skill": held["brier_skill"],
+                               "heldout_brier_skill_interval": held.get("brier_skill_interval"),
                                "weighted_heldout_brier_skill": model[0]["weighted_heldout"]["brier_skill"]}
     refused: list[IntegrityError] = []
     jobs_to_run = []

@@ -1,15 +1,21 @@
-"""``risk.fuse --method stacking``: learn how the hazards combine from where incidents happened.
+"""``risk.fuse --method stacking``: learn how the hazards set the incident rate per vessel-hour.
 
-For each sea cell and day the features are the normalised hazards of ``risk.fuse`` — ice,
-wave, traffic, and the incident density of the *previous* ``incident_window_days`` (the day's
-own incidents are the outcome, so they may not be a feature) — and the outcome is whether the
-cell had an incident that day. A logistic regression (scikit-learn) is fitted on the
-``train_months`` months before the ``heldout_months`` months that precede the month being
-fused, and scored on those held-out months: Brier score, its skill against climatology (the
-training months' incident rate), reliability bins, and the same for ``weighted`` made into a
-probability by a logistic calibration (Platt scaling) on the same training days. All
-positive cell-days are kept and a seeded fraction ``negative_fraction`` of the others, weighted
-back by its inverse, so a 6.25 km grid fits in memory.
+Incidents happen to ships: a cell-day's incidents are counted against its exposure, the AIS
+vessel-hours in it that day plus a floor where AIS sees none (``incident_exposure_floor``). For
+each sea cell and day the features are the normalised hazards of ``risk.fuse`` — ice, wave, and
+the incident rate of the *previous* ``incident_window_days`` (the day's own incidents are the
+outcome, so they may not be a feature); traffic is the exposure, not a feature — and the outcome
+is the cell's incident count. A Poisson regression with the exposure as offset (scikit-learn
+``PoissonRegressor`` on count / exposure weighted by exposure, the same likelihood) gives the
+rate per vessel-hour, ``exp(intercept + coefficients . features)``; the probability of an
+incident in a cell-day is then ``1 - exp(-rate x exposure)``. It is fitted on the
+``train_months`` months before the ``heldout_months`` months that precede the month being fused,
+and scored on those held-out months: Brier score of that probability, its skill against
+climatology (the training months' incident rate per cell-day) with a 95 % block-bootstrap
+interval by day, reliability bins, and the same for ``weighted`` made into a probability by a
+logistic calibration (Platt scaling) on the same training days. All cell-days with incidents
+are kept and a seeded fraction ``negative_fraction`` of the others, weighted back by its
+inverse, so a 6.25 km grid fits in memory.
 
 The fitted model is an artifact (``risk/<grid>/models/stacking_<YYYYMM>.json`` with its
 sidecar: training and held-out months, features, coefficients, held-out skill). Too few
@@ -29,8 +35,8 @@ import numpy as np
 from ..errors import ArcticRouteError
 from .calibration import Reliability
 
-FEATURES = ("ice", "wave", "traffic", "incidents")
-MODEL_VERSION = 1
+FEATURES = ("ice", "wave", "incidents")
+MODEL_VERSION = 2  # 2: Poisson rate per vessel-hour of exposure (1: logistic per cell-day, traffic a feature)
 
 
 class TooFewIncidentsError(ArcticRouteError):
@@ -58,10 +64,12 @@ class StackingParams:
 
 @dataclass
 class DayData:
-    """One day: features of the sea cells (n x len(FEATURES)) and whether each had an incident."""
+    """One day: features of the sea cells (n x len(FEATURES)), their incident counts and their
+    exposure (vessel-hours, the floor included: always positive)."""
 
     features: np.ndarray
     outcome: np.ndarray
+    exposure: np.ndarray
 
 
 def previous_months(year: int, month: int, count: int) -> list[tuple[int, int]]:
@@ -96,14 +104,14 @@ def weighted_score(features: np.ndarray, weights: dict[str, float]) -> np.ndarra
 
 def fit(train_days: list[date], heldout_days: list[date], load: Callable[[date], DayData | None],
         params: StackingParams, weighted_weights: dict[str, float]) -> dict:
-    """Fit the logistic model on the training days and score it on the held-out days.
+    """Fit the rate model on the training days and score it on the held-out days.
 
     Returns the model document (JSON-ready). Raises TooFewIncidentsError, naming the counts,
     when the training or held-out days hold fewer incident cell-days than ``params`` asks.
     """
-    from sklearn.linear_model import LogisticRegression
+    from sklearn.linear_model import LogisticRegression, PoissonRegressor
 
-    xs, ys, ws = [], [], []
+    xs, counts, hours, ws = [], [], [], []
     n_cells = n_pos = 0
     used_train = []
     for day in train_days:
@@ -112,10 +120,11 @@ def fit(train_days: list[date], heldout_days: list[date], load: Callable[[date],
             continue
         used_train.append(day)
         rng = np.random.default_rng([params.seed, day.toordinal()])
-        positive = data.outcome.astype(bool)
+        positive = np.asarray(data.outcome) > 0
         keep = positive | (rng.random(positive.size) < params.negative_fraction)
         xs.append(data.features[keep])
-        ys.append(positive[keep])
+        counts.append(np.asarray(data.outcome, dtype=np.float64)[keep])
+        hours.append(np.asarray(data.exposure, dtype=np.float64)[keep])
         ws.append(np.where(positive[keep], 1.0, 1.0 / params.negative_fraction))
         n_cells += positive.size
         n_pos += int(positive.sum())
@@ -127,18 +136,23 @@ def fit(train_days: list[date], heldout_days: list[date], load: Callable[[date],
                  "or fuse with --fallback weighted",
         )
     x = np.concatenate(xs)
-    y = np.concatenate(ys)
+    y = np.concatenate(counts)
+    e = np.concatenate(hours)
     w = np.concatenate(ws)
+    # Poisson with log(exposure) as offset: fit count / exposure with the exposure as weight. No
+    # penalty: the mean deviance of events this rare is ~1e-4, so any usual alpha would swamp it.
+    model = PoissonRegressor(alpha=0.0, max_iter=300, solver="newton-cholesky", tol=1e-10)
+    model.fit(x, y / e, sample_weight=w * e)
     # rare events make the gradient tiny: the default tolerance stops far from the optimum
-    model = LogisticRegression(C=params.regularisation_c, max_iter=200, solver="newton-cholesky", tol=1e-10)
-    model.fit(x, y, sample_weight=w)
     platt = LogisticRegression(C=params.regularisation_c, max_iter=200, solver="newton-cholesky", tol=1e-10)
-    platt.fit(weighted_score(x, weighted_weights)[:, None], y, sample_weight=w)
+    platt.fit(weighted_score(x, weighted_weights)[:, None], y > 0, sample_weight=w)
     climatology = n_pos / n_cells
-    train_p = model.predict_proba(x)[:, 1]
-    order = np.argsort(train_p)
-    cum = np.cumsum(w[order]) / w.sum()
-    p_ref = float(train_p[order][min(np.searchsorted(cum, 0.999), order.size - 1)])
+    coefficients = {name: float(c) for name, c in zip(FEATURES, model.coef_, strict=True)}
+    document = {"features": list(FEATURES), "coefficients": coefficients, "intercept": float(model.intercept_)}
+    train_rate = predict(document, x)
+    order = np.argsort(train_rate)
+    cum = np.cumsum((w * e)[order]) / (w * e).sum()
+    rate_ref = float(train_rate[order][min(np.searchsorted(cum, 0.999), order.size - 1)])
 
     stacked, weighted = Reliability(climatology), Reliability(climatology)
     heldout_found = []
@@ -147,8 +161,9 @@ def fit(train_days: list[date], heldout_days: list[date], load: Callable[[date],
         if data is None:
             continue
         heldout_found.append(day)
-        stacked.add(model.predict_proba(data.features)[:, 1], data.outcome)
-        weighted.add(platt.predict_proba(weighted_score(data.features, weighted_weights)[:, None])[:, 1], data.outcome)
+        outcome = np.asarray(data.outcome) > 0
+        stacked.add(probability(document, data.features, data.exposure), outcome)
+        weighted.add(platt.predict_proba(weighted_score(data.features, weighted_weights)[:, None])[:, 1], outcome)
     held = stacked.summary()
     if held["events"] < params.min_heldout_incidents:
         raise TooFewIncidentsError(
@@ -159,11 +174,11 @@ def fit(train_days: list[date], heldout_days: list[date], load: Callable[[date],
         )
     return {
         "model_version": MODEL_VERSION,
-        "kind": f"logistic regression (scikit-learn LogisticRegression, L2, C={params.regularisation_c:g})",
-        "features": list(FEATURES),
-        "coefficients": {name: float(c) for name, c in zip(FEATURES, model.coef_[0], strict=True)},
-        "intercept": float(model.intercept_[0]),
-        "probability_reference": p_ref,
+        "kind": ("Poisson regression of incidents per vessel-hour, log(exposure) as offset (scikit-learn "
+                 "PoissonRegressor, unpenalised)"),
+        **document,
+        "rate_reference": rate_ref,
+        "rate_units": "incidents per vessel-hour",
         "training_days": [d.isoformat() for d in used_train],
         "heldout_days": [d.isoformat() for d in heldout_found],
         "training_incident_cell_days": n_pos,
@@ -181,16 +196,21 @@ def _span(days: list[date]) -> str:
 
 
 def predict(model: dict, features: np.ndarray) -> np.ndarray:
-    """Incident probability per row of ``features`` from a model document."""
+    """Incidents per vessel-hour per row of ``features`` from a model document."""
     coef = np.array([model["coefficients"][name] for name in model["features"]])
-    logit = features.astype(np.float64) @ coef + model["intercept"]
-    return 1.0 / (1.0 + np.exp(-logit))
+    return np.exp(features.astype(np.float64) @ coef + model["intercept"])
 
 
-def risk_from_probability(model: dict, p: np.ndarray) -> np.ndarray:
-    """The 0..1 risk layer routing uses: probability over the model's reference (the 99.9th
-    percentile of the training predictions), capped at 1."""
-    return np.clip(p / max(model["probability_reference"], 1e-12), 0.0, 1.0)
+def probability(model: dict, features: np.ndarray, exposure: np.ndarray) -> np.ndarray:
+    """Probability of at least one incident in a cell-day with ``exposure`` vessel-hours."""
+    return -np.expm1(-predict(model, features) * np.asarray(exposure, dtype=np.float64))
+
+
+def risk_from_rate(model: dict, rate: np.ndarray) -> np.ndarray:
+    """The 0..1 risk layer routing uses: the rate per vessel-hour over the model's reference (the
+    rate that 99.9 % of the training months' exposure sailed below), capped at 1. A rate, not a
+    probability per cell: a busy lane is no riskier for a ship than the water beside it."""
+    return np.clip(rate / max(model["rate_reference"], 1e-300), 0.0, 1.0)
 
 
 def digest(payload: dict) -> str:

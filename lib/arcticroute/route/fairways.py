@@ -41,9 +41,19 @@ FAIRWAYS: dict[str, tuple[str, str, list[tuple[float, float]]]] = {
     "long": ("strait", "Long Strait, Chukotka - Wrangel Island", [(70.299, 175.0037), (69.9997, -175.001)]),
     "bering": ("strait", "Bering Strait, east of the Diomedes",
                [(66.4992, -169.0012), (65.7966, -168.4602), (65.2, -169.2)]),
+    # the Northwest Passage's deep-draught way (Headland's route 2: Lancaster Sound, Barrow Strait,
+    # Viscount Melville Sound, Prince of Wales Strait, Amundsen Gulf), closed at 25 km without them;
+    # derived with approach.water_polyline (shore-keeping water path on the GLOBE pixels, legs clear
+    # of land with the land mask's ~1 km margin)
+    "barrow": ("strait", "Barrow Strait (Parry Channel), Lancaster Sound - Viscount Melville Sound",
+               [(74.3042, -84.0042), (74.4208, -98.1875), (74.5042, -105.0042)]),
+    "prince_of_wales": ("strait", "Prince of Wales Strait, Banks Island - Victoria Island",
+                        [(74.0042, -112.0042), (72.7708, -118.2708), (70.5042, -122.0375), (70.5042, -123.0042)]),
     "kola_bay": ("approach", "Kola Bay, from off Severomorsk to the Barents Sea",
                  [(69.1009, 33.4228), (69.1558, 33.5194), (69.2931, 33.5244), (69.6, 34.0)]),
-    "ob_bay": ("approach", "Ob Bay, from Sabetta to the Kara Sea", [(71.2818, 72.0978), (73.299, 74.3059)]),
+    # on past the Gulf of Ob's mouth bar (ETOPO1 reads 7-14 m there) to 15+ m water of the Kara Sea
+    "ob_bay": ("approach", "Ob Bay, from Sabetta to the Kara Sea", [(71.2818, 72.0978), (73.299, 74.3059),
+                                                                    (74.0, 74.0)]),
     "maas": ("approach", "Maasvlakte (Rotterdam) to the North Sea", [(51.9565, 4.0129), (52.0512, 3.6021)]),
 }
 _SAMPLE_M = 500.0

@@ -5,28 +5,32 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
 from .. import polaris
 from ..config import Settings
-from ..errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError
+from ..errors import ArcticRouteError, BadInputError, ConfigError, NoRouteError, RouteRefusedError
 from ..layers import layer_relpath, read_artifact, require_grid
+from ..provenance import DEMO_NOTICE
 from ..risk.fuse import daily_relpath
 from ..static import StaticGrid, load_static
-from ..store.artifacts import ArtifactSpec, current_meta, input_ref, write_artifact
-from ..store.integrity import is_intact
+from ..store.artifacts import ArtifactSpec, current_meta, input_ref, previous_meta, write_artifact
+from ..store.integrity import is_intact, read_bytes
 from ..timeutil import day_span, parse_day
-from . import geometry, routing
+from . import conditions as basis
+from . import coordinates, depth, geometry, ice_regime, plausibility, routing, rules
+from .passage import UNROUTED
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
+from .rtz_artifact import rtz_is_current, write_route_rtz
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
-DEMO_NOTICE = "demo data — not for navigation"
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 7  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
-# 7: smoothed into straight legs
+PLANNER_VERSION = 8  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
+# 7: smoothed into straight legs; 8: assumed ice types, sea-area rules, ice forecast and persisted days, depth and
+# draught, land-free approaches, plausibility, per-point times and conditions (coordinateProperties)
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -38,10 +42,11 @@ class RouteRequest:
     vessel: Vessel
     description: str = ""
     onward: dict | None = None
+    assume_escort: bool = False  # scenarios.yaml assume_escort (route.plan --assume-escort for every request)
 
     def as_dict(self) -> dict:
         return {"name": self.name, "from": self.origin.__dict__, "to": self.destination.__dict__,
-                "vessel": self.vessel.as_dict(), "onward": self.onward}
+                "vessel": self.vessel.as_dict(), "onward": self.onward, "assume_escort": self.assume_escort}
 
 
 def vessel_named(settings: Settings, name: str) -> Vessel:
@@ -49,7 +54,11 @@ def vessel_named(settings: Settings, name: str) -> Vessel:
     if name not in vessels:
         raise BadInputError(f"unknown vessel {name!r}; expected one of {', '.join(sorted(vessels))} "
                             f"(config/scenarios.yaml: vessels)")
-    return Vessel.from_config(name, vessels[name])
+    vessel = Vessel.from_config(name, vessels[name])
+    if vessel.draught_m is not None and vessel.ukc_m is None:
+        rule = depth.UkcRule.from_config(settings.runtime.get("route", {}).get("ukc"))
+        vessel = replace(vessel, ukc_m=round(rule.clearance(vessel.draught_m), 2))
+    return vessel
 
 
 def scenario_requests(settings: Settings, names: list[str]) -> list[RouteRequest]:
@@ -77,6 +86,7 @@ def scenario_requests(settings: Settings, names: list[str]) -> list[RouteRequest
             vessel=vessel_named(settings, scenarios[name]["vessel"]),
             description=scenarios[name].get("description", ""),
             onward=scenarios[name].get("onward"),
+            assume_escort=bool(scenarios[name].get("assume_escort", False)),
         )
         for name in names
     ]
@@ -156,14 +166,19 @@ def load_conditions(settings: Settings, day: date) -> tuple[Conditions, list[dic
         metas["ice.type"] = type_meta
     require_grid(list(metas.values()), settings.grid)
 
-    conditions = Conditions(sic=read_artifact(roots, metas["ice.sic"], "sic"),
-                            hs=read_artifact(roots, metas["wave.hs"], "hs"),
-                            risk=read_artifact(roots, metas["risk"], "risk"),
-                            stage=read_artifact(roots, type_meta, "stage") if type_meta else None)
+    sic = read_artifact(roots, metas["ice.sic"], "sic")
+    stage = read_artifact(roots, type_meta, "stage") if type_meta else None
+    carried: list[dict] = []
+    typed = ice_regime.resolve(settings.grid, day, sic, stage,
+                               ice_regime.earlier_types(roots, settings.grid, day, carried))
+    conditions = Conditions(sic=sic, hs=read_artifact(roots, metas["wave.hs"], "hs"),
+                            risk=read_artifact(roots, metas["risk"], "risk"), stage=typed.stage,
+                            assumed=typed.basis, assumed_age=typed.age_days)
     if type_meta is None:
-        conditions.warnings.append(f"no ice.type layer for {day}: ice of unknown type counted as thick first-year "
-                                   f"ice for POLARIS (run ingest.nrt.pull --what ice.type --ym {day:%Y%m})")
-    return conditions, list(metas.values())
+        conditions.warnings.append(f"no ice.type layer for {day}: ice of unknown type taken as the most severe "
+                                   f"plausible type (docs/route-model.md) (run ingest.nrt.pull --what ice.type "
+                                   f"--ym {day:%Y%m})")
+    return conditions, list(metas.values()) + carried
 
 
 def minute_utc(moment: datetime) -> str:
@@ -180,7 +195,7 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
     hours = voyage.hours
     distance_nm = float(seg.sum() / geometry.METRES_PER_NM)
     lon_c, lat_c = routing.vertices_lonlat(voyage.x, voyage.y)
-    lon, lat = geometry.path_lonlat(voyage.x, voyage.y)
+    lon, lat, position = geometry.path_points(voyage.x, voyage.y)
     in_ice = terms["sic"] >= 0.05
     days = voyage.days_used
     metrics = {
@@ -198,9 +213,10 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
         "conditions_days": [days[0].isoformat(), days[-1].isoformat()] if days else [],
         "replans": voyage.replans,
         "cells": int(len(rows)),
+        **ice_regime.summary(terms["assumed"], terms["assumed_age"], seg),
     }
     return metrics, lon, lat, {"terms": terms, "lon": lon_c, "lat": lat_c, "seg": seg,
-                               "leg": step_legs(voyage.x, voyage.y)}
+                               "leg": step_legs(voyage.x, voyage.y), "position": position}
 
 
 def step_legs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -230,11 +246,14 @@ def describe_legs(steps: dict) -> list[dict]:
 
 
 def eta_assumption(daily: DailyConditions) -> str:
-    newest = daily.days[-1]
+    newest, last = daily.newest_daily, daily.last_day
+    forecast_text = (f"then the ice forecast's steps to {last} (waves and risk of {newest}); "
+                     if daily.forecast_days else "no ice forecast; ")
     return (f"departure 00:00 UTC on the plan date; each step sailed at the speed the ice-speed model, the POLARIS "
-            f"limits and the wave speed loss allow in the daily layers of the day it is reached ({newest} and "
-            f"later: the newest available, {newest}); no waiting, no icebreaker escort, no port time; times to the "
-            "minute, not to the second: the model is no better than that")
+            f"limits and the wave speed loss allow in the conditions of the day it is reached: the daily layers to "
+            f"{newest}, {forecast_text}after {last} the conditions of {last} persisted (persistence_days); no "
+            "waiting, no icebreaker escort, no port time; times to the minute, not to the second: the model is no "
+            "better than that")
 
 
 TERM_NAMES = {"open": "transit time", "ice": "ice (speed loss)", "wave": "waves (speed loss)", "risk": "risk penalty"}
@@ -250,7 +269,10 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
         return []
     costs = np.stack([terms[f"{k}_h"] for k in TERM_NAMES])
     dominant = np.argmax(costs, axis=0)
-    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"]])
+    region = steps["sea_rules"]["region"] if "sea_rules" in steps else np.zeros(seg.size, dtype=np.int16)
+    sailed_in = steps.get("basis", np.full(seg.size, basis.DAILY, dtype=object))
+    key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"], terms["assumed"] > 0, region,
+                    np.array([basis.BASES.index(b) for b in sailed_in])])
     cuts = [0] + [i for i in range(1, seg.size) if (key[:, i] != key[:, i - 1]).any()] + [seg.size]
     pieces = [[a, b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     while len(pieces) > MAX_SEGMENTS:
@@ -278,17 +300,63 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
             "hours": round(hours, 2),
             "speed_kn": round(nm / hours, 1) if hours > 0 else None,
             "ice_type": polaris.STAGE_NAMES[stage],
+            "assumed_type_nm": round(float(length[terms["assumed"][a:b] > 0].sum() / geometry.METRES_PER_NM), 1),
             "sic_mean": round(float(np.average(terms["sic"][a:b], weights=length)) if length.sum() else 0.0, 2),
             "sic_max": round(float(terms["sic"][a:b].max()), 2),
             "rio_min": round(float(terms["rio"][a:b].min()), 1),
             "polaris": "elevated risk" if elevated else "normal",
             **({"speed_limit_kn": polaris.elevated_speed_kn(cls)} if elevated else {}),
+            **_segment_rules(steps, a, b, length),
             "hs_max_m": round(float(terms["hs"][a:b].max()), 2),
             "risk_mean": round(float(terms["risk"][a:b].mean()), 3),
             "cost_h": cost,
             "dominant": TERM_NAMES[max(cost, key=cost.get)],
+            "conditions": str(sailed_in[a]),
+            "persisted": bool(sailed_in[a] == basis.PERSISTED),
         })
     return out
+
+
+def point_terms(static: StaticGrid, sailed: Voyage, vessel: Vessel, steps: dict) -> dict[str, np.ndarray]:
+    """Per step, what the passage plan reports beside the voyage's terms: the shallowest water
+    (``depth_m``), escort by the sea-area rules (``escort``, when assessed) and persisted
+    conditions (``persisted``)."""
+    out = {"depth_m": depth.step_depths(static, sailed.vcells, vessel),
+           "persisted": np.asarray(steps["basis"]) == basis.PERSISTED}
+    if "sea_rules" in steps:
+        out["escort"] = steps["sea_rules"]["mode"] == rules.MODES.index("escort")
+    return out
+
+
+def _segment_rules(steps: dict, a: int, b: int, length: np.ndarray) -> dict:
+    """A segment's sea areas (``rules.assess``, in order) and its miles under icebreaker escort."""
+    if "sea_rules" not in steps:
+        return {}
+    names, region, mode = steps["sea_rules"]["names"], steps["sea_rules"]["region"][a:b], steps["sea_rules"]["mode"][a:b]
+    areas = [names[k] for k in dict.fromkeys(region[region >= 0].tolist())]
+    escort_nm = float(length[mode == rules.MODES.index("escort")].sum() / geometry.METRES_PER_NM)
+    return {"sea_areas": areas, "escort_nm": round(escort_nm, 1)} if areas else {}
+
+
+def assess_rules(sea_rules: rules.SeaRules, static: StaticGrid, daily: DailyConditions, vessel: Vessel,
+                 sailed: Voyage, steps: dict) -> dict:
+    """The sea-area rules' verdict on the sailed route (``rules.assess``), each step in the ice
+    conditions of the day it is sailed; the per-step part is kept in ``steps`` for the segments."""
+    hours = steps["terms"]["hours"]
+    starts = [sailed.departure + timedelta(hours=float(h)) for h in np.concatenate([[0.0], np.cumsum(hours)[:-1]])]
+    maps: dict[date, np.ndarray] = {}
+    condition = np.zeros(len(sailed.step_day), dtype=np.int8)
+    for i, day in enumerate(sailed.step_day):
+        if day not in maps:
+            conditions = routing.with_fairways(static, daily.get(day))
+            maps[day] = rules.conditions_map(sea_rules, conditions.sic, conditions.stage, static.grid.resolution_m)
+        (r0, c0), (r1, c1) = sailed.vcells[i], sailed.vcells[i + 1]
+        condition[i] = max(maps[day][r0, c0], maps[day][r1, c1])
+    found = rules.assess(sea_rules, vessel.ice_class, steps["lon"][:-1], steps["lat"][:-1], steps["seg"],
+                         condition, starts)
+    per_step = found.pop("steps")
+    steps["sea_rules"] = {"names": [r.name for r in sea_rules.regions], **per_step}
+    return found
 
 
 LEGS_NOTE = ("straight legs in the grid's projection (EPSG:3413), within the vessel's hard limits and clear of land "
@@ -336,6 +404,7 @@ def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRe
             "duration_h": round(leg["hours"], 1),
             "eta": minute_utc(leg["eta"]),
             "checked_nm": round(leg["checked_nm"], 1),
+            "persistence_days": round(leg["persisted_h"] / 24.0, 2),
             "note": "fixed great-circle legs between configured waypoints: on the polar grid sailed in the ice and "
                     "waves of the day reached (POLARIS, speed model; limits reported, not re-routed), beyond it at "
                     "open-water speed with no ice or wave data",
@@ -347,8 +416,12 @@ def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRe
 
 def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, request: RouteRequest, day: date,
                   route: PathResult, baseline: PathResult, inputs: list[dict], synthetic: bool,
-                  run_id: str, risk_weight: float = 0.0) -> dict:
-    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through."""
+                  run_id: str, risk_weight: float = 0.0, checks: dict | None = None, *,
+                  sea_rules: rules.SeaRules | None = None, ignore_rules: bool = False) -> dict:
+    """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through;
+    ``checks``: the plausibility settings (``plausibility_settings``). With ``sea_rules`` the route
+    carries their verdict (``rules``; ``ignored`` with ``ignore_rules``)."""
+    checks = checks or plausibility_settings(None, static.grid.resolution_m / 1000.0)
     daily = conditions if isinstance(conditions, DailyConditions) else DailyConditions.single(day, conditions)
     departure = datetime(day.year, day.month, day.day, tzinfo=UTC)
     vessel = request.vessel
@@ -364,6 +437,9 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination, path,
                       replan=role == "route")
         metrics, lon, lat, steps = _path_metrics(static, sailed)
+        steps["basis"] = basis.step_basis(daily, departure, sailed.terms["hours"], sailed.step_day)
+        metrics.update(basis.basis_metrics(daily, sailed.terms["hours"], steps["basis"]))
+        metrics.update(depth.route_depth(static, sailed.vcells, steps["lon"], steps["lat"], vessel))
         metrics["great_circle_nm"] = round(gc_nm, 1)
         metrics["distance_ratio"] = round(metrics["distance_nm"] / gc_nm, 3) if gc_nm else None
         if path.smoothing is not None:
@@ -371,13 +447,29 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
                                               gc_nm, steps, distance_only=role == "baseline"))
         description = ("minimum-cost route (transit time + risk penalty) within the vessel's hard limits"
                        if role == "route" else "distance-only baseline within the same hard limits")
+        if role == "route" and sea_rules is not None:
+            metrics["rules"] = {**assess_rules(sea_rules, static, daily, vessel, sailed, steps), "ignored": ignore_rules}
         extra = {"segments": explain_segments(vessel, steps)} if role == "route" else {}
         if role == "route":
-            warnings += sailed.warnings
+            warnings += sailed.warnings + [w for w in [basis.persistence_warning(metrics)] if w]
+            if metrics.get("unknown_depth_nm"):
+                warnings.append(f"{metrics['unknown_depth_nm']:g} nm sailed in water whose depth the relief does not "
+                                f"resolve (it reads land where the land data has sea): check the chart there")
             extra["eta_assumption"] = eta_assumption(daily)
-        features.append({"type": "Feature", "geometry": geometry.line_geometry(lon, lat),
-                         "properties": {"role": role, "description": description, **common, **metrics, **extra}})
-    summary = {k: v for k, v in features[0]["properties"].items() if k not in ("segments", "legs")}
+            route_steps = steps
+        parts, positions = geometry.split_with_positions(lon, lat, steps["position"])
+        per_point = coordinates.shaped(coordinates.coordinate_properties(
+            departure, {**steps["terms"], **point_terms(static, sailed, vessel, steps)}, positions))
+        features.append({"type": "Feature", "geometry": geometry.nest(parts),
+                         "properties": {"role": role, "description": description, **common, **metrics, **extra,
+                                        "coordinateProperties": per_point}})
+    plausible, plausible_warnings = plausibility.assess(
+        route_steps, features[0]["properties"], vessel, baseline_ratio=features[1]["properties"]["distance_ratio"],
+        shallow_straits=tuple(depth.closing_straits(static, vessel)), **checks)
+    features[0]["properties"].update(plausible)
+    warnings += plausible_warnings
+    summary = {k: v for k, v in features[0]["properties"].items()
+               if k not in ("segments", "legs", "coordinateProperties")}
     if request.onward:
         arrival = departure + timedelta(hours=features[0]["properties"]["duration_h"])
         onward, onward_nm, _onward_h, onward_warnings = _onward_feature(static, daily, request, arrival, vessel)
@@ -389,7 +481,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
         warnings += onward_warnings
     used = sorted(d for d in daily.metas if d != day)
     extra_inputs = [input_ref(m) for d in used for m in daily.metas[d]]
-    return _document(request, day, inputs + extra_inputs, synthetic, run_id, features, summary=summary,
+    cited = list({(i["logical_id"], i["sha256"]): i for i in inputs + extra_inputs}.values())
+    return _document(request, day, cited, synthetic, run_id, features, summary=summary,
                      warnings=warnings)
 
 
@@ -407,6 +500,14 @@ def _document(request: RouteRequest, day: date, inputs: list[dict], synthetic: b
             **({"notice": DEMO_NOTICE} if synthetic else {}),
         },
     }
+
+
+def plausibility_settings(settings: Settings | None, grid_km: float, *, assume_escort: bool = False) -> dict:
+    """The keyword arguments of ``plausibility.assess`` from runtime.yaml ``route``."""
+    cfg = settings.runtime.get("route", {}) if settings is not None else {}
+    return {"min_speed_kn": float(cfg.get("min_speed_kn", plausibility.DEFAULT_MIN_SPEED_KN)),
+            "window_nm": float(cfg.get("min_speed_window_nm", plausibility.DEFAULT_WINDOW_NM)),
+            "assume_escort": assume_escort, "grid_km": grid_km}
 
 
 def voyage_input_ids(settings: Settings, days: list[date]) -> list[tuple[str, str]]:
@@ -427,46 +528,85 @@ def route_relpath(name: str, day: date, grid_name: str) -> str:
 
 
 def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: tuple[Conditions, list[dict]],
-                 run, *, force: bool = False) -> tuple[str, dict]:
-    """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged" or "no-route".
+                 run, *, force: bool = False, ignore_rules: bool = False,
+                 assume_escort: bool = False) -> tuple[str, dict]:
+    """Plan and write one route; returns (outcome, summary), outcome "written", "unchanged",
+    "no-route" or "refused".
 
     A day on which no path satisfies the vessel's limits is written too (an empty
-    FeatureCollection with the reason), so the report can show it.
+    FeatureCollection with the reason), so the report can show it; so is a route the sea-area
+    rules do not permit (status "refused", the rule named), unless ``ignore_rules`` (for
+    studies: the route is written and says the rules were ignored).
     """
+    sea_rules = rules.load(settings.config_dir)
     roots = settings.roots
     conditions, metas = loaded  # load_conditions(settings, day), read once for all requests of the day
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
+    assume_escort = assume_escort or request.assume_escort
+    checks = plausibility_settings(settings, settings.grid.resolution_m / 1000.0, assume_escort=assume_escort)
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
-    daily = DailyConditions(day, [day, *later],
-                            lambda d: loaded if d == day else load_conditions(settings, d))
+    ice_forecast = basis.forecast_issue(settings, later[-1] if later else day)
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "later": voyage_input_ids(settings, later),
                                         "request": request.as_dict(), "risk_weight": risk_weight,
-                                        "planner": PLANNER_VERSION},
+                                        "checks": checks, "planner": PLANNER_VERSION, "sea_rules": sea_rules.sha256,
+                                        "ignore_rules": ignore_rules, "conditions": basis.CONDITIONS_VERSION,
+                                        "forecast": ice_forecast and [ice_forecast["logical_id"],
+                                                                      ice_forecast["sha256"]]},
                                        sort_keys=True, default=str).encode()).hexdigest()
     relpath = route_relpath(request.name, day, settings.grid.name)
-    previous = current_meta(roots, "outputs", relpath)
+    previous = previous_meta(roots, "outputs", relpath)
     if (not force and previous and previous.get("params", {}).get("inputs_digest") == digest
             and is_intact(roots, previous)):
         summary = previous["params"].get("summary", {})
-        return ("no-route" if summary.get("status") == "no-route" else "unchanged"), summary
+        if summary.get("status") not in UNROUTED and not rtz_is_current(settings, relpath, previous):
+            document = json.loads(read_bytes(roots, previous).decode("utf-8"))
+            write_route_rtz(settings, document, relpath, previous, run)
+        return (summary["status"] if summary.get("status") in UNROUTED else "unchanged"), summary
     static = load_static(roots, settings.grid, run=run)
+    daily = basis.with_forecast(day, [day, *later], lambda d: loaded if d == day else load_conditions(settings, d),
+                                ice_forecast, roots)
+    if not ignore_rules:
+        daily.close_by(lambda d: rules_closure(sea_rules, static, d))
+    conditions = daily.get(day)
     synthetic = any(m.get("synthetic") for m in metas)
     try:
         route, baseline, _blocked = plan_path(static, conditions, request.vessel, request.origin,
                                               request.destination, risk_weight)
     except NoRouteError as exc:
-        document = _document(request, day, inputs, synthetic, run.run_id, [], status="no-route", reason=str(exc))
-        summary, warnings = {"status": "no-route", "reason": str(exc), "synthetic": synthetic}, [str(exc)]
+        status = "refused" if isinstance(exc, RouteRefusedError) else "no-route"
+        document = _document(request, day, inputs, synthetic, run.run_id, [], status=status, reason=str(exc))
+        summary, warnings = {"status": status, "reason": str(exc), "synthetic": synthetic}, [str(exc)]
     else:
         for message in route.warnings:
             run.warn(message)
         document = build_geojson(static, daily, request, day, route, baseline, inputs, synthetic, run.run_id,
-                                 risk_weight)
+                                 risk_weight, checks, sea_rules=sea_rules, ignore_rules=ignore_rules)
         full = document["arcticroute"]["summary"]
-        summary = {"status": "ok", "synthetic": synthetic, **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
-        warnings = list(document["arcticroute"]["warnings"])
+        verdict = full["rules"]
+        if verdict["verdict"] == "not permitted" and not ignore_rules:
+            reason = (f"refused for vessel {request.vessel.name} ({request.vessel.ice_class}, NSR class "
+                      f"{verdict['rs_class']}) on {day}: " + "; ".join(verdict["refused_by"]))
+            document = _document(request, day, document["arcticroute"]["inputs"], synthetic, run.run_id, [],
+                                 status="refused", reason=reason, rules=verdict)
+            summary = {"status": "refused", "reason": reason, "synthetic": synthetic, "rules": _rules_summary(verdict)}
+            warnings = [reason]
+        else:
+            document["arcticroute"]["warnings"] += rules_warnings(verdict)
+            summary = {"status": "ok", "synthetic": synthetic, **{k: full[k] for k in _SUMMARY_KEYS if k in full}}
+            summary["rules"] = _rules_summary(verdict)
+            warnings = list(document["arcticroute"]["warnings"])
         inputs = document["arcticroute"]["inputs"]
+        if summary["status"] == "ok" and full.get("beset_risk") and not assume_escort:
+            reason = (f"no route from {request.origin.name} to {request.destination.name} for vessel "
+                      f"{request.vessel.name} ({request.vessel.ice_class}) without escort: beset risk, "
+                      f"{full['min_sustained_speed_kn']:g} kn sustained over {checks['window_nm']:g} nm, below the "
+                      f"minimum of {checks['min_speed_kn']:g} kn (runtime.yaml route.min_speed_kn); "
+                      "plan with --assume-escort to assume icebreaker escort")
+            refused = _document(request, day, inputs, synthetic, run.run_id, [], status="no-route", reason=reason,
+                                beset_risk=True, assumed_escort=False, refused_summary=full)
+            document, warnings = refused, warnings + [reason]
+            summary = {"status": "no-route", "reason": reason, "synthetic": synthetic, "beset_risk": True}
     spec = ArtifactSpec(
         logical_id=f"ar://route/{request.name}@{day:%Y%m%d}?grid={settings.grid.name}",
         root="outputs",
@@ -484,11 +624,53 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     text = json.dumps(document, indent=1, allow_nan=False)
     meta = write_artifact(roots, spec, lambda p: p.write_text(text, encoding="utf-8"), run_id=run.run_id, command=run.command)
     run.artifact(meta)
-    return ("no-route" if summary["status"] == "no-route" else "written"), summary
+    if summary["status"] not in UNROUTED and not rtz_is_current(settings, relpath, meta):
+        write_route_rtz(settings, document, relpath, meta, run)
+    return (summary["status"] if summary["status"] in UNROUTED else "written"), summary
+
+
+def rules_closure(sea_rules: rules.SeaRules, static: StaticGrid, day: date):
+    """``Conditions.closed_for`` of ``day``: the cells the sea-area rules close to a vessel."""
+    def closed_for(conditions: Conditions, vessel: Vessel) -> dict[str, np.ndarray]:
+        return rules.closed_cells(sea_rules, vessel.ice_class, day, static.lon, static.lat, conditions.sic,
+                                  conditions.stage, static.grid.resolution_m)
+    return closed_for
+
+
+def _rules_summary(verdict: dict) -> dict:
+    return {k: verdict[k] for k in ("verdict", "rs_class", "escort_nm", "escort_areas", "refused_by", "ignored")}
+
+
+def rules_line(summary: dict) -> str:
+    """One line on a route's sea-area rules verdict and assumed ice types (for the CLI)."""
+    verdict = summary.get("rules") or {}
+    text = verdict.get("verdict", "not assessed")
+    if verdict.get("escort_areas"):
+        text += f" ({verdict['escort_nm']:.0f} nm under escort: {', '.join(verdict['escort_areas'])})"
+    if verdict.get("ignored") and verdict.get("verdict") == "not permitted":
+        text += " -- IGNORED (--ignore-rules)"
+    if summary.get("assumed_type_nm"):
+        text += f"; {summary['assumed_type_nm']:.0f} nm on assumed ice types"
+    return text
+
+
+def rules_warnings(verdict: dict) -> list[str]:
+    """What the sea-area rules' verdict asks of the voyage, as warnings of the route."""
+    out = []
+    if verdict["ignored"] and verdict["verdict"] == "not permitted":
+        out.append("sea-area rules IGNORED (--ignore-rules, for studies): the voyage is not permitted: "
+                   + "; ".join(verdict["refused_by"]))
+    escort = [a for a in verdict["areas"] if a["mode"] == "escort"]
+    if escort:
+        out.append("icebreaker escort required by the NSR Rules in " + ", ".join(
+            f"{a['name']} ({a['nm']:.0f} nm, {a['ice_conditions']} conditions)" for a in escort))
+    return out + list(verdict["notices"])
 
 
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
-                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans",
+                 "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "assumed_type_nm",
+                 "persistence_days", "forecast_days", "min_depth_m", "min_depth_at", "min_sustained_speed_kn",
+                 "beset_risk", "assumed_escort",
                  "total_distance_nm", "total_eta", "final_destination")
 
 
@@ -506,8 +688,8 @@ def check_route_document(document: dict) -> None:
     if document.get("type") != "FeatureCollection" or not isinstance(document.get("features"), list):
         raise bad("not a FeatureCollection")
     if not document["features"]:
-        if document.get("arcticroute", {}).get("status") != "no-route":
-            raise bad("no features and no no-route status")
+        if document.get("arcticroute", {}).get("status") not in UNROUTED:
+            raise bad("no features and no no-route or refused status")
         return
     for feature in document["features"]:
         geometry_ = feature.get("geometry") or {}

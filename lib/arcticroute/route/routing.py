@@ -15,21 +15,23 @@ no more along the same cost surface (``smooth_path``, ``smoothing``). See docs/r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from scipy import ndimage
 from skimage.graph import MCP_Geometric
 
 from .. import polaris
-from ..errors import BadInputError, NoRouteError
+from ..errors import BadInputError, NoRouteError, RouteRefusedError
 from ..grid import to_lonlat
 from ..static import StaticGrid
-from . import fairways, smoothing
+from . import approach, depth, fairways, smoothing
 from .geometry import GEOD
 
 _EIGHT_NEIGHBOURS = np.ones((3, 3), dtype=bool)
+RULE_MASK_PREFIX = "sea-area rule: "  # names of the hard limits the sea-area rules set (route.rules)
+SEASON_MASK_PREFIX = RULE_MASK_PREFIX + "season: "  # a whole water area closed to the class on the day
 KNOT_MS = 1852.0 / 3600.0
 
 # Wave speed loss (docs/route-model.md): a ship keeps 1 - WAVE_LOSS_PER_M2 x Hs^2 of its speed,
@@ -50,6 +52,8 @@ class Vessel:
     max_sic: float | None = None
     max_wave_m: float | None = None
     description: str = ""
+    draught_m: float | None = None  # with ukc_m: water shallower than their sum is a hard limit (``depth``)
+    ukc_m: float | None = None
 
     @classmethod
     def from_config(cls, name: str, cfg: dict) -> Vessel:
@@ -82,6 +86,12 @@ class Conditions:
     risk: np.ndarray
     stage: np.ndarray | None = None
     warnings: list[str] = field(default_factory=list)
+    # where ``stage`` holds an assumed type (route.ice_regime): its basis (0 observed) and the age
+    # in days of a carried classification (NaN: none)
+    assumed: np.ndarray | None = None
+    assumed_age: np.ndarray | None = None
+    # (conditions, vessel) -> {rule text: cells the sea-area rules close}, a hard limit beside POLARIS
+    closed_for: Callable[[Conditions, Vessel], dict[str, np.ndarray]] | None = None
     _regime: tuple | None = field(default=None, init=False, repr=False, compare=False)
     _filled: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -113,6 +123,8 @@ def routable(static: StaticGrid) -> Routable:
     hit = _ROUTABLE.get(id(static.land))
     if hit is not None and hit[0] is static.land:
         return hit[1]
+    from scipy import ndimage  # 0.3 s of imports: only when a route is searched, not on every start
+
     index = fairways.index_for(static)
     land = static.land & ~index.opened
     labels, count = ndimage.label(~land, structure=_EIGHT_NEIGHBOURS)
@@ -136,6 +148,7 @@ def with_fairways(static: StaticGrid, conditions: Conditions) -> Conditions:
     """The conditions with each fairway-opened cell (land on the grid) given the ice, waves and
     risk of the nearest open-sea cell; kept on ``conditions`` for the grid."""
     if conditions._filled is not None and conditions._filled[0] is static.land:
+        conditions._filled[1].closed_for = conditions.closed_for
         return conditions._filled[1]
     where = routable(static)
     opened = np.flatnonzero(where.index.opened)
@@ -150,7 +163,9 @@ def with_fairways(static: StaticGrid, conditions: Conditions) -> Conditions:
         return out
 
     filled = Conditions(sic=fill(conditions.sic), hs=fill(conditions.hs), risk=fill(conditions.risk),
-                        stage=fill(conditions.stage), warnings=conditions.warnings)
+                        stage=fill(conditions.stage), warnings=conditions.warnings,
+                        assumed=fill(conditions.assumed), assumed_age=fill(conditions.assumed_age),
+                        closed_for=conditions.closed_for)
     conditions._filled = (static.land, filled)
     return filled
 
@@ -222,6 +237,11 @@ def blocked_masks(static: StaticGrid, conditions: Conditions, vessel: Vessel,
         masks["sea ice"] = np.nan_to_num(conditions.sic, nan=0.0) > vessel.max_sic
     if vessel.max_wave_m is not None:
         masks["waves"] = np.nan_to_num(conditions.hs, nan=0.0) > vessel.max_wave_m
+    if conditions.closed_for is not None:
+        masks.update(conditions.closed_for(conditions, vessel))
+    shallow = depth.shallow_mask(static, vessel)
+    if shallow is not None:
+        masks["depth"] = shallow
     return masks
 
 
@@ -293,7 +313,19 @@ def step_terms(conditions: Conditions, vessel: Vessel, risk_weight: float, rows:
         "sic": mid(np.nan_to_num(cond.sic, nan=0.0)), "hs": mid(np.nan_to_num(cond.hs, nan=0.0)), "risk": mid(risk),
         "stage": np.maximum(stage[:-1], stage[1:]),
         "elevated": (np.minimum(rio[regime][:-1], rio[regime][1:]) < 0),
+        **assumed_terms(conditions, rows, cols),
     }
+
+
+def assumed_terms(conditions: Conditions, rows: np.ndarray, cols: np.ndarray) -> dict[str, np.ndarray]:
+    """Per step, the basis of an assumed ice type in either of its cells (0: observed) and the
+    age of a carried classification (NaN: none); see ``ice_regime``."""
+    n = max(rows.size - 1, 0)
+    if conditions.assumed is None:
+        return {"assumed": np.zeros(n, dtype=np.int8), "assumed_age": np.full(n, np.nan, dtype=np.float32)}
+    basis = conditions.assumed[rows, cols]
+    age = conditions.assumed_age[rows, cols]
+    return {"assumed": np.maximum(basis[:-1], basis[1:]), "assumed_age": np.fmax(age[:-1], age[1:])}
 
 
 def snap_to_sea(static: StaticGrid, cell: tuple[int, int], place: Place) -> tuple[tuple[int, int], str | None]:
@@ -321,8 +353,6 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
     """The route as projected vertices and the grid cell each belongs to: the true origin, the
     path's cell centres — where it runs through a fairway, the fairway's own points instead —
     and the true destination."""
-    from ..grid import to_xy
-
     grid = static.grid
     index = routable(static).index
     flat = np.ravel_multi_index((cells[:, 0], cells[:, 1]), grid.shape)
@@ -350,9 +380,11 @@ def route_vertices(static: StaticGrid, cells: np.ndarray, origin: Place, destina
         i = j + 1
     x = np.concatenate(xs)
     y = np.concatenate(ys)
-    (ox, oy), (dx, dy) = to_xy(origin.lon, origin.lat), to_xy(destination.lon, destination.lat)
-    x = np.concatenate([[ox], x, [dx]])
-    y = np.concatenate([[oy], y, [dy]])
+    # the true end points, each joined to the network by a land-free approach (``approach``)
+    ax, ay = approach.approach_xy(origin, float(x[0]), float(y[0]))
+    bx, by = approach.approach_xy(destination, float(x[-1]), float(y[-1]))
+    x = np.concatenate([ax, x, bx[::-1]])
+    y = np.concatenate([ay, y, by[::-1]])
     keep = np.concatenate([[True], np.hypot(np.diff(x), np.diff(y)) > 1.0])  # drop repeated points
     x, y = x[keep], y[keep]
     return x, y, vertex_cells(static, x, y)
@@ -413,7 +445,9 @@ def least_cost_path(cost: np.ndarray, start: tuple[int, int], end: tuple[int, in
     return PathResult(np.asarray(mcp.traceback(end), dtype=np.int64), total)
 
 
-def _limit_text(name: str, vessel: Vessel) -> str:
+def _limit_text(name: str, vessel: Vessel, context: tuple | None = None) -> str:
+    """What a hard limit is; ``context`` (static, the cells blocked by the other limits, start,
+    end) lets the depth limit name the straits that close the way."""
     cls = vessel.polaris_class
     if name == "ice":
         band = ("below -10 (operation subject to special consideration for a Polar Class)" if polaris.is_polar_class(cls)
@@ -423,11 +457,28 @@ def _limit_text(name: str, vessel: Vessel) -> str:
                 "all across the passage")
     if name == "sea ice":
         return f"blocked by sea-ice concentration above the vessel's limit max_sic={vessel.max_sic:g}"
+    if name.startswith(SEASON_MASK_PREFIX):
+        return f"closed by the season rule {name[len(SEASON_MASK_PREFIX):]}"
+    if name.startswith(RULE_MASK_PREFIX):
+        return f"closed by the {name[len(RULE_MASK_PREFIX):]}"
+    if name == "depth":
+        where = depth.why_too_shallow(context[0], vessel, *context[1:]) if context is not None else ""
+        return (f"blocked by depth: draught {vessel.draught_m:g} m + under-keel clearance "
+                f"{depth.required_depth(vessel) - vessel.draught_m:g} m needs "
+                f"{depth.required_depth(vessel):.1f} m of water{where}")
     return f"blocked by significant wave height above the vessel's limit max_wave_m={vessel.max_wave_m:g} m"
 
 
-def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) -> str:
+def _depth_context(static: StaticGrid | None, blocked: dict[str, np.ndarray], start, end) -> tuple | None:
+    if static is None or "depth" not in blocked:
+        return None
+    return static, np.logical_or.reduce([mask for name, mask in blocked.items() if name != "depth"]), start, end
+
+
+def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel, static: StaticGrid | None = None) -> str:
     """Name the hard limit that separates ``start`` from ``end``."""
+
+    from scipy import ndimage
 
     def connected(mask: np.ndarray) -> bool:
         labels, _n = ndimage.label(~mask, structure=_EIGHT_NEIGHBOURS)
@@ -442,11 +493,24 @@ def explain_blocked(blocked: dict[str, np.ndarray], start, end, vessel: Vessel) 
         if not connected(land | blocked[name]):
             at_end = [label for label, cell in (("start", start), ("end", end)) if blocked[name][cell]]
             where = f" (the {' and '.join(at_end)} itself is blocked)" if at_end else ""
-            reasons.append(_limit_text(name, vessel) + where)
+            reasons.append(_limit_text(name, vessel, _depth_context(static, blocked, start, end)) + where)
     if not reasons:
-        return ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
-                "satisfies them all at once")
+        together = ("blocked by " + " and ".join(limits) + " together: each limit alone leaves a passage, but no path "
+                    "satisfies them all at once")
+        return together + ("; " + _limit_text("depth", vessel, _depth_context(static, blocked, start, end))
+                           if "depth" in limits else "")
     return "; ".join(reasons)
+
+
+def refused_by_rules(blocked: dict[str, np.ndarray], start, end) -> bool:
+    """Whether the sea-area rules' closures, and not the vessel's physical limits, separate the ends."""
+    from scipy import ndimage
+
+    physical = [mask for name, mask in blocked.items() if not name.startswith(RULE_MASK_PREFIX)]
+    if len(physical) == len(blocked):
+        return False
+    labels, _n = ndimage.label(~np.logical_or.reduce(physical), structure=_EIGHT_NEIGHBOURS)
+    return bool(labels[start] != 0 and labels[start] == labels[end])
 
 
 def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin: Place, destination: Place,
@@ -455,6 +519,8 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
     (``smooth_path``) unless ``smooth`` is False; NoRouteError names the blocking limit."""
     grid = static.grid
     warnings = []
+    approach.check_end(origin)
+    approach.check_end(destination)
     start, warn_start = snap_to_sea(static, grid.index_of(origin.lat, origin.lon), origin)
     end, warn_end = snap_to_sea(static, grid.index_of(destination.lat, destination.lon), destination)
     warnings += [w for w in (warn_start, warn_end) if w]
@@ -466,10 +532,23 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
         )
     conditions = with_fairways(static, conditions)
     blocked = blocked_masks(static, conditions, vessel)
+    if "depth" in blocked:
+        blocked["depth"], depth_notes = depth.free_end_cells(static, blocked["depth"], vessel,
+                                                             [(start, origin), (end, destination)])
+        warnings += depth_notes
     cost = cost_surface(static, conditions, vessel, risk_weight, blocked)
     route = least_cost_path(cost, start, end)
     if route is None:
-        reason = explain_blocked(blocked, start, end, vessel)
+        reason = explain_blocked(blocked, start, end, vessel, static)
+        seasons = [name for name, mask in blocked.items() if name.startswith(SEASON_MASK_PREFIX) and mask.any()]
+        if refused_by_rules(blocked, start, end) or seasons:
+            if seasons and "closed by the season rule" not in reason:  # the physical limits close it too: name both
+                reason = "; ".join(_limit_text(name, vessel) for name in seasons) + f"; and {reason}"
+            raise RouteRefusedError(
+                f"no route from {origin.name} to {destination.name} for vessel {vessel.name} ({vessel.ice_class}) "
+                f"that the sea-area rules permit: {reason}",
+                hint="choose a vessel with a higher ice class or another date; for a study, --ignore-rules plans "
+                     "it anyway")
         raise NoRouteError(
             f"no route from {origin.name} to {destination.name} for vessel {vessel.name} "
             f"({vessel.ice_class}): {reason}",

@@ -1,18 +1,17 @@
 """ETA through time: the voyage advances through the daily layers.
 
 A route is planned on the conditions of its departure day. Then the ship sails it: each step
-is sailed in the conditions of the day the ship reaches it (the newest day available when the
-voyage outlasts the data), at the speed those conditions allow. Where, on the day it gets
-there, the route meets ice or waves beyond the vessel's limits, the rest of the voyage is
-planned again from the last point before it on that day's conditions (at most
-``MAX_REPLANS`` times); where no way round exists that day, the route is kept and a warning
-says where and when. The onward leg beyond the grid is sailed the same way where it lies on
-the grid (ice, waves) and at open-water speed beyond it.
+is sailed in the conditions of the day the ship reaches it (``conditions.DailyConditions``: the
+daily layers, then the ice forecast, then the newest of them persisted), at the speed those
+conditions allow. Where, on the day it gets there, the route meets ice or waves beyond the
+vessel's limits, the rest of the voyage is planned again from the last point before it on that
+day's conditions (at most ``MAX_REPLANS`` times); where no way round exists that day, the route
+is kept and a warning says where and when. The onward leg beyond the grid is sailed the same
+way where it lies on the grid (ice, waves) and at open-water speed beyond it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -21,48 +20,10 @@ import numpy as np
 from ..grid import to_xy
 from ..static import StaticGrid
 from . import geometry, routing
+from .conditions import HORIZON_DAYS, PERSISTED, DailyConditions  # noqa: F401 - HORIZON_DAYS for the planner
 from .routing import Conditions, Place, Vessel
 
-HORIZON_DAYS = 45  # daily layers this far past departure can be used
 MAX_REPLANS = 20
-
-
-class DailyConditions:
-    """The conditions of each day a voyage may use: ``days`` (available, sorted), loaded on
-    demand by ``loader`` (day -> (Conditions, sidecars)); at most two days kept in memory."""
-
-    def __init__(self, first_day: date, days: list[date], loader: Callable[[date], tuple[Conditions, list[dict]]]):
-        self.first_day = first_day
-        self.days = sorted({d for d in days if first_day <= d <= first_day + timedelta(days=HORIZON_DAYS)} | {first_day})
-        self._loader = loader
-        self._cache: dict[date, Conditions] = {}
-        self.metas: dict[date, list[dict]] = {}
-
-    @classmethod
-    def single(cls, day: date, conditions: Conditions, metas: list[dict] | None = None) -> DailyConditions:
-        return cls(day, [day], lambda _d: (conditions, metas or []))
-
-    def day_for(self, moment: datetime) -> date:
-        """The day whose layers describe ``moment``: its own, or the newest before it."""
-        wanted = moment.date()
-        usable = [d for d in self.days if d <= wanted]
-        return usable[-1] if usable else self.first_day
-
-    def next_change(self, moment: datetime) -> datetime | None:
-        """Midnight (UTC) of the next available day after ``moment``, None past the data."""
-        later = [d for d in self.days if d > moment.date()]
-        if not later:
-            return None
-        return datetime(later[0].year, later[0].month, later[0].day, tzinfo=moment.tzinfo)
-
-    def get(self, day: date) -> Conditions:
-        if day not in self._cache:
-            if len(self._cache) >= 2:
-                self._cache.pop(next(d for d in self._cache if d != self.first_day))
-            conditions, metas = self._loader(day)
-            self._cache[day] = conditions
-            self.metas[day] = metas
-        return self._cache[day]
 
 
 @dataclass
@@ -181,6 +142,7 @@ def sail_onward(static: StaticGrid, daily: DailyConditions, vessel: Vessel, arri
     grid = static.grid
     inside = np.array([grid.contains_xy(a, b) for a, b in zip(x, y, strict=True)])
     moment, hours, checked_nm, warnings = arrival, 0.0, 0.0, []
+    persisted_h = 0.0  # hours on the grid sailed on persisted conditions
     for i in range(seg.size):
         if inside[i] and inside[i + 1]:
             day = daily.day_for(moment)
@@ -196,9 +158,10 @@ def sail_onward(static: StaticGrid, daily: DailyConditions, vessel: Vessel, arri
             step = routing.step_terms(conditions, vessel, 0.0, rows_n, cols_n, seg[i:i + 1])
             step_h = float(step["hours"][0])
             checked_nm += seg[i] / geometry.METRES_PER_NM
+            persisted_h += step_h if daily.basis_of(day, moment.date()) == PERSISTED else 0.0
         else:
             step_h = seg[i] / geometry.METRES_PER_NM / vessel.speed_kn
         hours += step_h
         moment += timedelta(hours=step_h)
     return {"lon": lon, "lat": lat, "distance_nm": float(seg.sum() / geometry.METRES_PER_NM), "hours": hours,
-            "eta": moment, "checked_nm": checked_nm, "warnings": warnings}
+            "eta": moment, "checked_nm": checked_nm, "warnings": warnings, "persisted_h": persisted_h}

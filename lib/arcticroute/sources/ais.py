@@ -82,6 +82,18 @@ class AisSource(RemoteSource):
                            identity=self.download_identity(download), inputs=[download.input_ref(logical)],
                            transferred_bytes=download.transferred_bytes)
 
+    def _check_date(self, seconds: np.ndarray, day: date) -> None:
+        """An archive for another day is refused: most of its pings must fall on the day asked
+        (a few around midnight may spill over)."""
+        days = seconds // 86400
+        wanted = (np.datetime64(day, "D") - np.datetime64("1970-01-01", "D")).astype(np.int64)
+        if np.count_nonzero(days == wanted) * 2 >= days.size:
+            return
+        values, counts = np.unique(days, return_counts=True)
+        common = np.datetime64("1970-01-01", "D") + int(values[np.argmax(counts)])
+        raise validation_error(f"an archive whose pings are mostly of {common} ({np.count_nonzero(days == wanted)} of "
+                               f"{days.size} on {day})", f"the pings of {day}, the day asked for", self.name)
+
     def density(self, path, static: StaticGrid, day: date) -> tuple[np.ndarray, int, int]:
         import pandas as pd
 
@@ -115,6 +127,7 @@ class AisSource(RemoteSource):
         mmsi = np.concatenate([p[0] for p in parts])
         seconds = np.concatenate([p[1] for p in parts])
         cells = np.concatenate([p[2] for p in parts])
+        self._check_date(seconds, day)
         order = np.lexsort((seconds, mmsi))
         mmsi, seconds, cells = mmsi[order], seconds[order], cells[order]
         gap = np.zeros(len(seconds), dtype=np.float64)

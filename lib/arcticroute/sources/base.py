@@ -40,6 +40,8 @@ class SourceContext:
     today: date | None = None
     dry_run: bool = False  # no disk writes (the cache included); network only to list
     log: logging.Logger = field(default_factory=lambda: logging.getLogger("arcticroute.sources"))
+    pull: Mapping[str, float] = field(default_factory=dict)  # config/runtime.yaml pull: (deadlines, size cap)
+    run_deadline_at: float | None = None  # when the run must end (time.time()); downloads stop then
     sleep: Callable[[float], None] | None = None  # injected by tests
     random: Callable[[], float] | None = None
 

@@ -82,13 +82,14 @@ class CmemsSource(Source):
                               hint="set them in the environment or .env (a free account at marine.copernicus.eu)")
         return {"username": values[0], "password": values[1]}
 
-    def _subset(self, day: date, dest) -> None:
-        """The one call across the boundary to the toolbox (copernicusmarine 2.x Python API)."""
+    def _subset(self, day: date, dest, variables: list[str] | None = None) -> None:
+        """The one call across the boundary to the toolbox (copernicusmarine 2.x Python API): one
+        day of ``variables`` (default: the configured variable) into ``dest``."""
         min_lon, min_lat, max_lon, max_lat = self.config.get("bbox", [-180, 50, 180, 90])
         dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             toolbox().subset(
-                dataset_id=self.config["dataset_id"], variables=[self.config["variable"]],
+                dataset_id=self.config["dataset_id"], variables=variables or [self.config["variable"]],
                 minimum_longitude=min_lon, maximum_longitude=max_lon, minimum_latitude=min_lat,
                 maximum_latitude=max_lat, start_datetime=f"{day.isoformat()}T00:00:00",
                 end_datetime=f"{day.isoformat()}T23:59:59", output_directory=str(dest.parent),
@@ -113,13 +114,13 @@ class CmemsSource(Source):
         try:
             self._subset(day, tmp)
             try:
-                gridded.read_field(tmp, self.config, self.name, static.grid)
+                gridded.read_field(tmp, self.config, self.name, static.grid, day)
             except CorruptDownloadError as exc:
                 raise FetchError(f"{self.name}: the toolbox's file for {day} cannot be read ({exc})") from None
             tmp.replace(dest)
         finally:
             tmp.unlink(missing_ok=True)
-        field = gridded.read_field(dest, self.config, self.name, static.grid)
+        field = gridded.read_field(dest, self.config, self.name, static.grid, day)
         url = f"copernicusmarine://{self.config['dataset_id']}/{self.config['variable']}@{day}"
         size = dest.stat().st_size
         download = Download(dest, url, None, None, atomic.sha256_file(dest), size, size, 200)

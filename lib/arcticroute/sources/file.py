@@ -50,7 +50,7 @@ class FileSource(Source):
     def fetch(self, day: date, static: StaticGrid) -> FetchResult:
         path = self.match(day)
         identity = self.identity(day)
-        field = gridded.read_field(path, self.config, self.name, static.grid)
+        field = gridded.read_field(path, self.config, self.name, static.grid, day)
         download = Download(path, f"file://{path}", None, None, atomic.sha256_file(path), path.stat().st_size, 0, 200)
         result = finish(self, day, static, field, download)
         result.identity = identity

@@ -16,7 +16,10 @@ A source's config says what to expect (all optional but ``variable``)::
     max_at_least: 1.5         # refuse a field whose maximum is lower (percent turned fraction)
     categories: {1: 0, 2: 8}  # a categorical field: source code -> our code, regridded by majority
 
-Every refusal says what was found and what was expected, and nothing is written.
+Every refusal says what was found and what was expected, and nothing is written. Beyond the
+config's expectations every file is checked for what no source may send: +inf/-inf values
+(NaN and the fill value mean "no data"; infinity is a broken file) and a date of its own
+(time coordinate, ACDD time_coverage_start/end, a ``date`` attribute) other than the day asked.
 netCDF-4/HDF5 reads are not thread-safe: every open holds ``NETCDF_LOCK``.
 """
 
@@ -27,6 +30,7 @@ import json
 import threading
 import warnings
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +38,7 @@ import pyproj
 import xarray as xr
 
 from ..grid import Grid
-from . import regrid
+from . import file_dates, regrid
 from .http_client import CorruptDownloadError, validation_error
 
 NETCDF_LOCK = threading.RLock()
@@ -143,14 +147,17 @@ def _spatial_dims(var: xr.DataArray, spec: dict) -> tuple:
     return tuple(var.dims[-2:])
 
 
-def read_field(path: Path, spec: dict, name: str, grid: Grid) -> Field:
+def read_field(path: Path, spec: dict, name: str, grid: Grid, day: date | None = None) -> Field:
     """Open, check and regrid; CorruptDownloadError (retry) or DataValidationError (refuse).
+    ``day``: the date asked for, which the file's own dates must agree with.
 
     Only the read holds the netCDF lock; regridding (numpy) runs outside it, in parallel.
     """
     with NETCDF_LOCK:
         ds = _open(path)
         try:
+            if day is not None:
+                file_dates.check(ds, spec["variable"], day, name)
             values, regridder, crs_text, attrs = _read(ds, spec, name, grid)
         finally:
             ds.close()
@@ -160,16 +167,24 @@ def read_field(path: Path, spec: dict, name: str, grid: Grid) -> Field:
         codes = np.full(values.shape, np.nan)
         for source_code, stage in mapping.items():
             codes[values == source_code] = stage
-        on_grid = regridder.apply_mode(codes, sorted(set(mapping.values())))
+        on_grid = regridder.apply_mode(codes, sorted(set(mapping.values()), key=_severity(spec)))
     else:
         on_grid = regridder.apply(values) * float(spec.get("scale", 1.0))
     return Field(on_grid.astype(np.float32), crs_text, attrs)
 
 
-def check_file(spec: dict, name: str, grid: Grid):
+def _severity(spec: dict):
+    """Order of a categorical source's target codes from the least to the most severe: ice types
+    by ``polaris.severity_rank`` (unknown ranks with thick first-year ice), other codes by value."""
+    from ..polaris import severity_rank
+
+    return severity_rank if spec.get("layer") == "ice.type" else float
+
+
+def check_file(spec: dict, name: str, grid: Grid, day: date | None = None):
     """A download ``check`` for this spec: the whole read, result discarded."""
     def check(path: Path) -> None:
-        read_field(path, spec, name, grid)
+        read_field(path, spec, name, grid, day)
     return check
 
 
@@ -199,6 +214,12 @@ def _read(ds: xr.Dataset, spec: dict, name: str, grid: Grid) -> Field:
     if expected_shape and list(var.shape[-2:]) != list(expected_shape):
         raise validation_error(f"{variable!r} of shape {tuple(var.shape[-2:])}", f"shape {tuple(expected_shape)}", name)
     values = _values(var, spec, name)
+    infinite = np.isinf(values)
+    if infinite.any():
+        plus = int(np.count_nonzero(values[infinite] > 0))
+        raise validation_error(f"{variable!r} with {int(infinite.sum())} infinite cells ({plus} +inf, "
+                               f"{int(infinite.sum()) - plus} -inf)", "finite values (NaN or the fill value where "
+                               "there is no data)", name)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         raise validation_error(f"{variable!r} without a single finite value", "data", name)

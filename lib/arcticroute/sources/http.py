@@ -8,7 +8,7 @@ Config (``config/env.yaml``; see docs/sources.md)::
     available_after_days: 1          # a 404 for a newer day is "not yet available"
     token_env: NAME                  # optional: send "Authorization: Bearer $NAME"
     fill_km: 100                     # fill sea gaps (pole hole, coast) from the nearest value within this
-    http: {timeout_s, retries, backoff_s, backoff_max_s, rate_limit_per_s}
+    http: {timeout_s, retries, backoff_s, backoff_max_s, rate_limit_per_s, deadline_s, max_mb}
     ... and the gridded-file expectations of ``gridded.py`` (variable, units, scale, ...).
 """
 
@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import ConfigError, NotYetAvailableError
 from ..layers import LAYERS
+from ..polaris import UNKNOWN_CODE
 from ..redact import redact_url
 from ..static import StaticGrid
 from . import gridded, regrid
@@ -52,7 +53,8 @@ class RemoteSource(Source):
             headers["Authorization"] = f"Bearer {token}"
         kwargs = {k: v for k, v in (("sleep", self.context.sleep), ("random", self.context.random)) if v is not None}
         if not hasattr(self, "_client"):
-            self._client = HttpClient(HttpPolicy.from_config(self.config), headers, log=self.context.log, **kwargs)
+            policy = HttpPolicy.from_config(self.config, self.context.pull, self.context.run_deadline_at)
+            self._client = HttpClient(policy, headers, log=self.context.log, **kwargs)
         return self._client
 
     def cache_path(self, day: date, url: str):
@@ -78,7 +80,7 @@ class RemoteSource(Source):
     def download_identity(self, download) -> dict:
         """The same description, from the download itself (what the sidecar records)."""
         return {"url": download.url, "etag": download.etag, "last_modified": download.last_modified,
-                "size": download.size_bytes, "config": self.config_digest()}
+                "size": download.listed_size, "config": self.config_digest()}
 
 
 def not_published(source: Source, day: date, exc: UpstreamMissingError) -> Exception:
@@ -95,13 +97,13 @@ class HttpSource(RemoteSource):
     def fetch(self, day: date, static: StaticGrid) -> FetchResult:
         url = self.url(day)
         try:
-            download, field = fetch_gridded(self, url, self.cache_path(day, url), static)
+            download, field = fetch_gridded(self, url, self.cache_path(day, url), static, day)
         except UpstreamMissingError as exc:
             raise self.not_published(day, exc) from None
         return finish(self, day, static, field, download)
 
 
-def fetch_gridded(source: RemoteSource, url: str, dest, static: StaticGrid):
+def fetch_gridded(source: RemoteSource, url: str, dest, static: StaticGrid, day: date):
     """Download (or confirm the cached copy of) a gridded file and read it, once.
 
     The download's check reads and regrids the new file before it is renamed into the cache;
@@ -111,19 +113,19 @@ def fetch_gridded(source: RemoteSource, url: str, dest, static: StaticGrid):
     held = {}
 
     def check(path):
-        held["field"] = gridded.read_field(path, source.config, source.name, static.grid)
+        held["field"] = gridded.read_field(path, source.config, source.name, static.grid, day)
 
     download = source.client().download(url, dest, check)
     if "field" in held:
         return download, held["field"]
     try:
-        return download, gridded.read_field(download.path, source.config, source.name, static.grid)
+        return download, gridded.read_field(download.path, source.config, source.name, static.grid, day)
     except CorruptDownloadError:
         dest.unlink(missing_ok=True)
         held.clear()
         download = source.client().download(url, dest, check)
         return download, held.get("field") or gridded.read_field(download.path, source.config, source.name,
-                                                                  static.grid)
+                                                                  static.grid, day)
 
 
 def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, download) -> FetchResult:
@@ -140,8 +142,9 @@ def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, 
         warnings.append(f"{left} sea cells beyond the source's coverage left without data (NaN)")
     # the layer's CF attributes (units, names, flags) are added when the file is written (layers.LAYERS)
     attrs = {"source_crs": field.crs, "regrid_method": regrid.METHOD}
-    if categorical:  # codes: land and cells beyond the source's coverage are 0 (ice free / none)
-        values = np.nan_to_num(values, nan=0.0).astype(np.int8)
+    if categorical:  # codes: land is 0 (ice free / none); sea beyond the coverage 0, or unknown for ice types
+        unknown = UNKNOWN_CODE if source.layer == "ice.type" else 0
+        values = np.where(np.isfinite(values), values, np.where(static.land, 0, unknown)).astype(np.int8)
         attrs = {"source_crs": field.crs, "regrid_method": "majority of the source pixels' categories per target cell",
                  "source_categories": json.dumps(source.config["categories"], sort_keys=True)}
     logical = f"source://{source.name}/{source.layer}@{day:%Y%m%d}"
@@ -150,7 +153,7 @@ def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, 
         attrs={"source": download.url, **{f"source_{k}": v for k, v in field.attrs.items()}},
         warnings=warnings,
         identity={"url": download.url, "etag": download.etag, "last_modified": download.last_modified,
-                  "size": download.size_bytes, "config": source.config_digest()},  # = RemoteSource.identity
+                  "size": download.listed_size, "config": source.config_digest()},  # = RemoteSource.identity
         inputs=[download.input_ref(logical)],
         transferred_bytes=download.transferred_bytes,
     )

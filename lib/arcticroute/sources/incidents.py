@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..errors import DataValidationError
 from ..grid import to_xy
 from ..static import StaticGrid
 from .base import FetchResult
@@ -39,6 +40,7 @@ from .http_client import (
 
 FIELDS = ("time_utc", "lat", "lon", "type", "severity", "source")
 REQUIRED = ("time_utc", "lat", "lon")
+SEVERITY_MAX = 32767  # stored as int16 in the day's file (layers.incident_points)
 
 
 class IncidentsSource(RemoteSource):
@@ -81,7 +83,7 @@ class IncidentsSource(RemoteSource):
         try:
             frame = pd.read_parquet(path) if self._format() == "parquet" else pd.read_csv(path)
         except (ValueError, OSError, pd.errors.ParserError) as exc:
-            raise CorruptDownloadError(f"table cannot be read ({type(exc).__name__}: {str(exc)[:120]})") from None
+            raise CorruptDownloadError(f"table {path} cannot be read ({type(exc).__name__}: {str(exc)[:120]})") from None
         missing = [columns[k] for k in REQUIRED if columns[k] not in frame.columns]
         if missing:
             raise validation_error(f"columns {', '.join(map(str, frame.columns))}"[:300],
@@ -92,8 +94,11 @@ class IncidentsSource(RemoteSource):
         lon = pd.to_numeric(frame[columns["lon"]], errors="coerce")
         ok = times.notna() & lat.between(-90, 90) & lon.between(-180, 180)
         dropped = int((~ok).sum())
-        severity = (pd.to_numeric(frame[columns["severity"]], errors="coerce").fillna(self.config.get("default_severity", 1))
-                    if columns["severity"] in frame.columns else None)
+        severity = None
+        if columns["severity"] in frame.columns:
+            severity = pd.to_numeric(frame[columns["severity"]], errors="coerce")
+            self._check_severity(severity, ok, columns["severity"], path)
+            severity = severity.fillna(self.config.get("default_severity", 1))
         rows = []
         label = self.config.get("source_label", self.name)
         for index in np.flatnonzero(ok.to_numpy()):
@@ -105,6 +110,22 @@ class IncidentsSource(RemoteSource):
                 "source": str(frame[columns["source"]].iloc[index]) if columns["source"] in frame.columns else label,
             })
         return rows, {"dropped": dropped}
+
+    def _check_severity(self, severity, usable, column: str, path) -> None:
+        """A severity must fit the stored integer (0..32767); a number outside, or infinite, is
+        refused naming the table, the row and the column (a word is taken as no grade)."""
+        bad = usable & severity.notna() & ~severity.between(0, SEVERITY_MAX)
+        if not bad.any():
+            return
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        where = f"line {row + 2} of the CSV" if self._format() == "csv" else f"row {row + 1} of the Parquet table"
+        raise DataValidationError(
+            f"{self.name}: {self.location()} ({path}), {where}, column {column!r}: severity {severity.iloc[row]!r} "
+            f"is not a grade between 0 and {SEVERITY_MAX} ({int(bad.sum())} such row(s)); nothing was written "
+            "from this table",
+            hint=f"correct the severity in that table, or map another column with columns: severity: in the "
+                 f"{self.name} source of config/env.yaml",
+        )
 
     def table(self) -> tuple[list[dict], dict, Download]:
         """Rows, notes and the download, once per run (conditional GET into the cache)."""

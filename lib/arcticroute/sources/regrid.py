@@ -8,7 +8,9 @@ source) takes the **nearest source pixel** within one source spacing of its cent
 cKDTree). Cells farther from any source pixel stay NaN. The mapping from source pixels to
 target cells depends only on the two grids, so it is built once per process and reused for
 every day of a source. Categorical fields (ice type) take the most frequent category of the
-source pixels in a cell instead of their mean (``apply_mode``).
+source pixels in a cell instead of their mean (``apply_mode``), a tie going to the more severe
+category (for ice types: the older, thicker ice), so a regridded cell never reads milder than
+half its pixels.
 
 ``fill_sea`` then closes small gaps at sea (the pole hole, coastal pixels the provider
 masks but our land mask calls sea) from the nearest valid cell within ``max_km``, and says
@@ -82,7 +84,8 @@ class Regridder:
 
     def apply_mode(self, codes: np.ndarray, categories: list[int]) -> np.ndarray:
         """Categorical ``codes`` (NaN = none) on the target grid: the most frequent category of the
-        source pixels in each cell (ties to the lower code); nearest pixel where none falls in."""
+        source pixels in each cell, ``categories`` listed from the least to the most severe and a
+        tie going to the more severe; nearest pixel where none falls in."""
         flat = np.asarray(codes, dtype=np.float64).ravel()
         picked = flat[self.source_index]
         size = self.grid.ny * self.grid.nx
@@ -90,7 +93,9 @@ class Regridder:
         for k, code in enumerate(categories):
             hit = picked == code
             counts[k] = np.bincount(self.target_index[hit], minlength=size)
-        best = np.asarray(categories, dtype=np.float64)[np.argmax(counts, axis=0)]
+        # argmax returns the first maximum: search the categories from the most severe down
+        most = len(categories) - 1 - np.argmax(counts[::-1], axis=0)
+        best = np.asarray(categories, dtype=np.float64)[most]
         out = np.where(counts.sum(axis=0) > 0, best, np.nan)
         if self.nearest_target.size:
             out[self.nearest_target] = flat[self.nearest_source]

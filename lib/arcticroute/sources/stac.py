@@ -73,7 +73,7 @@ class StacSource(RemoteSource):
             item, asset = self._item(day)
         except UpstreamMissingError as exc:
             raise self.not_published(day, exc) from None
-        download, field = fetch_gridded(self, asset.href, self.cache_path(day, asset.href), static)
+        download, field = fetch_gridded(self, asset.href, self.cache_path(day, asset.href), static, day)
         result = finish(self, day, static, field, download)
         result.identity = {"item": item.id, "updated": item.properties.get("updated"),
                            "href": redact_url(asset.href), "config": self.config_digest()}

@@ -475,35 +475,46 @@ def ais_density(static: StaticGrid, day: datetime.date, sic: np.ndarray) -> np.n
 
 INCIDENT_TYPES = ["ice damage", "machinery failure", "grounding", "collision", "fire", "flooding"]
 
-# The known risk function the synthetic incidents are drawn from: each sea cell has an incident
-# on a day with probability sigmoid(INCIDENT_INTERCEPT + sum of KNOWN_WEIGHTS x hazard), the
-# hazards normalised exactly as risk.fuse does it (ice: concentration x stage severity; wave:
-# Hs / 6 m; traffic: vessel-hours per 1000 km2 per day / 20). Past incidents play no part, so a
-# learned model should give them no weight. Stacking is tested for recovering this order.
-KNOWN_WEIGHTS = {"traffic": 8.0, "ice": 2.5, "wave": 2.0}
-INCIDENT_INTERCEPT = -13.2  # about 1.5 incidents a day over the Arctic, four in five near shipping
+# The known risk function the synthetic incidents are drawn from: incidents happen to ships, so
+# each sea cell's incidents on a day are Poisson with mean (exposure) x (rate per vessel-hour),
+# the exposure being the cell's AIS vessel-hours plus ``BACKGROUND_EXPOSURE`` (craft that AIS
+# does not see), and the rate INCIDENT_RATE x exp(sum of KNOWN_WEIGHTS x hazard), the hazards
+# normalised exactly as risk.fuse does it (ice: concentration x stage severity; wave: Hs / 6 m).
+# Traffic is exposure, not a hazard: a busy lane has more incidents than the water beside it but
+# not more per ship. Past incidents play no part, so a learned model should give them no weight.
+# Stacking is tested for recovering these weights.
+KNOWN_WEIGHTS = {"ice": 2.5, "wave": 2.0}
+INCIDENT_RATE = 6.0e-5  # per vessel-hour in calm open water: about 1.5 incidents a day, four in five near shipping
+BACKGROUND_EXPOSURE = 0.05  # vessel-hours per 1000 km2 per day that AIS does not see
 _ICE_SEVERITY = np.array([0.0, 0.1, 0.1, 0.1, 0.15, 0.2, 0.25, 0.3, 0.45, 0.6, 0.75, 1.0])
 _WAVE_REFERENCE_M = 6.0
-_TRAFFIC_REFERENCE = 20.0
 
 
-def known_hazards(static: StaticGrid, sic, hs, ais, stage) -> dict[str, np.ndarray]:
+def known_hazards(static: StaticGrid, sic, hs, stage) -> dict[str, np.ndarray]:
     """The hazards of the known risk function (as ``risk.normalised_hazards`` computes them)."""
-    cell_area_km2 = (static.grid.resolution_m / 1000.0) ** 2
     return {
         "ice": np.clip(sic, 0, 1) * _ICE_SEVERITY[np.asarray(stage, dtype=np.int16)],
         "wave": np.clip(hs / _WAVE_REFERENCE_M, 0, 1),
-        "traffic": np.clip(ais * (1000.0 / cell_area_km2) / _TRAFFIC_REFERENCE, 0, 1),
     }
 
 
-def incident_probability(static: StaticGrid, sic, hs, ais, stage) -> np.ndarray:
-    """Probability of an incident in each cell on a day under the known risk function (0 on land)."""
-    hazards = known_hazards(static, sic, hs, ais, stage)
-    logit = INCIDENT_INTERCEPT + sum(KNOWN_WEIGHTS[name] * hazards[name] for name in KNOWN_WEIGHTS)
-    p = 1.0 / (1.0 + np.exp(-logit))
-    p[static.land] = 0.0
-    return p
+def exposure(static: StaticGrid, ais) -> np.ndarray:
+    """Vessel-hours in each cell on a day: the AIS density plus the background AIS does not see."""
+    cell_area_km2 = (static.grid.resolution_m / 1000.0) ** 2
+    return np.asarray(ais, dtype=float) + BACKGROUND_EXPOSURE * cell_area_km2 / 1000.0
+
+
+def incident_rate(static: StaticGrid, sic, hs, stage) -> np.ndarray:
+    """Incidents per vessel-hour in each cell under the known risk function."""
+    hazards = known_hazards(static, sic, hs, stage)
+    return INCIDENT_RATE * np.exp(sum(KNOWN_WEIGHTS[name] * hazards[name] for name in KNOWN_WEIGHTS))
+
+
+def expected_incidents(static: StaticGrid, sic, hs, ais, stage) -> np.ndarray:
+    """Mean number of incidents in each cell on a day (exposure x rate; 0 on land)."""
+    mean = exposure(static, ais) * incident_rate(static, sic, hs, stage)
+    mean[static.land] = 0.0
+    return mean
 
 
 def _incident_type_weights(sic: float, hs: float, ais: float) -> np.ndarray:
@@ -523,16 +534,16 @@ def _incident_type_weights(sic: float, hs: float, ais: float) -> np.ndarray:
 def incidents(static: StaticGrid, day: datetime.date, sic, hs, ais, stage=None) -> list[dict]:
     """Synthetic incident reports for ``day`` at sea-cell centres, sorted by time.
 
-    Each sea cell has an incident with the probability of the known risk function
-    (``incident_probability``: traffic, ice of its stage of development, waves), about 1.5 a
-    day over the Arctic.
+    Each sea cell has Poisson(``expected_incidents``) incidents: its exposure (AIS vessel-hours
+    and a background) times the known rate per vessel-hour (ice of its stage of development,
+    waves), about 1.5 a day over the Arctic.
     """
     _check_shape(static, sic=sic, hs=hs, ais=ais)
     rng = _rng(day, _SEED_INCIDENTS)
     stage = ice_stage(static, day, sic) if stage is None else stage
-    p = incident_probability(static, np.asarray(sic, float), np.asarray(hs, float), np.asarray(ais, float), stage)
+    mean = expected_incidents(static, np.asarray(sic, float), np.asarray(hs, float), np.asarray(ais, float), stage)
     sea = np.flatnonzero(~static.land.ravel())
-    hits = sea[rng.random(sea.size) < p.ravel()[sea]]
+    hits = np.repeat(sea, rng.poisson(mean.ravel()[sea]))
     count = hits.size
     seconds = np.sort(rng.integers(0, _DAY_S, size=count))
     start = datetime.datetime.combine(day, datetime.time())

@@ -16,14 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import DiskFullError
 from ..provenance import producer
 from ..timeutil import iso_utc, utc_now
 from . import atomic
-from .integrity import is_intact
+from .highwater import raise_highwater, read_highwater
+from .identity import identity_of, sidecar_problems
+from .integrity import IntegrityError, read_verified, repair_command
+from .oserrors import storage_error
 
 SCHEMA_VERSION = 1
-KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report")
+KINDS = ("env-layer", "static-grid", "risk-daily", "risk-monthly", "route", "report", "forecast")
 META_SUFFIX = ".meta.json"
 _VERSION_RE = re.compile(r"^(?P<stem>.+)_adv_v(?P<version>\d+)$")
 
@@ -72,10 +74,10 @@ def existing_versions(canonical: Path) -> dict[int, Path]:
 
 
 def next_version(canonical: Path) -> int:
-    """One above every version that has a sidecar, its file there or gone: catalogued numbers are
-    never reused. A version file without a sidecar (a run killed between the two writes) holds
-    no number: the next write of this canonical takes it over."""
-    used = set()
+    """One above the highest number ever used: the recorded high-water mark (``highwater``),
+    every version file on disk (with or without its sidecar) and every sidecar (with or without
+    its file). A number is never reused, so a name once cited always means the same bytes."""
+    used = set(existing_versions(canonical)) | {read_highwater(canonical)}
     for sidecar in canonical.parent.glob(f"{canonical.stem}_adv_v*{canonical.suffix}{META_SUFFIX}"):
         parsed = parse_version(Path(sidecar.name[: -len(META_SUFFIX)]))
         if parsed and parsed[0] == canonical.stem:
@@ -84,20 +86,69 @@ def next_version(canonical: Path) -> int:
 
 
 def read_meta(meta_file: Path) -> dict:
-    return json.loads(meta_file.read_text(encoding="utf-8"))
+    """A sidecar's content; IntegrityError naming the file when it is not a sidecar's JSON."""
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        problem = f"is not valid JSON (line {exc.lineno} column {exc.colno}: {exc.msg})"
+    except UnicodeDecodeError as exc:
+        problem = f"is not UTF-8 text (byte {exc.start})"
+    else:
+        if isinstance(meta, dict) and "logical_id" in meta:
+            return meta
+        problem = "is not an artifact sidecar (no logical_id)"
+    raise IntegrityError(
+        f"sidecar {meta_file} {problem}; the artifact it describes is refused as input",
+        hint="run catalog.verify --repair (just repair): it sets the sidecar aside and rebuilds it from its file, "
+             "or lists the command that restores the artifact",
+    )
 
 
 def current_meta(roots: dict[str, Path], root: str, relpath: str) -> dict | None:
-    """Sidecar of the version the canonical path stands for, or None if there is none."""
+    """Sidecar of the version the canonical path stands for, or None if there is none.
+
+    IntegrityError when that sidecar is not the one of the artifact at this path: it describes
+    another path, logical id, kind, grid or day, or the link points at another version than the
+    sidecar names (store/identity.py). Readers refuse such an artifact as corrupt."""
     canonical = roots[root] / relpath
+    link_target = None
     if canonical.is_symlink():
-        target = canonical.parent / os.readlink(canonical)
-        meta_file = meta_path_for(target)
+        link_target = os.readlink(canonical)
+        meta_file = meta_path_for(canonical.parent / link_target)
     else:
         meta_file = meta_path_for(canonical)
     if not meta_file.is_file():
         return None
-    return read_meta(meta_file)
+    try:
+        meta = read_meta(meta_file)
+    except (OSError, ValueError) as exc:
+        raise not_this_artifact(root, relpath, canonical, [f"its sidecar {meta_file.name} is unreadable ({exc})"],
+                                None) from None
+    problems = sidecar_problems(meta, root, relpath, link_target)
+    if problems:
+        raise not_this_artifact(root, relpath, canonical, problems, meta)
+    return meta
+
+
+def previous_meta(roots: dict[str, Path], root: str, relpath: str) -> dict | None:
+    """``current_meta`` for a producer looking at its own output: a sidecar that is not this
+    artifact's counts as no current version, so the producer writes one."""
+    try:
+        return current_meta(roots, root, relpath)
+    except IntegrityError:
+        return None
+
+
+def not_this_artifact(root: str, relpath: str, canonical: Path, problems: list[str],
+                      meta: dict | None) -> IntegrityError:
+    """The refusal of an artifact whose sidecar or link is another artifact's."""
+    expected = identity_of(root, relpath)
+    who = expected.logical_id if expected else relpath
+    about = expected.repair_meta() if expected else (meta if isinstance(meta, dict) else {})
+    return IntegrityError(
+        f"{who}: {'; '.join(problems)} ({canonical}); refused as corrupt, nothing derived from it was written",
+        hint=f"run catalog.verify --repair (just repair), then {repair_command(about)} to restore it",
+    )
 
 
 def point_canonical(canonical: Path, target: Path, link: str) -> None:
@@ -132,12 +183,9 @@ def write_artifact(
     try:
         return _write_version(roots, spec, canonical, write, run_id, command)
     except (OSError, RuntimeError) as exc:
-        if atomic.is_disk_full(exc, canonical.parent if canonical.parent.exists() else roots[spec.root]):
-            raise DiskFullError(
-                f"no space left on the device (ENOSPC) writing {spec.logical_id} in {canonical.parent}; "
-                "the previous version is kept and no partial file was left",
-                hint="free space on that filesystem, or run the cache GC (just gc), then run the command again",
-            ) from exc
+        error = storage_error(exc, canonical.parent, what=spec.logical_id, roots=roots)
+        if error is not None:
+            raise error from exc
         raise
 
 
@@ -149,21 +197,35 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
         write(tmp)
     try:
         sha = atomic.sha256_file(target)
-        previous = current_meta(roots, spec.root, spec.relpath)
-        if previous and previous.get("sha256") == sha and is_intact(roots, previous):
+        previous = previous_meta(roots, spec.root, spec.relpath)
+        if _same_and_intact(roots, previous, sha):
             target.unlink()
             return previous
         meta = _sidecar(roots, spec, canonical, target, version, sha, run_id, command)
+        raise_highwater(canonical, version, durable=False)
         _write_sidecar_unsynced(meta_path_for(target), meta)
         point_canonical(canonical, target, meta["link"])
     except BaseException:
         # not linked yet: a version without its sidecar would be an orphan, so the previous stands
         for leftover in (meta_path_for(target), target):
-            leftover.unlink(missing_ok=True)
+            atomic.remove_if_present(leftover)
         raise
     point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
-    atomic._fsync_dir(canonical.parent)  # once, for the sidecar and both links
+    atomic._fsync_dir(canonical.parent)  # once, for the high-water mark, the sidecar and both links
     return meta
+
+
+def _same_and_intact(roots, previous: dict | None, sha: str) -> bool:
+    """The current version has these very bytes, read and verified now: a rotten current version
+    is replaced by the fresh copy, never kept because a cache remembered its sha256 (what the
+    bytes say they are is the producer's own fresh output, equal byte for byte)."""
+    if previous is None or previous.get("sha256") != sha:
+        return False
+    try:
+        read_verified(roots, previous)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _write_sidecar_unsynced(path: Path, meta: dict) -> None:
@@ -188,7 +250,7 @@ def _sidecar(roots, spec: ArtifactSpec, canonical: Path, target: Path, version: 
         "root": spec.root,
         "path": target.relative_to(roots[spec.root]).as_posix(),
         "canonical": spec.relpath,
-        "link": _link_mode(canonical),
+        "link": link_mode(canonical),
         "sha256": sha,
         "size_bytes": target.stat().st_size,
         "created_at": iso_utc(utc_now()),
@@ -205,7 +267,7 @@ def _sidecar(roots, spec: ArtifactSpec, canonical: Path, target: Path, version: 
     }
 
 
-def _link_mode(canonical: Path) -> str:
+def link_mode(canonical: Path) -> str:
     """Find out, before writing the sidecar, whether this folder allows symbolic links."""
     probe = atomic.temp_path_for(canonical)
     try:

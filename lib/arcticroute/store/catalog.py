@@ -1,13 +1,16 @@
 """The catalog: derived from the sidecars (the truth), rebuildable at any time.
 
 ``build_index`` scans every root for versioned sidecars; ``verify`` checks each version's
-file (existence, size, sha256) and each canonical link (``verify_logical_id`` one logical id);
+sidecar against its place, its file (existence, size, sha256 of the bytes, what the file says it
+is) and each canonical link (``verify_logical_id`` one logical id); ``missing_logical_ids`` names
+the logical ids whose place is taken by another artifact's file and sidecar;
 ``write_index`` keeps a JSON copy at ``outputs/catalog/index.json`` for the UI and other
 readers. What a retention policy would remove is ``gc.versions.gc_list`` (``catalog.gc``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -20,9 +23,18 @@ import jsonschema
 from ..timeutil import iso_utc, utc_now
 from . import atomic
 from .artifacts import META_SUFFIX, artifact_meta_schema, meta_path_for
+from .identity import (
+    canonical_of_version,
+    content_problems,
+    identity_of,
+    identity_problems,
+    location_problems,
+    stated_by_file,
+)
 
 log = logging.getLogger("arcticroute.store.catalog")
 SKIP_DIRS = {"catalog", "locks", "logs", "runs", "alerts"}
+INDEX_RELPATH = "catalog/index.json"  # under the outputs root
 
 
 def iter_sidecars(roots: dict[str, Path]):
@@ -101,7 +113,7 @@ def build_index(roots: dict[str, Path]) -> tuple[list[Entry], list[str]]:
 
 def write_index(roots: dict[str, Path], outputs_root: Path) -> Path:
     entries, problems = build_index(roots)
-    path = outputs_root / "catalog" / "index.json"
+    path = outputs_root / INDEX_RELPATH
     atomic.write_json(
         path,
         {
@@ -112,6 +124,16 @@ def write_index(roots: dict[str, Path], outputs_root: Path) -> Path:
         },
     )
     return path
+
+
+def read_index(roots: dict[str, Path], outputs_root: Path) -> dict:
+    """The catalog index the runs keep up to date; rebuilt from the sidecars when absent or unreadable."""
+    path = outputs_root / "catalog" / "index.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        write_index(roots, outputs_root)
+        return json.loads(path.read_text(encoding="utf-8"))
 
 
 def matches(entry: Entry, *, prefix: str | None = None, kind: str | None = None,
@@ -142,12 +164,24 @@ class Problem:
         return f"{self.logical_id}: {self.message}"
 
 
+def _logical_id_at(version: Path) -> str | None:
+    """The logical id the sidecar of a version file names, or None without a readable one."""
+    try:
+        meta = json.loads(meta_path_for(version).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta.get("logical_id") if isinstance(meta, dict) else None
+
+
 @lru_cache(maxsize=1)
 def _meta_validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(artifact_meta_schema())
 
 
 def verify_entry(roots: dict[str, Path], entry: Entry) -> list[Problem]:
+    """Every version of a logical id: its sidecar (schema, the file beside it, the identity of its
+    place), its file (size, sha256 of the bytes read now) and what the file says it is; then the
+    canonical link."""
     problems: list[Problem] = []
     validator = _meta_validator()
     for meta in entry.versions:
@@ -159,19 +193,69 @@ def verify_entry(roots: dict[str, Path], entry: Entry) -> list[Problem]:
         if root is None:
             problems.append(Problem(entry.logical_id, f"{tag}: unknown root {meta.get('root')!r}"))
             continue
-        path = root / meta.get("path", "")
-        if not path.is_file():
-            problems.append(Problem(entry.logical_id, f"{tag}: file missing: {path}"))
+        misplaced = _misplaced(roots, meta)
+        if misplaced:
+            problems += [Problem(entry.logical_id, f"{tag}: {text}") for text in misplaced]
             continue
-        size = path.stat().st_size
-        if size != meta.get("size_bytes"):
-            problems.append(Problem(entry.logical_id, f"{tag}: size {size} bytes, sidecar says {meta.get('size_bytes')}: {path}"))
-            continue
-        sha = atomic.sha256_file(path)
-        if sha != meta.get("sha256"):
-            problems.append(Problem(entry.logical_id, f"{tag}: sha256 {sha[:12]}… does not match the sidecar's {str(meta.get('sha256'))[:12]}…: {path}"))
+        place = identity_of(meta["root"], str(meta.get("canonical")))
+        if place is not None:
+            problems += [Problem(entry.logical_id, f"{tag}: {text} (its place {meta.get('canonical')} is "
+                                                   f"{place.logical_id})") for text in identity_problems(meta, place)]
+        problems += [Problem(entry.logical_id, f"{tag}: {text}") for text in _file_problems(root, meta)]
     problems += _verify_canonical(roots, entry)
     return problems
+
+
+def _misplaced(roots: dict[str, Path], meta: dict) -> list[str]:
+    """A sidecar that does not describe the file beside it (copied over another version's)."""
+    sidecar = meta.get("_sidecar")
+    root = roots.get(meta.get("root", ""))
+    if not sidecar or root is None:
+        return []
+    found_in = next(((name, r) for name, r in roots.items() if Path(sidecar).is_relative_to(r)), None)
+    if found_in is None:
+        return []
+    return [f"{text}: {sidecar}" for text in location_problems(meta, found_in[0],
+                                                              Path(sidecar).relative_to(found_in[1]).as_posix())]
+
+
+def _file_problems(root: Path, meta: dict) -> list[str]:
+    """Size and sha256 of the version's bytes (read now, no cache), then what they say they are."""
+    path = root / meta.get("path", "")
+    if not path.is_file():
+        return [f"file missing: {path}"]
+    size = path.stat().st_size
+    if size != meta.get("size_bytes"):
+        return [f"size {size} bytes, sidecar says {meta.get('size_bytes')}: {path}"]
+    data = path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
+    if sha != meta.get("sha256"):
+        return [f"sha256 {sha[:12]}… does not match the sidecar's {str(meta.get('sha256'))[:12]}…: {path}"]
+    return [f"content contradicts its sidecar: {text}: {path}"
+            for text in content_problems(meta, stated_by_file(data, path.name))]
+
+
+def missing_logical_ids(roots: dict[str, Path], entries: list[Entry], prefix: str | None = None) -> list[Problem]:
+    """Logical ids whose place exists on disk (a canonical path, a version file) while no sidecar
+    names them: another artifact's file and sidecar were put in their place, so the catalog
+    counts one logical id fewer without any file being missing."""
+    known = {entry.logical_id for entry in entries}
+    lost: dict[str, str] = {}
+    for root_name, root in roots.items():
+        if not root.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.startswith(".")]
+            for name in filenames:
+                if not name.endswith(META_SUFFIX) or name.startswith("."):
+                    continue
+                relpath = (Path(dirpath) / name[: -len(META_SUFFIX)]).relative_to(root).as_posix()
+                place = identity_of(root_name, canonical_of_version(relpath) or relpath)
+                if place is not None and place.logical_id not in known:
+                    lost.setdefault(place.logical_id, str(root / relpath))
+    return [Problem(lid, f"missing from the catalog: no sidecar names it, yet {where} stands in its place "
+                         "(another artifact's file and sidecar, or a link to another artifact's version)")
+            for lid, where in sorted(lost.items()) if not prefix or lid.startswith(prefix)]
 
 
 def _older_intact_version(entry: Entry, pointed: Path) -> bool:
@@ -191,12 +275,20 @@ def _verify_canonical(roots: dict[str, Path], entry: Entry) -> list[Problem]:
     target = root / newest["path"]
     if canonical.is_symlink():
         pointed = (canonical.parent / os.readlink(canonical))
+        other = _logical_id_at(pointed)
+        if other is not None and other != entry.logical_id:
+            return [Problem(entry.logical_id, f"canonical link {canonical} points to {pointed.name}, a version of "
+                                              f"another logical id ({other})")]
         if pointed.name != target.name and not _older_intact_version(entry, pointed):
             return [Problem(entry.logical_id, f"canonical link {canonical} points to {pointed.name}, newest version is {target.name}")]
         if not pointed.exists():
             return [Problem(entry.logical_id, f"canonical link {canonical} is dangling")]
-        if not meta_path_for(canonical).exists():
-            return [Problem(entry.logical_id, f"canonical sidecar {meta_path_for(canonical)} is missing")]
+        meta_link = meta_path_for(canonical)
+        if not meta_link.exists():
+            return [Problem(entry.logical_id, f"canonical sidecar {meta_link} is missing")]
+        if meta_link.is_symlink() and os.readlink(meta_link) != pointed.name + META_SUFFIX:
+            return [Problem(entry.logical_id, f"canonical sidecar {meta_link} points to {os.readlink(meta_link)}, "
+                                              f"the canonical link to {pointed.name}")]
         return []
     if not canonical.is_file():
         return [Problem(entry.logical_id, f"canonical path {canonical} is missing")]

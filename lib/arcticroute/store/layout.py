@@ -28,11 +28,13 @@ from .artifacts import (
     META_SUFFIX,
     existing_versions,
     meta_path_for,
+    next_version,
     parse_version,
     point_canonical,
     read_meta,
     version_path,
 )
+from .highwater import raise_highwater
 from .integrity import is_safe_relpath
 
 _YEAR = re.compile(r"^\d{4}$")
@@ -59,7 +61,8 @@ def legacy_folders(roots: dict[str, Path]) -> list[Path]:
     data, outputs, reports = roots["data"], roots["outputs"], roots["reports"]
     found += [p for p in data.glob("env/*/*") if p.is_dir() and _YEAR.match(p.name)]
     found += [p for p in data.glob("risk/*") if p.is_dir() and _YEAR.match(p.name)]
-    found += [p for p in outputs.glob("routes/*.geojson*") if p.is_file() or p.is_symlink()]
+    found += [p for pattern in ("routes/*.geojson*", "routes/*.rtz*")  # documents and their RTZ
+              for p in outputs.glob(pattern) if p.is_file() or p.is_symlink()]
     found += [p for p in reports.glob("*") if p.is_dir() and _YEAR_MONTH.match(p.name)]
     return sorted(found)
 
@@ -110,8 +113,9 @@ def migrate_legacy(roots: dict[str, Path]) -> list[str]:
         target = version_path(new_canonical, meta["version"])
         resumed = target.is_file() and not source.exists() and atomic.sha256_file(target) == meta.get("sha256")
         if target.exists() and not resumed:
-            target = version_path(new_canonical, max(existing_versions(new_canonical)) + 1)
+            target = version_path(new_canonical, next_version(new_canonical))
         target.parent.mkdir(parents=True, exist_ok=True)
+        raise_highwater(new_canonical, parse_version(target)[1])
         meta.update(path=target.relative_to(root).as_posix(), canonical=canonical,
                     version=parse_version(target)[1])
         if meta.get("kind") == "report" and "?grid=" not in meta["logical_id"]:
@@ -154,3 +158,37 @@ def _remove_empty(folders: list[Path]) -> list[str]:
             folder.rmdir()
             actions.append(f"removed the emptied legacy folder {folder}")
     return actions
+
+
+# -- what a canonical path says an artifact is -------------------------------------------------
+
+_GRID = r"(?P<grid>3413-[0-9.]+km)"
+_PATH_KINDS = (  # (root, pattern of the canonical path, kind, logical id template)
+    ("data", rf"env/(?P<layer>[a-z]+(\.[a-z]+)?)/{_GRID}/\d{{4}}/\d{{2}}/[a-z_]+_(?P<day>\d{{8}})\.nc",
+     "env-layer", "ar://env/{layer}@{day}?grid={grid}"),
+    ("data", rf"risk/{_GRID}/\d{{4}}/\d{{2}}/risk_(?P<day>\d{{8}})\.nc", "risk-daily", "ar://risk/daily@{day}?grid={grid}"),
+    ("data", rf"risk/{_GRID}/\d{{4}}/\d{{2}}/risk_(?P<month>\d{{6}})\.nc", "risk-monthly",
+     "ar://risk/monthly@{month}?grid={grid}"),
+    ("data", rf"risk/{_GRID}/models/stacking_(?P<month>\d{{6}})\.json", "risk-model",
+     "ar://risk/model@{month}?grid={grid}"),
+    ("data", rf"static/grid_{_GRID}\.nc", "static-grid", "ar://static/grid@{grid}"),
+    ("data", rf"forecast/ice/{_GRID}/\d{{4}}/\d{{2}}/ice_forecast_(?P<issued>\d{{8}})\.nc", "forecast",
+     "ar://forecast/ice@{issued}?grid={grid}"),
+    ("outputs", rf"routes/{_GRID}/(?P<scenario>[A-Za-z0-9._-]+)_(?P<day>\d{{8}})\.geojson", "route",
+     "ar://route/{scenario}@{day}?grid={grid}"),
+    ("outputs", rf"routes/{_GRID}/(?P<scenario>[A-Za-z0-9._-]+)_(?P<day>\d{{8}})\.rtz", "route",
+     "ar://rtz/{scenario}@{day}?grid={grid}"),
+    ("reports", rf"{_GRID}/(?P<month>\d{{6}})/report_(?P=month)\.html", "report", "ar://report/monthly@{month}?grid={grid}"),
+)
+
+
+def identity_of_path(root: str, canonical_relpath: str) -> dict | None:
+    """What the current layout says the artifact at ``canonical_relpath`` is: ``logical_id``,
+    ``kind``, ``grid`` (its name), ``layer``, ``scenario``, ``day`` (YYYYMMDD) or ``month``
+    (YYYYMM) as the path has them; None for a path of no known artifact."""
+    for kind_root, pattern, kind, template in _PATH_KINDS:
+        match = re.fullmatch(pattern, canonical_relpath)
+        if kind_root == root and match:
+            parts = {k: v for k, v in match.groupdict().items() if v is not None}
+            return {"logical_id": template.format(**parts), "kind": kind, **parts}
+    return None
