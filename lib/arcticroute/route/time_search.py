@@ -1,0 +1,170 @@
+"""The route through the conditions of the days the ship will sail (docs/route-model.md,
+"Time-dependent search").
+
+The static search (``routing.least_cost_path``) prices every step on the departure day's
+conditions. This one gives each cell two labels, the cost of the best way there (what the
+search minimises: transit time plus the risk penalty, plus any waiting) and the moment that way
+arrives; a step from a cell takes its cost and its hard limits (POLARIS, waves, depth, the
+sea-area rules of that day, fairways) from the day it begins on (``DailyConditions.day_for``:
+the day changes at UTC midnight; past the data, the newest day persisted). Optionally a ship may
+wait at a cell until a later midnight (``Waiting``), at a cost per hour. The days' cost surfaces
+are built as the search reaches them, so a voyage loads only the days it can reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from ..static import StaticGrid
+from . import routing
+from .conditions import DailyConditions
+from .routing import PathResult, Vessel
+
+MAX_WAIT_HOURS = 240.0  # config_schema's bound on route.wait.max_hours
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """Waiting at a cell for the conditions of a later day: at most ``max_hours`` before a step
+    (0: never), each hour adding ``cost_per_hour`` hours to the route's cost (1: an hour waited
+    counts as an hour sailed)."""
+
+    max_hours: float = 0.0
+    cost_per_hour: float = 1.0
+
+    @classmethod
+    def from_config(cls, route_cfg: dict | None) -> Waiting:
+        cfg = (route_cfg or {}).get("wait") or {}
+        return cls(max_hours=float(cfg.get("max_hours", 0.0)), cost_per_hour=float(cfg.get("cost_per_hour", 1.0)))
+
+
+@dataclass
+class ThroughTime:
+    """What ``routing.plan_path`` needs to search through time: the days' conditions, the moment
+    the search departs and the waiting allowed."""
+
+    daily: DailyConditions
+    departure: datetime
+    waiting: Waiting = field(default_factory=Waiting)
+
+    def at(self, moment: datetime) -> ThroughTime:
+        """The same search departing at ``moment`` (a re-plan on the way)."""
+        return ThroughTime(self.daily, moment, self.waiting)
+
+    def slot_days(self) -> list[date]:
+        """The days whose conditions the search may use, from the departure's on."""
+        first = self.daily.day_for(self.departure)
+        return [first] + [d for d in self.daily.days if d > first]
+
+    def bounds(self, days: list[date]) -> np.ndarray:
+        """Seconds from departure to the midnight (UTC) each later day in ``days`` begins."""
+        tz = self.departure.tzinfo
+        return np.array([(datetime(d.year, d.month, d.day, tzinfo=tz) - self.departure).total_seconds()
+                         for d in days[1:]], dtype=np.float64)
+
+    def search(self, static: StaticGrid, vessel: Vessel, risk_weight: float, start: tuple[int, int],
+               end: tuple[int, int], depth_mask: np.ndarray | None) -> PathResult | None:
+        return least_cost_path(static, self, vessel, risk_weight, start, end, depth_mask)
+
+
+class _Surfaces:
+    """The per-day cost and time per metre, grown a few days at a time as the search needs them."""
+
+    def __init__(self, static: StaticGrid, through: ThroughTime, vessel: Vessel, risk_weight: float,
+                 depth_mask: np.ndarray | None):
+        self.static, self.through, self.vessel, self.risk_weight = static, through, vessel, risk_weight
+        self.depth_mask = depth_mask
+        self.days = through.slot_days()
+        size = static.grid.shape[0] * static.grid.shape[1]
+        self.cost = np.empty((0, size), dtype=np.float32)
+        self.time = self.cost
+
+    def day_arrays(self, day: date) -> tuple[np.ndarray, np.ndarray | None]:
+        conditions = routing.with_fairways(self.static, self.through.daily.get(day))
+        blocked = routing.blocked_masks(self.static, conditions, self.vessel)
+        if self.depth_mask is not None:
+            blocked["depth"] = self.depth_mask  # with the end cells plan_path freed
+        cost = routing.cost_per_metre(conditions, self.vessel, self.risk_weight)
+        time = routing.cost_per_metre(conditions, self.vessel, 0.0) if self.risk_weight else None
+        cost[np.logical_or.reduce(list(blocked.values()))] = -1.0
+        return cost.ravel(), None if time is None else time.ravel()
+
+    def load_to(self, slot: int) -> None:
+        """Build the surfaces of every slot up to ``slot`` and two beyond (the search moves on)."""
+        have = self.cost.shape[0]
+        upto = min(max(slot + 3, have + 1), len(self.days))
+        built = [self.day_arrays(d) for d in self.days[have:upto]]
+        self.cost = np.concatenate([self.cost, np.stack([c for c, _t in built])])
+        if self.risk_weight:
+            self.time = np.concatenate([self.time, np.stack([t for _c, t in built])])
+        else:
+            self.time = self.cost  # cost is time: one array (the kernel reads -1 as no time)
+
+
+def least_cost_path(static: StaticGrid, through: ThroughTime, vessel: Vessel, risk_weight: float,
+                    start: tuple[int, int], end: tuple[int, int], depth_mask: np.ndarray | None = None
+                    ) -> PathResult | None:
+    """The minimum-cost path from ``start`` to ``end`` through the days (module doc), or None
+    when no path keeps within the limits of the days it would be sailed on. The result carries
+    per cell the moment it is reached and the seconds waited there (``times``, ``waits``), per step
+    the day of the conditions used (``step_days``), and ``surface``: each cell's cost on the day
+    the search reaches it (what smoothing weighs legs on)."""
+    from . import time_kernel  # numba compiles (or loads its cache) only when a route is planned
+
+    grid = static.grid
+    nx = grid.shape[1]
+    size = grid.shape[0] * nx
+    surfaces = _Surfaces(static, through, vessel, risk_weight, depth_mask)
+    bounds = through.bounds(surfaces.days)
+    step = routing.axial_step_metres(static).ravel()
+    wait_max = float(through.waiting.max_hours) * 3600.0
+    wait_cost = float(through.waiting.cost_per_hour)  # cost seconds per second waited
+    g = np.full(size, np.inf)
+    t = np.full(size, np.inf)
+    pred = np.full(size, -1, dtype=np.int64)
+    waited = np.zeros(size)
+    frozen = np.zeros(size, dtype=np.uint8)
+    heap_key = np.empty(size)
+    heap_node = np.empty(size, dtype=np.int64)
+    pos = np.full(size, -1, dtype=np.int64)
+    first, last = start[0] * nx + start[1], end[0] * nx + end[1]
+    g[first], t[first], heap_key[0], heap_node[0], pos[first] = 0.0, 0.0, 0.0, first, 0
+    count = np.array([1], dtype=np.int64)
+    surfaces.load_to(0)
+    while True:
+        status, slot = time_kernel.search(surfaces.cost, surfaces.time, step, nx, bounds, first, last, wait_max,
+                                          wait_cost, g, t, pred, waited, frozen, heap_key, heap_node, pos, count)
+        if status != time_kernel.NEEDS_DAY:
+            break
+        surfaces.load_to(int(slot))
+    if status != time_kernel.REACHED:
+        return None
+    flat = time_kernel.traceback(pred, last)
+    cells = np.stack(np.unravel_index(flat, grid.shape), axis=1).astype(np.int64)
+    times, waits = t[flat], np.concatenate([waited[flat[1:]], [0.0]])
+    step_slots = np.searchsorted(bounds, times[:-1] + waits[:-1], side="right")
+    reached = np.where(np.isfinite(t), t, t[last])
+    slots = np.searchsorted(bounds, reached, side="right")
+    slots = np.minimum(slots, surfaces.cost.shape[0] - 1)
+    per_metre = surfaces.cost[slots, np.arange(size)].astype(np.float64)
+    surface = per_metre * step
+    surface[per_metre < 0] = -1.0
+    return PathResult(cells, float(g[last]), times=times, waits=waits,
+                      step_days=[surfaces.days[s] for s in step_slots], surface=surface.reshape(grid.shape),
+                      days_built=surfaces.cost.shape[0])
+
+
+def wait_list(through: ThroughTime, static: StaticGrid, path: PathResult) -> list[dict]:
+    """Where and how long the path waits: each wait's cell position, hours and the moment it ends."""
+    out = []
+    if path.waits is None:
+        return out
+    for i in np.flatnonzero(path.waits > 0):
+        row, col = path.cells[i]
+        leaves = through.departure + timedelta(seconds=float(path.times[i] + path.waits[i]))
+        out.append({"lat": round(float(static.lat[row, col]), 4), "lon": round(float(static.lon[row, col]), 4),
+                    "hours": round(float(path.waits[i]) / 3600.0, 2), "until": leaves.strftime("%Y-%m-%dT%H:%MZ")})
+    return out
