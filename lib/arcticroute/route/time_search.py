@@ -14,7 +14,7 @@ are built as the search reaches them, so a voyage loads only the days it can rea
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import numpy as np
 
@@ -22,8 +22,6 @@ from ..static import StaticGrid
 from . import routing
 from .conditions import DailyConditions
 from .routing import PathResult, Vessel
-
-MAX_WAIT_HOURS = 240.0  # config_schema's bound on route.wait.max_hours
 
 
 @dataclass(frozen=True)
@@ -156,15 +154,3 @@ def least_cost_path(static: StaticGrid, through: ThroughTime, vessel: Vessel, ri
                       step_days=[surfaces.days[s] for s in step_slots], surface=surface.reshape(grid.shape),
                       days_built=surfaces.cost.shape[0])
 
-
-def wait_list(through: ThroughTime, static: StaticGrid, path: PathResult) -> list[dict]:
-    """Where and how long the path waits: each wait's cell position, hours and the moment it ends."""
-    out = []
-    if path.waits is None:
-        return out
-    for i in np.flatnonzero(path.waits > 0):
-        row, col = path.cells[i]
-        leaves = through.departure + timedelta(seconds=float(path.times[i] + path.waits[i]))
-        out.append({"lat": round(float(static.lat[row, col]), 4), "lon": round(float(static.lon[row, col]), 4),
-                    "hours": round(float(path.waits[i]) / 3600.0, 2), "until": leaves.strftime("%Y-%m-%dT%H:%MZ")})
-    return out

@@ -1,0 +1,167 @@
+"""The time-dependent search (route/time_search.py): with every day alike it is the static route,
+bit for bit; a strait closed on the departure day only is used, one that closes before the ship
+gets there is avoided from the start; waiting at an ice edge is chosen where it pays."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from arcticroute import polaris
+from arcticroute.grid import Grid
+from arcticroute.route import conditions, routing, time_search, voyage
+from arcticroute.route.routing import Conditions, Place, Vessel, plan_path
+from arcticroute.static import StaticGrid
+
+MURMANSK = Place("Murmansk (Kola Bay off Severomorsk)", 69.10, 33.42)
+BERING = Place("Bering Strait (east of the Diomedes)", 65.80, -168.46)
+KARA = Place("Kara Sea off Yamal", 71.0, 66.0)
+ENDS = [(MURMANSK, BERING), (MURMANSK, KARA), (Place("Svalbard", 77.5, 12.0), Place("Laptev Sea", 76.0, 125.0))]
+OPEN_WATER = Vessel("container", "none", speed_kn=18.0, max_wave_m=6.0)
+FIRST = date(2026, 9, 10)
+
+
+@pytest.fixture(scope="module")
+def static() -> StaticGrid:
+    return StaticGrid.compute(Grid.from_km(25))
+
+
+def midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def random_day(static: StaticGrid, seed: int, ice_share: float) -> Conditions:
+    """Fields drawn at random: ice of any type and concentration on ``ice_share`` of the cells,
+    waves to 6.5 m, risk 0..1."""
+    rng = np.random.default_rng(seed)
+    shape = static.grid.shape
+    sic = (rng.uniform(0, 1, shape) * (rng.uniform(0, 1, shape) < ice_share)).astype(np.float32)
+    return Conditions(sic=sic, hs=rng.uniform(0, 6.5, shape).astype(np.float32),
+                      risk=rng.uniform(0, 1, shape).astype(np.float32),
+                      stage=rng.integers(0, 12, shape).astype(np.int16))
+
+
+def alike(day_conditions: Conditions, n_days: int) -> conditions.DailyConditions:
+    days = [FIRST + timedelta(days=i) for i in range(n_days)]
+    return conditions.DailyConditions(FIRST, days, lambda _d: (day_conditions, []))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1), ice_share=st.floats(0.0, 0.4), risk_weight=st.sampled_from([0.0, 0.5, 2.0]),
+       n_days=st.integers(1, 20), wait_hours=st.sampled_from([0.0, 30.0, 100.0]), ends=st.sampled_from(ENDS))
+def test_with_every_day_alike_the_route_and_its_cost_are_the_static_ones(static, seed, ice_share, risk_weight,
+                                                                         n_days, wait_hours, ends):
+    day = random_day(static, seed, ice_share)
+    vessel = Vessel("pc5", "PC5", speed_kn=13.0, max_wave_m=6.0)
+    through = time_search.ThroughTime(alike(day, n_days), midnight(FIRST), time_search.Waiting(wait_hours, 1.0))
+    try:
+        static_route, _b, _ = plan_path(static, day, vessel, *ends, risk_weight, smooth=False)
+    except routing.NoRouteError:
+        assert through.search(static, vessel, risk_weight, static.grid.index_of(ends[0].lat, ends[0].lon),
+                              static.grid.index_of(ends[1].lat, ends[1].lon), None) is None
+        return
+    timed, _b, _ = plan_path(static, day, vessel, *ends, risk_weight, smooth=False, through=through)
+    assert timed.step_days is not None  # the time-dependent search found it, no fallback
+    assert timed.cost == static_route.cost  # bit for bit: the same edge costs summed in the same order
+    np.testing.assert_array_equal(timed.cells, static_route.cells)
+    assert not timed.waits_anywhere
+    if risk_weight == 0.0:
+        assert timed.times[-1] == pytest.approx(timed.cost, rel=1e-12)  # cost is time
+
+
+# The southern Kara straits (Kara Gate, Yugorsky Shar) and their approaches, east of Novaya Zemlya's
+# southern tip; Matochkin Shar is closed in the land data, so the way round is by Cape Zhelaniya.
+def strait_box(static: StaticGrid) -> np.ndarray:
+    return (static.lat > 69.0) & (static.lat < 71.5) & (static.lon > 55.0) & (static.lon < 63.0)
+
+
+def open_sea(static: StaticGrid) -> Conditions:
+    shape = static.grid.shape
+    return Conditions(sic=np.zeros(shape, np.float32), hs=np.full(shape, 0.5, np.float32),
+                      risk=np.zeros(shape, np.float32), stage=np.zeros(shape, np.int16))
+
+
+def straits_closed(static: StaticGrid) -> Conditions:
+    day = open_sea(static)
+    box = strait_box(static)
+    day.sic[box] = 1.0
+    day.stage[box] = polaris.STAGE_CODES["thick_fy"]
+    return day
+
+
+def days_of(static: StaticGrid, closed_on: set[int], n_days: int = 8) -> conditions.DailyConditions:
+    fields = {True: straits_closed(static), False: open_sea(static)}
+    days = [FIRST + timedelta(days=i) for i in range(n_days)]
+    return conditions.DailyConditions(FIRST, days, lambda d: (fields[(d - FIRST).days in closed_on], []))
+
+
+def through_box(static: StaticGrid, cells: np.ndarray) -> bool:
+    return bool(strait_box(static)[cells[:, 0], cells[:, 1]].any())
+
+
+def test_a_strait_closed_on_the_departure_day_only_is_used(static):
+    """10/10 ice closes the southern Kara straits on the departure day; the ship is more than a
+    day away: the departure-day plan goes round Cape Zhelaniya, the time-dependent route through
+    the straits, and is sailed without a re-plan well before the other's ETA."""
+    daily = days_of(static, closed_on={0})
+    day0 = daily.get(FIRST)
+    planned_on_day0, _b, _ = plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0)
+    assert not through_box(static, planned_on_day0.cells)
+    assert static.lat[planned_on_day0.cells[:, 0], planned_on_day0.cells[:, 1]].max() > 76.0  # round the north cape
+    through = time_search.ThroughTime(daily, midnight(FIRST))
+    timed, _b, _ = plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0, through=through)
+    assert through_box(static, timed.cells)
+    entered = timed.times[strait_box(static)[timed.cells[:, 0], timed.cells[:, 1]]]
+    assert entered.min() >= 24 * 3600  # in the straits only once they are open
+    sailed = voyage.sail(static, daily, OPEN_WATER, 2.0, midnight(FIRST), MURMANSK, KARA, timed, through=through)
+    round_cape = voyage.sail(static, daily, OPEN_WATER, 2.0, midnight(FIRST), MURMANSK, KARA, planned_on_day0)
+    assert sailed.replans == 0 and not sailed.warnings
+    assert sailed.hours < 0.8 * round_cape.hours
+
+
+def test_a_strait_that_closes_before_the_ship_gets_there_is_avoided_from_the_start(static):
+    """Open on the departure day, closed from the next: the departure-day plan runs into the ice
+    and re-plans round from there; the time-dependent route goes round from the start and arrives
+    no later."""
+    daily = days_of(static, closed_on=set(range(1, 8)))
+    day0 = daily.get(FIRST)
+    planned_on_day0, _b, _ = plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0)
+    assert through_box(static, planned_on_day0.cells)
+    replanned = voyage.sail(static, daily, OPEN_WATER, 2.0, midnight(FIRST), MURMANSK, KARA, planned_on_day0)
+    assert replanned.replans >= 1
+    through = time_search.ThroughTime(daily, midnight(FIRST))
+    timed, _b, _ = plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0, through=through)
+    assert not through_box(static, timed.cells)
+    sailed = voyage.sail(static, daily, OPEN_WATER, 2.0, midnight(FIRST), MURMANSK, KARA, timed, through=through)
+    assert sailed.replans == 0 and not sailed.warnings
+    assert sailed.hours <= replanned.hours
+
+
+def test_waiting_at_the_ice_edge_is_chosen_where_it_pays(static):
+    """Closed on days 0 and 1, open from day 2: without waiting the ship, at the edge on day 1,
+    must go round; allowed to wait, it waits at the edge for midnight of day 2 and goes through,
+    at a lower cost and an earlier ETA, the wait in the sailed voyage and its cost."""
+    daily = days_of(static, closed_on={0, 1})
+    day0 = daily.get(FIRST)
+    no_wait = time_search.ThroughTime(daily, midnight(FIRST))
+    round_cape, _b, _ = plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0, through=no_wait)
+    assert not through_box(static, round_cape.cells) and not round_cape.waits_anywhere
+    waiting = time_search.ThroughTime(daily, midnight(FIRST), time_search.Waiting(max_hours=48.0, cost_per_hour=1.0))
+    waited, _b, _ = plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0, through=waiting)
+    assert through_box(static, waited.cells) and waited.waits_anywhere
+    assert waited.cost < round_cape.cost
+    at = int(np.flatnonzero(waited.waits > 0)[0])
+    assert waited.times[at] + waited.waits[at] == pytest.approx(48 * 3600)  # leaves at midnight of day 2
+    assert waited.smoothing is None  # a path that waits keeps its grid cells
+    sailed = voyage.sail(static, daily, OPEN_WATER, 2.0, midnight(FIRST), MURMANSK, KARA, waited, through=waiting)
+    assert sailed.replans == 0 and not sailed.warnings
+    assert sailed.waiting_hours == pytest.approx(waited.waits[at] / 3600.0)
+    assert sailed.hours < voyage.sail(static, daily, OPEN_WATER, 2.0, midnight(FIRST), MURMANSK, KARA,
+                                      round_cape).hours
+    # waiting at a cost of 50 hours an hour does not pay: round the cape again
+    dear = time_search.ThroughTime(daily, midnight(FIRST), time_search.Waiting(max_hours=48.0, cost_per_hour=50.0))
+    assert not plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0, through=dear)[0].waits_anywhere
