@@ -274,10 +274,15 @@ def cost_per_metre(conditions: Conditions, vessel: Vessel, risk_weight: float) -
     per_metre = _seconds_per_metre(vessel.polaris_class, float(vessel.speed_kn))[conditions.regime()]
     per_metre /= wave_speed_fraction(conditions.hs)
     if risk_weight:
-        penalty = np.fmax(np.asarray(conditions.risk, dtype=np.float32), np.float32(0.0))  # NaN -> 0
-        penalty *= np.float32(risk_weight / (vessel.speed_kn * KNOT_MS))
-        per_metre += penalty
+        per_metre += risk_per_metre(conditions, vessel, risk_weight)
     return per_metre
+
+
+def risk_per_metre(conditions: Conditions, vessel: Vessel, risk_weight: float) -> np.ndarray:
+    """The risk penalty per metre, float32: ``risk_weight x risk`` open-water seconds."""
+    penalty = np.fmax(np.asarray(conditions.risk, dtype=np.float32), np.float32(0.0))  # NaN -> 0
+    penalty *= np.float32(risk_weight / (vessel.speed_kn * KNOT_MS))
+    return penalty
 
 
 def cost_surface(static: StaticGrid, conditions: Conditions, vessel: Vessel, risk_weight: float,

@@ -69,7 +69,9 @@ class ThroughTime:
 
 
 class _Surfaces:
-    """The per-day cost and time per metre, grown a few days at a time as the search needs them."""
+    """The per-day cost and time per metre, built as the search reaches each day. The arrays have
+    a row for every day the search may use; a row is written (and its memory touched) only when
+    the search needs that day, so a voyage costs the memory of the days it can reach."""
 
     def __init__(self, static: StaticGrid, through: ThroughTime, vessel: Vessel, risk_weight: float,
                  depth_mask: np.ndarray | None):
@@ -77,29 +79,35 @@ class _Surfaces:
         self.depth_mask = depth_mask
         self.days = through.slot_days()
         size = static.grid.shape[0] * static.grid.shape[1]
-        self.cost = np.empty((0, size), dtype=np.float32)
-        self.time = self.cost
+        self._cost = np.empty((len(self.days), size), dtype=np.float32)
+        self._time = np.empty((len(self.days), size), dtype=np.float32) if risk_weight else self._cost
+        self.built = 0
 
-    def day_arrays(self, day: date) -> tuple[np.ndarray, np.ndarray | None]:
-        conditions = routing.with_fairways(self.static, self.through.daily.get(day))
+    @property
+    def cost(self) -> np.ndarray:
+        return self._cost[:self.built]
+
+    @property
+    def time(self) -> np.ndarray:
+        return self._time[:self.built]
+
+    def build(self, slot: int) -> None:
+        conditions = routing.with_fairways(self.static, self.through.daily.get(self.days[slot]))
         blocked = routing.blocked_masks(self.static, conditions, self.vessel)
         if self.depth_mask is not None:
             blocked["depth"] = self.depth_mask  # with the end cells plan_path freed
-        cost = routing.cost_per_metre(conditions, self.vessel, self.risk_weight)
-        time = routing.cost_per_metre(conditions, self.vessel, 0.0) if self.risk_weight else None
-        cost[np.logical_or.reduce(list(blocked.values()))] = -1.0
-        return cost.ravel(), None if time is None else time.ravel()
+        time = routing.cost_per_metre(conditions, self.vessel, 0.0)
+        if self.risk_weight:
+            self._time[slot] = time.ravel()
+            time += routing.risk_per_metre(conditions, self.vessel, self.risk_weight)  # as cost_per_metre adds it
+        time[np.logical_or.reduce(list(blocked.values()))] = -1.0  # the kernel reads -1 as closed
+        self._cost[slot] = time.ravel()
 
     def load_to(self, slot: int) -> None:
-        """Build the surfaces of every slot up to ``slot`` and two beyond (the search moves on)."""
-        have = self.cost.shape[0]
-        upto = min(max(slot + 3, have + 1), len(self.days))
-        built = [self.day_arrays(d) for d in self.days[have:upto]]
-        self.cost = np.concatenate([self.cost, np.stack([c for c, _t in built])])
-        if self.risk_weight:
-            self.time = np.concatenate([self.time, np.stack([t for _c, t in built])])
-        else:
-            self.time = self.cost  # cost is time: one array (the kernel reads -1 as no time)
+        """Build the surfaces of every day up to ``slot``."""
+        for k in range(self.built, slot + 1):
+            self.build(k)
+        self.built = max(self.built, slot + 1)
 
 
 def least_cost_path(static: StaticGrid, through: ThroughTime, vessel: Vessel, risk_weight: float,
