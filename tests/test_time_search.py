@@ -34,15 +34,21 @@ def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def random_day(static: StaticGrid, seed: int, ice_share: float) -> Conditions:
+def random_day(static: StaticGrid, seed: int, ice_share: float, *, float_fields: bool = False) -> Conditions:
     """Fields drawn at random: ice of any type and concentration on ``ice_share`` of the cells,
-    waves to 6.5 m, risk 0..1."""
+    waves to 6.5 m, risk 0..1. ``float_fields``: float64 fields as a reader may give them, with
+    gaps (NaN) in each and ice types unknown (NaN, -1) or out of range."""
     rng = np.random.default_rng(seed)
     shape = static.grid.shape
-    sic = (rng.uniform(0, 1, shape) * (rng.uniform(0, 1, shape) < ice_share)).astype(np.float32)
-    return Conditions(sic=sic, hs=rng.uniform(0, 6.5, shape).astype(np.float32),
-                      risk=rng.uniform(0, 1, shape).astype(np.float32),
-                      stage=rng.integers(0, 12, shape).astype(np.int16))
+    sic = rng.uniform(0, 1, shape) * (rng.uniform(0, 1, shape) < ice_share)
+    hs, risk = rng.uniform(0, 6.5, shape), rng.uniform(0, 1, shape)
+    if not float_fields:
+        return Conditions(sic=sic.astype(np.float32), hs=hs.astype(np.float32), risk=risk.astype(np.float32),
+                          stage=rng.integers(0, 12, shape).astype(np.int16))
+    stage = rng.choice([np.nan, -1.0, 0.0, 1.0, 4.0, 7.0, 9.5, 11.0, 12.0], shape)
+    for field in (sic, hs, risk):
+        field[rng.uniform(0, 1, shape) < 0.02] = np.nan
+    return Conditions(sic=sic, hs=hs, risk=risk, stage=stage)
 
 
 def alike(day_conditions: Conditions, n_days: int) -> conditions.DailyConditions:
@@ -50,13 +56,15 @@ def alike(day_conditions: Conditions, n_days: int) -> conditions.DailyConditions
     return conditions.DailyConditions(FIRST, days, lambda _d: (day_conditions, []))
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1), ice_share=st.floats(0.0, 0.4), risk_weight=st.sampled_from([0.0, 0.5, 2.0]),
-       n_days=st.integers(1, 20), wait_hours=st.sampled_from([0.0, 30.0, 100.0]), ends=st.sampled_from(ENDS))
+       n_days=st.integers(1, 20), wait_hours=st.sampled_from([0.0, 30.0, 100.0]), ends=st.sampled_from(ENDS),
+       float_fields=st.booleans(), max_sic=st.sampled_from([None, 0.35]))
 def test_with_every_day_alike_the_route_and_its_cost_are_the_static_ones(static, seed, ice_share, risk_weight,
-                                                                         n_days, wait_hours, ends):
-    day = random_day(static, seed, ice_share)
-    vessel = Vessel("pc5", "PC5", speed_kn=13.0, max_wave_m=6.0)
+                                                                         n_days, wait_hours, ends, float_fields,
+                                                                         max_sic):
+    day = random_day(static, seed, ice_share, float_fields=float_fields)
+    vessel = Vessel("pc5", "PC5", speed_kn=13.0, max_wave_m=6.0, max_sic=max_sic)
     through = time_search.ThroughTime(alike(day, n_days), midnight(FIRST), time_search.Waiting(wait_hours, 1.0))
     try:
         static_route, _b, _ = plan_path(static, day, vessel, *ends, risk_weight, smooth=False)

@@ -13,11 +13,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..polaris import TYPED_FROM
+from .routing import WAVE_LOSS_PER_M2, WAVE_MIN_FRACTION
+
 REACHED, EXHAUSTED, NEEDS_DAY = 0, 1, 2
 
 _DR = np.array([-1, -1, -1, 0, 0, 1, 1, 1], dtype=np.int64)
 _DC = np.array([-1, 0, 1, -1, 1, -1, 0, 1], dtype=np.int64)
 _LENGTH = np.array([np.sqrt(2.0), 1.0, np.sqrt(2.0), 1.0, 1.0, np.sqrt(2.0), 1.0, np.sqrt(2.0)])
+# as routing.wave_speed_fraction and polaris.type_unknown use them: float32
+WAVE_CONSTANTS = np.array([-WAVE_LOSS_PER_M2, WAVE_MIN_FRACTION, TYPED_FROM], dtype=np.float32)
 
 
 @njit(cache=True)
@@ -151,3 +156,79 @@ def traceback(pred, end):
         out[i] = c
         c = pred[c]
     return out
+
+
+@njit(cache=True)
+def _regime(c, code, has_stage, ten, half, typed_from, unknown_stage):
+    """``routing.regime_index`` of one cell: stage code x 11 + concentration in tenths, with
+    ``polaris.tenths`` and ``polaris.stage_or_default``'s rules and precision."""
+    if c != c:
+        c = ten - ten  # NaN counts as no ice (nan_to_num), in the field's own type
+    x = c * ten + half
+    if not x < 11.0:
+        tenths = 10
+    elif x < 0.0:
+        tenths = 0
+    else:
+        tenths = min(int(np.floor(x)), 10)
+    stage = 0
+    valid = False
+    if has_stage and code >= 0 and code <= 11:
+        stage = int(code)
+        valid = code >= 1
+    if np.float32(c) >= typed_from and not valid:
+        stage = unknown_stage  # ice that needs a type and has none: the most severe plausible
+    return stage * 11 + tenths
+
+
+@njit(cache=True)
+def day_surface(sic, stage, has_stage, hs, risk, closed, seconds, permitted, constants, use_sic, sic_limit,
+                use_wave, wave_limit, risk_factor, unknown_stage, cost_out, time_out):
+    """One day's cost and time per metre (float32), -1 in ``cost_out`` where a hard limit closes
+    the cell: ``routing.regime_index``, ``routing.cost_per_metre`` and ``routing.blocked_masks``
+    fused in one pass, the same operations in the same precision (so the values are theirs bit
+    for bit). ``closed``: the limits that are not the day's ice and waves (land, depth, the
+    sea-area rules); ``constants``: (10, 0.5) in the concentration's type; ``risk_factor`` 0: no
+    risk penalty (then ``time_out`` may be ``cost_out``)."""
+    zero, one = np.float32(0.0), np.float32(1.0)
+    wave_loss, wave_floor, typed_from = WAVE_CONSTANTS[0], WAVE_CONSTANTS[1], WAVE_CONSTANTS[2]
+    ten, half = constants[0], constants[1]
+    for i in range(sic.size):
+        k = _regime(sic[i], stage[i] if has_stage else 0, has_stage, ten, half, typed_from, unknown_stage)
+        h = np.float32(hs[i])
+        if not h >= zero:  # NaN (land) and below 0 count as calm, as np.fmax(h, 0) does
+            h = zero
+        fraction = h * h
+        fraction = fraction * wave_loss
+        fraction = fraction + one
+        if fraction < wave_floor:
+            fraction = wave_floor
+        per_metre = seconds[k] / fraction
+        time_out[i] = per_metre
+        if risk_factor != zero:
+            r = np.float32(risk[i])
+            if not r >= zero:
+                r = zero
+            per_metre = per_metre + r * risk_factor
+        shut = closed[i] or not permitted[k]
+        if use_sic and not shut:
+            c = sic[i]
+            shut = c == c and c > sic_limit
+        if use_wave and not shut:
+            w = hs[i]
+            shut = w == w and w > wave_limit
+        cost_out[i] = np.float32(-1.0) if shut else per_metre
+
+
+@njit(cache=True)
+def reached_surface(cost_rows, step, bounds, state_t, fallback_t, out):
+    """Each cell's cost per axial step on the day the search reaches it (cells it never reached:
+    the day of ``fallback_t``), -1 where closed that day: what smoothing weighs legs on."""
+    last = cost_rows.shape[0] - 1
+    for i in range(out.size):
+        t = state_t[i]
+        if not t < np.inf:
+            t = fallback_t
+        s = min(_slot_of(bounds, t), last)
+        c = cost_rows[s, i]
+        out[i] = -1.0 if c < 0 else np.float64(c) * np.float64(step[i])

@@ -18,8 +18,9 @@ from datetime import date, datetime
 
 import numpy as np
 
+from .. import polaris
 from ..static import StaticGrid
-from . import routing
+from . import depth, routing
 from .conditions import DailyConditions
 from .routing import PathResult, Vessel
 
@@ -82,6 +83,10 @@ class _Surfaces:
         self._cost = np.empty((len(self.days), size), dtype=np.float32)
         self._time = np.empty((len(self.days), size), dtype=np.float32) if risk_weight else self._cost
         self.built = 0
+        # the limits that do not change by day: land and depth (with the end cells plan_path freed)
+        shallow = depth_mask if depth_mask is not None else depth.shallow_mask(static, vessel)
+        land = routing.routable(static).land
+        self.closed = land if shallow is None else land | shallow
 
     @property
     def cost(self) -> np.ndarray:
@@ -92,16 +97,31 @@ class _Surfaces:
         return self._time[:self.built]
 
     def build(self, slot: int) -> None:
+        """Day ``slot``'s row: ``routing.cost_per_metre`` within ``routing.blocked_masks``, fused
+        in compiled code (``time_kernel.day_surface``) with the same values."""
+        from . import time_kernel
+
         conditions = routing.with_fairways(self.static, self.through.daily.get(self.days[slot]))
-        blocked = routing.blocked_masks(self.static, conditions, self.vessel)
-        if self.depth_mask is not None:
-            blocked["depth"] = self.depth_mask  # with the end cells plan_path freed
-        time = routing.cost_per_metre(conditions, self.vessel, 0.0)
-        if self.risk_weight:
-            self._time[slot] = time.ravel()
-            time += routing.risk_per_metre(conditions, self.vessel, self.risk_weight)  # as cost_per_metre adds it
-        time[np.logical_or.reduce(list(blocked.values()))] = -1.0  # the kernel reads -1 as closed
-        self._cost[slot] = time.ravel()
+        closed = self.closed
+        if conditions.closed_for is not None:
+            rules = list(conditions.closed_for(conditions, self.vessel).values())
+            closed = np.logical_or.reduce([closed, *rules]) if rules else closed
+        vessel = self.vessel
+        permitted, _speed, _rio = routing._regime_tables(vessel.polaris_class, float(vessel.speed_kn))
+        seconds = routing._seconds_per_metre(vessel.polaris_class, float(vessel.speed_kn))
+        sic, hs = np.asarray(conditions.sic).ravel(), np.asarray(conditions.hs).ravel()
+        # thresholds in the fields' own precision, as numpy compares an array with a Python float
+        sic_limit = sic.dtype.type(vessel.max_sic if vessel.max_sic is not None else 0.0)
+        wave_limit = hs.dtype.type(vessel.max_wave_m if vessel.max_wave_m is not None else 0.0)
+        risk_factor = np.float32(self.risk_weight / (vessel.speed_kn * routing.KNOT_MS)) if self.risk_weight \
+            else np.float32(0.0)
+        stage = conditions.stage
+        unknown = polaris.UNKNOWN_STAGE
+        time_kernel.day_surface(sic, np.zeros(1, np.int16) if stage is None else np.asarray(stage).ravel(),
+                                stage is not None, hs, np.asarray(conditions.risk).ravel(), closed.ravel(), seconds,
+                                permitted, np.array([10.0, 0.5], dtype=sic.dtype), vessel.max_sic is not None,
+                                sic_limit, vessel.max_wave_m is not None, wave_limit, risk_factor, unknown,
+                                self._cost[slot], self._time[slot])
 
     def load_to(self, slot: int) -> None:
         """Build the surfaces of every day up to ``slot``."""
@@ -152,12 +172,8 @@ def least_cost_path(static: StaticGrid, through: ThroughTime, vessel: Vessel, ri
     cells = np.stack(np.unravel_index(flat, grid.shape), axis=1).astype(np.int64)
     times, waits = t[flat], np.concatenate([waited[flat[1:]], [0.0]])
     step_slots = np.searchsorted(bounds, times[:-1] + waits[:-1], side="right")
-    reached = np.where(np.isfinite(t), t, t[last])
-    slots = np.searchsorted(bounds, reached, side="right")
-    slots = np.minimum(slots, surfaces.cost.shape[0] - 1)
-    per_metre = surfaces.cost[slots, np.arange(size)].astype(np.float64)
-    surface = per_metre * step
-    surface[per_metre < 0] = -1.0
+    surface = np.empty(size)
+    time_kernel.reached_surface(surfaces.cost, step, bounds, t, float(t[last]), surface)
     return PathResult(cells, float(g[last]), times=times, waits=waits,
                       step_days=[surfaces.days[s] for s in step_slots], surface=surface.reshape(grid.shape),
                       days_built=surfaces.cost.shape[0])
