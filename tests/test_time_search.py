@@ -81,6 +81,28 @@ def test_with_every_day_alike_the_route_and_its_cost_are_the_static_ones(static,
         assert timed.times[-1] == pytest.approx(timed.cost, rel=1e-12)  # cost is time
 
 
+@pytest.mark.parametrize("float_fields", [False, True])
+@pytest.mark.parametrize("max_sic", [None, 0.35])
+@pytest.mark.parametrize("ice_class", ["PC5", "1A", "none"])
+def test_each_day_surface_is_the_static_cost_surface_cell_for_cell(static, ice_class, float_fields, max_sic):
+    """The compiled day surface (regime, cost, hard limits in one pass) gives every cell the
+    value ``routing.cost_surface`` gives it, -1 where ``routing.blocked_masks`` closes it."""
+    day = random_day(static, len(ice_class), 0.5, float_fields=float_fields)
+    vessel = Vessel("ship", ice_class, speed_kn=13.0, max_wave_m=5.0, max_sic=max_sic)
+    through = time_search.ThroughTime(alike(day, 1), midnight(FIRST))
+    for risk_weight in (0.0, 2.0):
+        surfaces = time_search.DaySurfaces(static, through, vessel, risk_weight, None)
+        surfaces.load_to(0)
+        row = surfaces.cost[0].reshape(static.grid.shape)
+        built = np.where(row < 0, -1.0, row.astype(np.float64) * routing.axial_step_metres(static))
+        expected = routing.cost_surface(static, routing.with_fairways(static, day), vessel, risk_weight)
+        np.testing.assert_array_equal(built, expected)
+        sailing = surfaces.time[0].reshape(static.grid.shape)
+        open_cells = expected >= 0
+        np.testing.assert_array_equal(sailing[open_cells], routing.cost_per_metre(
+            routing.with_fairways(static, day), vessel, 0.0)[open_cells])
+
+
 # The southern Kara straits (Kara Gate, Yugorsky Shar) and their approaches, east of Novaya Zemlya's
 # southern tip; Matochkin Shar is closed in the land data, so the way round is by Cape Zhelaniya.
 def strait_box(static: StaticGrid) -> np.ndarray:

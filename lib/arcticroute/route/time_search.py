@@ -69,7 +69,7 @@ class ThroughTime:
         return least_cost_path(static, self, vessel, risk_weight, start, end, depth_mask)
 
 
-class _Surfaces:
+class DaySurfaces:
     """The per-day cost and time per metre, built as the search reaches each day. The arrays have
     a row for every day the search may use; a row is written (and its memory touched) only when
     the search needs that day, so a voyage costs the memory of the days it can reach."""
@@ -143,7 +143,7 @@ def least_cost_path(static: StaticGrid, through: ThroughTime, vessel: Vessel, ri
     grid = static.grid
     nx = grid.shape[1]
     size = grid.shape[0] * nx
-    surfaces = _Surfaces(static, through, vessel, risk_weight, depth_mask)
+    surfaces = DaySurfaces(static, through, vessel, risk_weight, depth_mask)
     bounds = through.bounds(surfaces.days)
     step = routing.axial_step_metres(static).ravel()
     wait_max = float(through.waiting.max_hours) * 3600.0
