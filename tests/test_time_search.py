@@ -189,9 +189,44 @@ def test_waiting_at_the_ice_edge_is_chosen_where_it_pays(static):
     assert waited.smoothing is None  # a path that waits keeps its grid cells
     sailed = voyage.sail(static, daily, OPEN_WATER, 2.0, midnight(FIRST), MURMANSK, KARA, waited, through=waiting)
     assert sailed.replans == 0 and not sailed.warnings
-    assert sailed.waiting_hours == pytest.approx(waited.waits[at] / 3600.0)
+    # the voyage (true step lengths) reaches the cell minutes off the search's time and waits for the same midnight
+    assert sailed.waiting_hours == pytest.approx(waited.waits[at] / 3600.0, abs=0.5)
+    first_wait = int(np.flatnonzero(sailed.terms["wait_h"] > 0)[0])
+    assert conditions.step_starts(sailed.terms["hours"], sailed.terms["wait_h"])[first_wait] == pytest.approx(48.0)
     assert sailed.hours < voyage.sail(static, daily, OPEN_WATER, 2.0, midnight(FIRST), MURMANSK, KARA,
                                       round_cape).hours
     # waiting at a cost of 50 hours an hour does not pay: round the cape again
     dear = time_search.ThroughTime(daily, midnight(FIRST), time_search.Waiting(max_hours=48.0, cost_per_hour=50.0))
     assert not plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0, through=dear)[0].waits_anywhere
+
+
+def test_the_route_document_gives_each_segment_its_days_and_the_waiting(static):
+    """The document of a route that waits: the search it came from, the wait (where, how long,
+    until the midnight the straits open), per segment the days whose conditions it was sailed in
+    and the hours waited, per point times that include the wait; the report and the UI say so."""
+    from arcticroute import views
+    from arcticroute.report.page import compact_segments
+    from arcticroute.route.planner import RouteRequest, build_geojson
+
+    daily = days_of(static, closed_on={0, 1})
+    waiting = time_search.ThroughTime(daily, midnight(FIRST), time_search.Waiting(max_hours=48.0, cost_per_hour=1.0))
+    route, baseline, _ = plan_path(static, daily.get(FIRST), OPEN_WATER, MURMANSK, KARA, 2.0, through=waiting)
+    request = RouteRequest("kara_straits", MURMANSK, KARA, OPEN_WATER)
+    document = build_geojson(static, daily, request, FIRST, route, baseline, [], True, "run", 2.0, through=waiting)
+    props = document["features"][0]["properties"]
+    assert props["search"]["method"] == "time-dependent"
+    assert props["search"]["conditions_days"] == [FIRST.isoformat(), (FIRST + timedelta(days=2)).isoformat()]
+    [wait] = props["waits"]
+    assert wait["until"] == f"{FIRST + timedelta(days=2)}T00:00Z" and wait["hours"] == pytest.approx(props["waiting_h"],
+                                                                                                       abs=0.01)
+    assert props["duration_h"] > 48.0 and "waiting for a later day" in props["eta_assumption"]
+    segments = props["segments"]
+    assert sum(s["waiting_h"] for s in segments) == pytest.approx(props["waiting_h"], abs=0.05)
+    after = segments[next(i for i, s in enumerate(segments) if s["waiting_h"] > 0):]
+    assert all(s["conditions_days"][0] >= (FIRST + timedelta(days=2)).isoformat() for s in after)
+    assert segments[0]["conditions_days"][0] == FIRST.isoformat()
+    times = props["coordinateProperties"]["times"]
+    assert times == sorted(times) and times[-1][:16] == props["eta"][:16]
+    assert any("waits" in line for line in compact_segments(document["features"][0], limit=len(segments)))
+    document["arcticroute"]["summary"] = {"persistence_days": 0.0, "newest_daily_layer": "2026-09-17"}
+    assert "Waits" in views.conditions_note(document) and "Searched through the days" in views.conditions_note(document)

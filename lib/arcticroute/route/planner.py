@@ -229,7 +229,7 @@ def waiting_metrics(voyage: Voyage, lon: np.ndarray, lat: np.ndarray) -> dict:
     waits = [{"lon": round(float(lon[i]), 4), "lat": round(float(lat[i]), 4), "hours": round(float(wait_h[i]), 2),
               "until": minute_utc(voyage.departure + timedelta(hours=float(starts[i])))}
              for i in np.flatnonzero(wait_h > 0)]
-    return {"waiting_h": round(float(wait_h.sum()), 1), "waits": waits}
+    return {"waiting_h": round(float(wait_h.sum()), 2), "waits": waits}
 
 
 def step_legs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -725,7 +725,7 @@ def rules_warnings(verdict: dict) -> list[str]:
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
                  "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "assumed_type_nm",
                  "persistence_days", "forecast_days", "min_depth_m", "min_depth_at", "min_sustained_speed_kn",
-                 "beset_risk", "assumed_escort",
+                 "beset_risk", "assumed_escort", "waiting_h",
                  "total_distance_nm", "total_eta", "final_destination")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
@@ -187,6 +188,7 @@ class PathResult:
     step_days: list | None = None
     surface: np.ndarray | None = None
     days_built: int = 0
+    departure: datetime | None = None  # the moment ``times`` count from
 
     @property
     def waits_anywhere(self) -> bool:

@@ -176,5 +176,5 @@ def least_cost_path(static: StaticGrid, through: ThroughTime, vessel: Vessel, ri
     time_kernel.reached_surface(surfaces.cost, step, bounds, t, float(t[last]), surface)
     return PathResult(cells, float(g[last]), times=times, waits=waits,
                       step_days=[surfaces.days[s] for s in step_slots], surface=surface.reshape(grid.shape),
-                      days_built=surfaces.cost.shape[0])
+                      days_built=surfaces.cost.shape[0], departure=through.departure)
 

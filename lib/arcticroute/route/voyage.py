@@ -82,12 +82,14 @@ def _steps(static: StaticGrid, conditions: Conditions, vessel: Vessel, risk_weig
     return seg, terms
 
 
-def _path_waits(static: StaticGrid, path: routing.PathResult | np.ndarray) -> dict[int, float]:
-    """Flat cell -> hours the time-dependent search waits there (``time_search``)."""
+def _path_waits(static: StaticGrid, path: routing.PathResult | np.ndarray) -> dict[int, datetime]:
+    """Flat cell -> the moment the time-dependent search sails on from it after waiting there
+    (``time_search``: always a midnight, when a later day's conditions begin)."""
     if not isinstance(path, routing.PathResult) or not path.waits_anywhere:
         return {}
     flat = np.ravel_multi_index((path.cells[:, 0], path.cells[:, 1]), static.grid.shape)
-    return {int(flat[i]): float(path.waits[i]) / 3600.0 for i in np.flatnonzero(path.waits > 0)}
+    return {int(flat[i]): path.departure + timedelta(seconds=float(path.times[i] + path.waits[i]))
+            for i in np.flatnonzero(path.waits > 0)}
 
 
 def sail(static: StaticGrid, daily: DailyConditions, vessel: Vessel, risk_weight: float, departure: datetime,
@@ -95,7 +97,8 @@ def sail(static: StaticGrid, daily: DailyConditions, vessel: Vessel, risk_weight
          through: time_search.ThroughTime | None = None) -> Voyage:
     """Sail the path (its smoothed legs where it has them, else its grid cells) from ``origin`` to
     ``destination`` through the daily layers, waiting where the time-dependent search waits
-    (at the first vertex in the waiting cell); ``through``: re-plans search through time too."""
+    (at the first vertex in the waiting cell, until the moment the search sails on from it);
+    ``through``: re-plans search through time too."""
     x, y, vcells = routing.path_vertices(static, cells, origin, destination)
     waits = _path_waits(static, cells)
     moment, k, carried = departure, 0, 0.0
@@ -104,7 +107,10 @@ def sail(static: StaticGrid, daily: DailyConditions, vessel: Vessel, risk_weight
     replans, last_replan = 0, None
     while k < len(x) - 1:
         flat = np.ravel_multi_index((vcells[:, 0], vcells[:, 1]), static.grid.shape)
-        wait_h = waits.pop(int(flat[k]), 0.0)
+        # the voyage's own times differ a little from the search's (true step lengths): it waits
+        # until the moment the search sails on, if it is not already past it
+        until = waits.pop(int(flat[k]), moment)
+        wait_h = max((until - moment).total_seconds() / 3600.0, 0.0)
         moment += timedelta(hours=wait_h)
         carried += wait_h
         day = daily.day_for(moment)
