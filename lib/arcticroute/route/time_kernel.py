@@ -39,35 +39,33 @@ def _slot_of(bounds, moment):
 
 
 @njit(cache=True)
-def _sift_up(key, node, pos, i):
-    k, v = key[i], node[i]
-    while i > 0:
-        parent = (i - 1) // 2
-        if key[parent] <= k:
-            break
-        key[i], node[i] = key[parent], node[parent]
-        pos[node[i]] = i
-        i = parent
+def _put(key, node, pos, i, k, v):
     key[i], node[i] = k, v
     pos[v] = i
 
 
 @njit(cache=True)
+def _sift_up(key, node, pos, i):
+    k, v = key[i], node[i]
+    while i > 0 and key[(i - 1) // 2] > k:
+        parent = (i - 1) // 2
+        _put(key, node, pos, i, key[parent], node[parent])
+        i = parent
+    _put(key, node, pos, i, k, v)
+
+
+@njit(cache=True)
 def _sift_down(key, node, pos, i, size):
     k, v = key[i], node[i]
-    while True:
+    while 2 * i + 1 < size:
         child = 2 * i + 1
-        if child >= size:
-            break
         if child + 1 < size and key[child + 1] < key[child]:
             child += 1
         if key[child] >= k:
             break
-        key[i], node[i] = key[child], node[child]
-        pos[node[i]] = i
+        _put(key, node, pos, i, key[child], node[child])
         i = child
-    key[i], node[i] = k, v
-    pos[v] = i
+    _put(key, node, pos, i, k, v)
 
 
 @njit(cache=True)
