@@ -13,6 +13,12 @@ interleaved in one process:
                  distance-only baseline route (two MCP runs), each smoothed into straight legs
   smoothing      routing.smooth_path of the route core's grid path alone (issue 14): straight
                  legs within the limits, checked against the land data, costing no more
+  route core, voyage day
+                 the route core on the first of VOYAGE_DAYS daily layers of a PC5 winter
+                 passage (VOYAGE_DAY): the baseline of the two time-dependent cases
+  time-dependent core (, waiting)
+                 time_search.least_cost_path through those daily layers (each day's surface
+                 built when the search first needs it), without and with waiting (issue 23)
 
 It prints the median of each, the ratio of medians against the bare call, and each case's
 peak memory, measured in a fresh child process that loads the static layers from a file
@@ -22,7 +28,9 @@ the smoothing's time as a share of the route core's, and the one-time read of th
 the smoothing checks legs against (once per process, not in the medians).
 
 Targets (issue 8): a 6.25 km route including cost building in under 1.5 s, at most 1.5x the
-bare call, peak memory under 1 GB; (issue 14) smoothing at most 20 % of the route core's time.
+bare call, peak memory under 1 GB; (issue 14) smoothing at most 20 % of the route core's time;
+(issue 23) the time-dependent search at most 3x the route core on its departure day, peak
+memory under 1 GB, every grid.
 PASS/MISS is informational; the exit code is 0 either way.
 """
 

@@ -13,8 +13,11 @@ are built as the search reaches them, so a voyage loads only the days it can rea
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -99,7 +102,7 @@ class DaySurfaces:
     def build(self, slot: int) -> None:
         """Day ``slot``'s row: ``routing.cost_per_metre`` within ``routing.blocked_masks``, fused
         in compiled code (``time_kernel.day_surface``) with the same values."""
-        from . import time_kernel
+        time_kernel = compiled_kernel()
 
         conditions = routing.with_fairways(self.static, self.through.daily.get(self.days[slot]))
         closed = self.closed
@@ -130,6 +133,23 @@ class DaySurfaces:
         self.built = max(self.built, slot + 1)
 
 
+def compiled_kernel():
+    """``time_kernel``, imported when a route is first planned (numba stays out of every
+    command's start-up). Its compiled code is cached beside the module; where that folder is
+    read-only (an installed image, a hardened service) and no ``NUMBA_CACHE_DIR`` is set, in a
+    per-user folder of the temporary directory instead, rather than failing."""
+    import numba
+
+    here = Path(__file__).parent
+    cache = here / "__pycache__"
+    if not numba.config.CACHE_DIR and not os.access(cache if cache.is_dir() else here, os.W_OK):
+        user = os.getuid() if hasattr(os, "getuid") else os.getlogin()
+        numba.config.CACHE_DIR = str(Path(tempfile.gettempdir()) / f"arcticroute-numba-{user}")
+    from . import time_kernel
+
+    return time_kernel
+
+
 def least_cost_path(static: StaticGrid, through: ThroughTime, vessel: Vessel, risk_weight: float,
                     start: tuple[int, int], end: tuple[int, int], depth_mask: np.ndarray | None = None
                     ) -> PathResult | None:
@@ -138,7 +158,7 @@ def least_cost_path(static: StaticGrid, through: ThroughTime, vessel: Vessel, ri
     per cell the moment it is reached and the seconds waited there (``times``, ``waits``), per step
     the day of the conditions used (``step_days``), and ``surface``: each cell's cost on the day
     the search reaches it (what smoothing weighs legs on)."""
-    from . import time_kernel  # numba compiles (or loads its cache) only when a route is planned
+    time_kernel = compiled_kernel()
 
     grid = static.grid
     nx = grid.shape[1]
