@@ -1,13 +1,15 @@
 """ETA through time: the voyage advances through the daily layers.
 
-A route is planned on the conditions of its departure day. Then the ship sails it: each step
-is sailed in the conditions of the day the ship reaches it (``conditions.DailyConditions``: the
-daily layers, then the ice forecast, then the newest of them persisted), at the speed those
-conditions allow. Where, on the day it gets there, the route meets ice or waves beyond the
-vessel's limits, the rest of the voyage is planned again from the last point before it on that
-day's conditions (at most ``MAX_REPLANS`` times); where no way round exists that day, the route
-is kept and a warning says where and when. The onward leg beyond the grid is sailed the same
-way where it lies on the grid (ice, waves) and at open-water speed beyond it.
+A route is planned through the conditions of the days it will be sailed (``time_search``), or on
+its departure day's. Then the ship sails it: each step is sailed in the conditions of the day the
+ship reaches it (``conditions.DailyConditions``: the daily layers, then the ice forecast, then the
+newest of them persisted), at the speed those conditions allow. Where, on the day it gets there,
+the route meets ice or waves beyond the vessel's limits, the rest of the voyage is planned again
+from the last point before it on that day's conditions (through time again where the route was;
+at most ``MAX_REPLANS`` times); where no way round exists that day, the route is kept and a
+warning says where and when. Where the search waits at a cell for a later day, the ship waits
+there until the moment the search sails on. The onward leg beyond the grid is sailed the same way
+where it lies on the grid (ice, waves) and at open-water speed beyond it.
 """
 
 from __future__ import annotations
