@@ -230,3 +230,21 @@ def test_the_route_document_gives_each_segment_its_days_and_the_waiting(static):
     assert any("waits" in line for line in compact_segments(document["features"][0], limit=len(segments)))
     document["arcticroute"]["summary"] = {"persistence_days": 0.0, "newest_daily_layer": "2026-09-17"}
     assert "Waits" in views.conditions_note(document) and "Searched through the days" in views.conditions_note(document)
+
+
+def test_where_no_day_lets_the_ship_through_the_departure_day_plan_stands_with_a_warning(static):
+    """The end itself freezes over from the day after departure, before the ship can get there:
+    no path keeps within the limits of the days it would be sailed, so the route planned on the
+    departure day stands, said in a warning and in the document's ``search``."""
+    from arcticroute.route.planner import search_description
+
+    day0 = open_sea(static)
+    frozen = open_sea(static)
+    end_box = (static.lat > 70.0) & (static.lat < 72.0) & (static.lon > 63.0) & (static.lon < 69.0)
+    frozen.sic[end_box], frozen.stage[end_box] = 1.0, polaris.STAGE_CODES["thick_fy"]
+    days = [FIRST + timedelta(days=i) for i in range(4)]
+    daily = conditions.DailyConditions(FIRST, days, lambda d: (day0 if d == FIRST else frozen, []))
+    through = time_search.ThroughTime(daily, midnight(FIRST))
+    route, _b, _ = plan_path(static, day0, OPEN_WATER, MURMANSK, KARA, 2.0, through=through)
+    assert route.step_days is None and any("every day it would be sailed" in w for w in route.warnings)
+    assert search_description(route, through)["method"] == "departure day"

@@ -563,15 +563,14 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
                                                              [(start, origin), (end, destination)])
         warnings += depth_notes
     cost = cost_surface(static, conditions, vessel, risk_weight, blocked)
-    route = None
-    if through is not None:
-        route = through.search(static, vessel, risk_weight, start, end, blocked.get("depth"))
-        if route is None and least_cost_path(cost, start, end) is not None:
+    route = None if through is None else through.search(static, vessel, risk_weight, start, end,
+                                                        blocked.get("depth"))
+    if route is None:
+        route = least_cost_path(cost, start, end)
+        if through is not None and route is not None:
             warnings.append(f"no route from {origin.name} to {destination.name} keeps within the vessel's limits on "
                             "every day it would be sailed; planned on the departure day's conditions alone, the "
                             "voyage re-plans where a later day closes the way")
-    if route is None:
-        route = least_cost_path(cost, start, end)
     if route is None:
         reason = explain_blocked(blocked, start, end, vessel, static)
         seasons = [name for name, mask in blocked.items() if name.startswith(SEASON_MASK_PREFIX) and mask.any()]
