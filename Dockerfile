@@ -96,6 +96,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     HOME=/home/arcticroute \
     MPLCONFIGDIR=/tmp/matplotlib \
+    NUMBA_CACHE_DIR=/tmp/numba-cache \
     ARCTICROUTE_DATA=/data \
     ARCTICROUTE_REPORTS=/reports \
     ARCTICROUTE_OUTPUTS=/outputs \

@@ -13,6 +13,12 @@ interleaved in one process:
                  distance-only baseline route (two MCP runs), each smoothed into straight legs
   smoothing      routing.smooth_path of the route core's grid path alone (issue 14): straight
                  legs within the limits, checked against the land data, costing no more
+  route core, voyage day
+                 the route core on the first of VOYAGE_DAYS daily layers of a PC5 winter
+                 passage (VOYAGE_DAY): the baseline of the two time-dependent cases
+  time-dependent core (, waiting)
+                 time_search.least_cost_path through those daily layers (each day's surface
+                 built when the search first needs it), without and with waiting (issue 23)
 
 It prints the median of each, the ratio of medians against the bare call, and each case's
 peak memory, measured in a fresh child process that loads the static layers from a file
@@ -22,7 +28,9 @@ the smoothing's time as a share of the route core's, and the one-time read of th
 the smoothing checks legs against (once per process, not in the medians).
 
 Targets (issue 8): a 6.25 km route including cost building in under 1.5 s, at most 1.5x the
-bare call, peak memory under 1 GB; (issue 14) smoothing at most 20 % of the route core's time.
+bare call, peak memory under 1 GB; (issue 14) smoothing at most 20 % of the route core's time;
+(issue 23) the time-dependent search at most 3x the route core on its departure day, peak
+memory under 1 GB, every grid.
 PASS/MISS is informational; the exit code is 0 either way.
 """
 
@@ -66,10 +74,18 @@ SCENARIO = "murmansk_bering"  # Murmansk (Kola Bay, 69.10, 33.42) -> Bering Stra
 CONFIG_DIR = REPO / "config"
 
 BARE, CORE, PLAN, SMOOTH = "bare skimage", "route core", "plan_path", "smoothing"
-CASES = (BARE, CORE, PLAN, SMOOTH)
+VOYAGE_CORE, TIMED, TIMED_WAIT = "route core, voyage day", "time-dependent core", "time-dependent core, waiting"
+CASES = (BARE, CORE, PLAN, SMOOTH, VOYAGE_CORE, TIMED, TIMED_WAIT)
 TARGET_KM = 6.25
 TARGETS = {"seconds": 1.5, "ratio": 1.5, "peak_mb": 1000.0}  # for CORE at TARGET_KM
 SMOOTH_SHARE = 0.20  # smoothing time / route core time, every grid
+# issue 23: the time-dependent search through VOYAGE_DAYS daily layers from VOYAGE_DAY (a PC5
+# winter passage of two to three weeks, in ice most of the way) against the static route core on
+# VOYAGE_DAY alone, every grid: at most 3x its time, peak memory under 1 GB
+VOYAGE_DAY = datetime.date(2026, 2, 15)
+VOYAGE_DAYS = 16
+TIMED_RATIO, TIMED_PEAK_MB = 3.0, 1000.0
+WAIT_HOURS = 48.0  # the waiting case: at most this long at a cell, an hour waited costing an hour
 
 
 # ---------------------------------------------------------------------------
@@ -91,7 +107,7 @@ def scenario_settings() -> dict:
     }
 
 
-def synthetic_risk(static: StaticGrid, sic, hs, stage, risk_cfg: dict) -> np.ndarray:
+def synthetic_risk(static: StaticGrid, sic, hs, stage, risk_cfg: dict, day: datetime.date = DAY) -> np.ndarray:
     """The day's risk as risk.fuse builds it from the synthetic layers.
 
     Incidents are those of the day itself (risk.fuse takes a 30-day window, which changes
@@ -102,8 +118,8 @@ def synthetic_risk(static: StaticGrid, sic, hs, stage, risk_cfg: dict) -> np.nda
     from arcticroute.sources import synthetic_fields as fields
 
     params = RiskParams.from_runtime({"risk": risk_cfg}, None)
-    ais = fields.ais_density(static, DAY, sic)
-    counts = incident_count(static.grid, fields.incidents(static, DAY, sic, hs, ais))
+    ais = fields.ais_density(static, day, sic)
+    counts = incident_count(static.grid, fields.incidents(static, day, sic, hs, ais))
     hazards = normalised_hazards(params, static.grid.resolution_m, sic=sic, hs=hs, ais=ais, incident_counts=counts,
                                  stage=stage)
     risk = hazards_to_risk(hazards, params).astype(np.float32)
@@ -111,22 +127,36 @@ def synthetic_risk(static: StaticGrid, sic, hs, stage, risk_cfg: dict) -> np.nda
     return risk
 
 
+def day_fields(static: StaticGrid, day: datetime.date, risk_cfg: dict) -> dict:
+    """The synthetic sea ice, waves, ice type and fused risk of ``day``."""
+    from arcticroute.sources import synthetic_fields as fields
+
+    sic = fields.sea_ice_concentration(static, day)
+    hs = fields.wave_height(static, day, sic)
+    stage = fields.ice_stage(static, day, sic)
+    return {"sic": sic, "hs": hs, "stage": stage, "risk": synthetic_risk(static, sic, hs, stage, risk_cfg, day)}
+
+
+def voyage_path(path: Path) -> Path:
+    """Where the later days' conditions of a case file are kept (one npz per case)."""
+    return path.with_name(path.stem + "_days.npz")
+
+
 def prepare(km: float, path: Path) -> dict:
-    """Build the static layers and the day's conditions for ``km`` and save them to ``path``.
+    """Build the static layers and the day's conditions for ``km`` and save them to ``path``,
+    and the conditions of the voyage's days (``VOYAGE_DAYS`` from DAY) beside it.
 
     Runs in a child process: the land mask loads a ~1 GB array that stays in memory once
     imported, and the processes that time and measure the planning should not carry it.
     """
-    from arcticroute.sources import synthetic_fields as fields
-
     settings = scenario_settings()
     static = StaticGrid.compute(Grid.from_km(km))
-    sic = fields.sea_ice_concentration(static, DAY)
-    hs = fields.wave_height(static, DAY, sic)
-    stage = fields.ice_stage(static, DAY, sic)
-    risk = synthetic_risk(static, sic, hs, stage, settings["risk"])
+    first = day_fields(static, DAY, settings["risk"])
     np.savez(path, resolution_m=static.grid.resolution_m, lon=static.lon, lat=static.lat,
-             land=static.land, scale=static.scale, depth=static.depth, sic=sic, hs=hs, risk=risk, stage=stage)
+             land=static.land, scale=static.scale, depth=static.depth, **first)
+    later = {f"{name}_{i}": value for i in range(VOYAGE_DAYS)
+             for name, value in day_fields(static, VOYAGE_DAY + datetime.timedelta(days=i), settings["risk"]).items()}
+    np.savez(voyage_path(path), **later)
     return {"shape": list(static.grid.shape)}
 
 
@@ -144,6 +174,39 @@ class Case:
     end: tuple[int, int]
     cost: np.ndarray  # routing.cost_surface of the above: the bare call's input
     grid_path: routing.PathResult  # the route core's path: the smoothing case's input
+    days: list[routing.Conditions]  # VOYAGE_DAY and the VOYAGE_DAYS - 1 days after it
+
+    def through(self, days: list[routing.Conditions], wait_hours: float = 0.0):
+        """The time-dependent search's inputs: ``days`` from VOYAGE_DAY, each loaded as fresh
+        Conditions (its ice regime computed in the timing, as a day read from disk would be)."""
+        from arcticroute.route import conditions as daily_conditions
+        from arcticroute.route import time_search
+
+        first = VOYAGE_DAY
+        dates = [first + datetime.timedelta(days=i) for i in range(len(days))]
+
+        def load(day):
+            c = days[(day - first).days]
+            return routing.Conditions(sic=c.sic, hs=c.hs, risk=c.risk, stage=c.stage), []
+
+        return time_search.ThroughTime(daily_conditions.DailyConditions(first, dates, load),
+                                       datetime.datetime(first.year, first.month, first.day, tzinfo=datetime.UTC),
+                                       time_search.Waiting(wait_hours, 1.0))
+
+    def core_on(self, conditions: routing.Conditions) -> routing.PathResult | None:
+        """The route core (limits, cost, MCP) on one day's conditions, fairway cells filled as
+        plan_path and the time-dependent search fill them."""
+        c = routing.with_fairways(self.static, routing.Conditions(sic=conditions.sic, hs=conditions.hs,
+                                                                  risk=conditions.risk, stage=conditions.stage))
+        blocked = routing.blocked_masks(self.static, c, self.vessel)
+        cost = routing.cost_surface(self.static, c, self.vessel, self.risk_weight, blocked)
+        return routing.least_cost_path(cost, self.start, self.end)
+
+    def timed(self, days: list[routing.Conditions], wait_hours: float = 0.0) -> routing.PathResult | None:
+        from arcticroute.route import time_search
+
+        return time_search.least_cost_path(self.static, self.through(days, wait_hours), self.vessel,
+                                           self.risk_weight, self.start, self.end)
 
     def calls(self) -> dict:
         def bare():
@@ -169,7 +232,9 @@ class Case:
             routing.smooth_path(self.static, path, self.cost, self.origin, self.destination)
             return path
 
-        return {BARE: bare, CORE: core, PLAN: plan, SMOOTH: smooth}
+        return {BARE: bare, CORE: core, PLAN: plan, SMOOTH: smooth, VOYAGE_CORE: lambda: self.core_on(self.days[0]),
+                TIMED: lambda: self.timed(self.days),
+                TIMED_WAIT: lambda: self.timed(self.days, WAIT_HOURS)}
 
     def lengths(self) -> dict:
         """Length (nm) of the route and of the distance-only baseline before and after smoothing."""
@@ -199,6 +264,9 @@ def load_case(path: Path) -> Case:
         static = StaticGrid(grid=grid, lon=saved["lon"], lat=saved["lat"], land=saved["land"],
                             scale=saved["scale"], depth_m=saved["depth"])
         conditions = routing.Conditions(sic=saved["sic"], hs=saved["hs"], risk=saved["risk"], stage=saved["stage"])
+    with np.load(voyage_path(path)) as saved:
+        days = [routing.Conditions(sic=saved[f"sic_{i}"], hs=saved[f"hs_{i}"], risk=saved[f"risk_{i}"],
+                                   stage=saved[f"stage_{i}"]) for i in range(VOYAGE_DAYS)]
     vessel = routing.Vessel.from_config(settings["vessel_name"], settings["vessel"])
     origin, destination = (routing.Place(p["name"], float(p["lat"]), float(p["lon"]))
                            for p in (settings["origin"], settings["destination"]))
@@ -208,7 +276,7 @@ def load_case(path: Path) -> Case:
     cost = routing.cost_surface(static, filled, vessel, settings["risk_weight"])
     grid_path = routing.least_cost_path(cost, start, end)
     return Case(static, filled, vessel, origin, destination, settings["risk_weight"], start, end,
-                cost, grid_path)
+                cost, grid_path, days)
 
 
 # ---------------------------------------------------------------------------
@@ -225,7 +293,22 @@ def check_same_route(case: Case) -> float:
         found = "no route" if route is None else f"{route.cost:.1f}"
         raise click.ClickException(f"route core and bare skimage disagree on {case.static.grid.name}: "
                                    f"cost {found} vs {bare_cost:.1f}; the bench compares different work")
+    # on the voyage day's conditions every day, the time-dependent search must be the route core exactly
+    alike, voyage_core = case.timed([case.days[0]] * VOYAGE_DAYS), case.core_on(case.days[0])
+    if alike is None or alike.cost != voyage_core.cost or not np.array_equal(alike.cells, voyage_core.cells):
+        raise click.ClickException(f"the time-dependent search on {VOYAGE_DAYS} days alike differs from the route "
+                                   f"core on {case.static.grid.name}; the bench compares different work")
     return float(bare_cost)
+
+
+def voyage_figures(case: Case) -> dict:
+    """What the time-dependent routes do on the voyage's days: ETA, days built, waiting."""
+    out = {}
+    for name, wait in ((TIMED, 0.0), (TIMED_WAIT, WAIT_HOURS)):
+        path = case.timed(case.days, wait)
+        out[name] = {"eta_h": float(path.times[-1] / 3600.0), "days_built": path.days_built,
+                     "waiting_h": float(path.waits.sum() / 3600.0), "cells": int(len(path.cells))}
+    return out
 
 
 def bench_resolution(km: float, repeat: int, workdir: Path) -> dict:
@@ -242,6 +325,7 @@ def bench_resolution(km: float, repeat: int, workdir: Path) -> dict:
     case.calls()[SMOOTH]()  # the one-time read of the land data, outside the timing
     land_load_s = smoothing.FINE_LAND.load_seconds
     lengths = case.lengths()
+    voyage = voyage_figures(case)
     times = interleaved(case.calls(), repeat, label=label)
     del case
 
@@ -251,6 +335,7 @@ def bench_resolution(km: float, repeat: int, workdir: Path) -> dict:
         peaks[name] = run_child(["--child-memory", name, "--case-file", str(path)],
                                 f"measuring memory of {name} at {km:g} km")
     path.unlink()
+    voyage_path(path).unlink()
 
     bare_median = median(times[BARE])
     rows = []
@@ -267,8 +352,11 @@ def bench_resolution(km: float, repeat: int, workdir: Path) -> dict:
             "peak_method": peaks[name]["method"],
         })
     share = median(times[SMOOTH]) / median(times[CORE])
+    timed = {name: {**voyage[name], "ratio_to_route_core": median(times[name]) / median(times[VOYAGE_CORE]),
+                    "peak_mb": peaks[name]["peak_bytes"] / MB} for name in (TIMED, TIMED_WAIT)}
     return {"resolution_km": km, "cells": cells, "route_cost_s": route_cost, "rows": rows,
-            "smoothing": {**lengths, "share_of_route_core": share, "land_data_load_s": land_load_s}}
+            "smoothing": {**lengths, "share_of_route_core": share, "land_data_load_s": land_load_s},
+            "time_dependent": timed}
 
 
 def target_checks(results: list[dict]) -> list[dict]:
@@ -279,6 +367,14 @@ def target_checks(results: list[dict]) -> list[dict]:
         checks.append({"target": f"{SMOOTH} at {result['resolution_km']:g} km: <= {SMOOTH_SHARE:.0%} of the "
                                  f"{CORE} time", "value": share, "limit": SMOOTH_SHARE,
                        "status": "PASS" if share <= SMOOTH_SHARE else "MISS"})
+        for name, figures in result["time_dependent"].items():
+            checks.append({"target": f"{name} at {result['resolution_km']:g} km: <= {TIMED_RATIO:g}x the "
+                                     f"{VOYAGE_CORE}",
+                           "value": figures["ratio_to_route_core"], "limit": TIMED_RATIO,
+                           "status": "PASS" if figures["ratio_to_route_core"] <= TIMED_RATIO else "MISS"})
+            checks.append({"target": f"{name} at {result['resolution_km']:g} km: peak < {TIMED_PEAK_MB:g} MB",
+                           "value": figures["peak_mb"], "limit": TIMED_PEAK_MB,
+                           "status": "PASS" if figures["peak_mb"] < TIMED_PEAK_MB else "MISS"})
         if result["resolution_km"] != TARGET_KM:
             continue
         row = next(r for r in result["rows"] if r["candidate"] == CORE)
@@ -332,6 +428,17 @@ def render(results: list[dict], checks: list[dict], env: dict, repeat: int) -> s
               smooth_rows, right=[False, False, True, True, True, True, True, True]),
         "",
     ]
+    timed_rows = [(f"{r['resolution_km']:g} km", name, f"{f['ratio_to_route_core']:.2f}x", f"{f['peak_mb']:.0f}",
+                   str(f["days_built"]), f"{f['eta_h']:.1f}", f"{f['waiting_h']:.1f}")
+                  for r in results for name, f in r["time_dependent"].items()]
+    lines += [
+        f"time-dependent search (issue 23): {VOYAGE_DAYS} daily layers from {VOYAGE_DAY}, each step on the day it "
+        f"begins (the last persisted beyond them); ratio to the {VOYAGE_CORE} (the route core on {VOYAGE_DAY} "
+        f"alone); waiting: at most {WAIT_HOURS:g} h at a cell",
+        table(["resolution", "candidate", "vs route core", "peak MB", "days built", "ETA h", "waiting h"],
+              timed_rows, right=[False, False, True, True, True, True, True]),
+        "",
+    ]
     lines += [f"{r['resolution_km']:g} km: smoothing takes {r['smoothing']['share_of_route_core']:.0%} of the route "
               f"core's time; reading the land data it checks legs against took "
               f"{r['smoothing']['land_data_load_s']:.2f} s once per process (not in the medians)" for r in results]
@@ -382,8 +489,10 @@ def main(repeat, resolutions, json_path, child_prepare, child_memory, case_file)
         child_reply(prepare(child_prepare, case_file))
         return
     if child_memory is not None:
-        call = load_case(case_file).calls()[child_memory]
-        child_reply(peak_memory_of(call))
+        case = load_case(case_file)
+        if child_memory in (TIMED, TIMED_WAIT):  # numba's import and compiled code: once per process, not the search's
+            case.timed(case.days[:1])
+        child_reply(peak_memory_of(case.calls()[child_memory]))
         return
 
     env = environment()

@@ -301,6 +301,19 @@ RUNTIME_SCHEMA = {
                 "min_speed_kn": {"type": "number", "minimum": 0, "maximum": 100,
                                  "description": "lowest sustained speed over any min_speed_window_nm: slower is beset risk"},
                 "min_speed_window_nm": {"type": "number", "exclusiveMinimum": 0, "maximum": 100000},
+                "time_dependent": {"type": "boolean",
+                                   "description": "price each step on the conditions of the day it is sailed "
+                                                  "(false: the departure day's)"},
+                "wait": {
+                    "type": "object", "additionalProperties": False,
+                    "description": "waiting at a cell for a later day's conditions (time-dependent search)",
+                    "properties": {
+                        "max_hours": {"type": "number", "minimum": 0, "maximum": 240,
+                                      "description": "longest wait before a step, hours (0: never wait)"},
+                        "cost_per_hour": {"type": "number", "minimum": 0, "maximum": 100,
+                                          "description": "cost hours added per hour waited (1: as an hour sailed)"},
+                    },
+                },
             },
         },
         "pull": {

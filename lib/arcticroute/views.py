@@ -187,7 +187,7 @@ def _leg_of_time(document: dict):
 STAT_KEYS = (("distance_nm", "distance (nm)"), ("duration_h", "duration (h)"), ("eta", "ETA (UTC)"),
              ("max_sic", "max sea ice"), ("max_hs_m", "max wave (m)"), ("mean_risk", "mean risk"),
              ("distance_ratio", "× great circle"), ("persistence_days", "days on persisted conditions"),
-             ("forecast_days", "days on the ice forecast"))
+             ("forecast_days", "days on the ice forecast"), ("waiting_h", "hours waiting for a later day's conditions"))
 
 
 def route_stats(document: dict) -> list[dict]:
@@ -237,8 +237,17 @@ def conditions_note(document: dict) -> str:
         return "Planned before routes stated the conditions they sail in: plan it again to see them."
     forecast = (f"the ice forecast to {summary['forecast_to']} ({summary['forecast_days']:.1f} days)"
                 if summary.get("forecast_to") else "no ice forecast")
+    route = next((f["properties"] for f in document.get("features", []) if f["properties"].get("role") == "route"), {})
+    search = route.get("search", {})
+    searched = (f" Searched through the days it is sailed, each step on the conditions of the day it begins "
+                f"({search['conditions_days'][0]} to {search['conditions_days'][-1]})."
+                if search.get("method") == "time-dependent" and search.get("conditions_days") else
+                " Planned on the departure day's conditions." if search else "")
+    waits = "".join(f" Waits {w['hours']:.1f} h at {w['lat']:.2f}N {w['lon']:.2f}E until {w['until']}."
+                    for w in route.get("waits", []))
     return (f"Sailed in the daily layers to {summary['newest_daily_layer']}, then {forecast}; "
-            f"{summary['persistence_days']:.1f} days on persisted conditions (the newest of them, unchanged).")
+            f"{summary['persistence_days']:.1f} days on persisted conditions (the newest of them, unchanged)."
+            + searched + waits)
 
 
 # -- catalog ------------------------------------------------------------------------------------

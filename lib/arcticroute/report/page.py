@@ -62,6 +62,7 @@ def route_row(document: dict) -> dict:
         "cost_h": summary.get("cost_h"),
         "persistence_days": summary.get("persistence_days"),
         "forecast_days": summary.get("forecast_days"),
+        "waiting_h": summary.get("waiting_h"),
         "segments": compact_segments(_feature(document, "route")),
         "rules": summary.get("rules"),
         "assumed_type_nm": summary.get("assumed_type_nm"),
@@ -101,8 +102,13 @@ def compact_segments(feature: dict | None, limit: int = 4) -> list[str]:
         ice = (f"{seg['ice_type']} {round(seg['sic_mean'] * 10):d}/10" if seg.get("sic_mean", 0) >= 0.05
                else "open water")
         limit_text = f", limit {seg['speed_limit_kn']:g} kn" if seg.get("speed_limit_kn") else ""
+        days = seg.get("conditions_days") or []
+        sailed_in = (f"; conditions of {days[0]}" + (f" to {days[-1]}" if days[-1] != days[0] else "")
+                     if days else "")
+        waited = f"; waits {seg['waiting_h']:.1f} h first" if seg.get("waiting_h") else ""
         lines.append(f"{seg['distance_nm']:,.0f} nm {ice}, RIO ≥ {seg['rio_min']:g} ({seg['polaris']}{limit_text}), "
-                     f"{seg['speed_kn'] or 0:.1f} kn, risk {seg['risk_mean']:.2f}; most cost: {seg['dominant']}")
+                     f"{seg['speed_kn'] or 0:.1f} kn, risk {seg['risk_mean']:.2f}; most cost: {seg['dominant']}"
+                     f"{sailed_in}{waited}")
     return lines
 
 def freshness_rows(latest: dict[str, dict | None], now: datetime) -> list[dict]:
@@ -193,13 +199,14 @@ def table(headers: list[str], rows: list[list], classes: list[str] | None = None
 def route_table(rows: list[dict]) -> Table:
     headers = ["scenario", "vessel (ice class)", "date", "status", "distance nm", "× great circle", "ETA",
                "max ice", "mean risk", "baseline nm", "total to final destination", "days on persisted conditions",
-               "passes", "notes"]
+               "hours waiting", "passes", "notes"]
     cells, classes = [], []
     for row in rows:
         vessel = f"{row['vessel']} ({row['ice_class']})"
         if row["status"] != "ok":
             cells.append([row["scenario"], vessel, _when(row["date"]), f"{row['status']}: {row['reason']}",
-                          *[Cell("—", "num")] * 6, "—", Cell("—", "num"), "—", "; ".join(row["warnings"])])
+                          *[Cell("—", "num")] * 6, "—", Cell("—", "num"), Cell("—", "num"), "—",
+                          "; ".join(row["warnings"])])
             classes.append("bad")
             continue
         total = (f"{_fmt(row['total_distance_nm'], 0)} nm to {row['final_destination']}, ETA {_time(row['total_eta'])}"
@@ -207,7 +214,7 @@ def route_table(rows: list[dict]) -> Table:
         cells.append([row["scenario"], vessel, _when(row["date"]), "ok", _num(row["distance_nm"], 0),
                       _num(row["distance_ratio"], 2), _when(row["eta"]), _num(row["max_sic"], 2),
                       _num(row["mean_risk"], 3), _num(row["baseline_nm"], 0), total, persisted_cell(row),
-                      " → ".join(row["passes"]) or "—",
+                      _num(row.get("waiting_h"), 1), " → ".join(row["passes"]) or "—",
                       "; ".join(row["warnings"])])
         classes.append("")
     return table(headers, cells, classes)

@@ -162,10 +162,19 @@ def with_forecast(first_day: date, days: list[date], loader: Callable[[date], tu
     return DailyConditions(first_day, days, load, forecast.valid_days(forecast_meta))
 
 
-def step_basis(daily: DailyConditions, departure: datetime, hours: np.ndarray, step_day: list[date]) -> np.ndarray:
+def step_starts(hours: np.ndarray, waits: np.ndarray | None = None) -> np.ndarray:
+    """Per step, the hours from departure at which it begins (after any waiting before it)."""
+    if not len(hours):
+        return np.zeros(0)
+    waits = np.zeros(len(hours)) if waits is None else np.asarray(waits, dtype=float)
+    return np.concatenate([[0.0], np.cumsum(np.asarray(hours, dtype=float) + waits)[:-1]]) + waits
+
+
+def step_basis(daily: DailyConditions, departure: datetime, hours: np.ndarray, step_day: list[date],
+               waits: np.ndarray | None = None) -> np.ndarray:
     """Per step of a sailed voyage, the basis of the conditions it was sailed in: the day whose
     layers it used (``step_day``) against the day it began on."""
-    starts = np.concatenate([[0.0], np.cumsum(hours)[:-1]]) if len(hours) else np.zeros(0)
+    starts = step_starts(hours, waits)
     return np.array([daily.basis_of(used, (departure + timedelta(hours=float(h))).date())
                      for used, h in zip(step_day, starts, strict=True)], dtype=object)
 

@@ -29,7 +29,8 @@ def coordinate_properties(departure: datetime, terms: dict[str, np.ndarray],
     part (a term ``terms`` lacks gives None); ``positions`` are the points' places on the path
     (``geometry.split_with_positions``)."""
     hours = np.asarray(terms["hours"], dtype=float)
-    cumulative = np.concatenate([[0.0], np.cumsum(hours)])
+    # a point is reached after the steps before it and the waits before them (``wait_h``)
+    cumulative = np.concatenate([[0.0], np.cumsum(hours + np.asarray(terms.get("wait_h", 0.0), dtype=float))])
     out: dict[str, list] = {"times": [], "stage": [], **{key: [] for key in (*STEP_VALUES, *STEP_FLAGS)}}
     for part in positions:
         at = np.asarray(part, dtype=float)

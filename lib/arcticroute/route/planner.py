@@ -21,16 +21,17 @@ from ..store.artifacts import ArtifactSpec, current_meta, input_ref, previous_me
 from ..store.integrity import is_intact, read_bytes
 from ..timeutil import day_span, parse_day
 from . import conditions as basis
-from . import coordinates, depth, geometry, ice_regime, plausibility, routing, rules
+from . import coordinates, depth, geometry, ice_regime, plausibility, routing, rules, time_search
 from .passage import UNROUTED
 from .routing import Conditions, PathResult, Place, Vessel, plan_path
 from .rtz_artifact import rtz_is_current, write_route_rtz
 from .voyage import HORIZON_DAYS, DailyConditions, Voyage, sail, sail_onward
 
 # Bump when planning or the document changes, so existing routes are planned again.
-PLANNER_VERSION = 8  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
+PLANNER_VERSION = 9  # 4: POLARIS, time cost, ice type, segments; 5: fairways, end legs; 6: ETA through time;
 # 7: smoothed into straight legs; 8: assumed ice types, sea-area rules, ice forecast and persisted days, depth and
-# draught, land-free approaches, plausibility, per-point times and conditions (coordinateProperties)
+# draught, land-free approaches, plausibility, per-point times and conditions (coordinateProperties);
+# 9: time-dependent search (each step on the day it is sailed), waiting, per-segment conditions days
 _RISK_FILE = re.compile(r"^risk_(\d{8})\.nc$")
 
 
@@ -212,11 +213,23 @@ def _path_metrics(static: StaticGrid, voyage: Voyage) -> tuple[dict, np.ndarray,
         "cost_h": {k: round(float(terms[f"{k}_h"].sum()), 1) for k in ("open", "ice", "wave", "risk")},
         "conditions_days": [days[0].isoformat(), days[-1].isoformat()] if days else [],
         "replans": voyage.replans,
+        **waiting_metrics(voyage, lon_c, lat_c),
         "cells": int(len(rows)),
         **ice_regime.summary(terms["assumed"], terms["assumed_age"], seg),
     }
     return metrics, lon, lat, {"terms": terms, "lon": lon_c, "lat": lat_c, "seg": seg,
                                "leg": step_legs(voyage.x, voyage.y), "position": position}
+
+
+def waiting_metrics(voyage: Voyage, lon: np.ndarray, lat: np.ndarray) -> dict:
+    """Hours the voyage waits for a later day's conditions (``time_search.Waiting``) and each
+    wait: where (the vertex the step after it begins at), how long, until when (UTC)."""
+    wait_h = voyage.terms["wait_h"] if voyage.seg.size else np.zeros(0)
+    starts = basis.step_starts(voyage.terms["hours"], wait_h) if voyage.seg.size else np.zeros(0)
+    waits = [{"lon": round(float(lon[i]), 4), "lat": round(float(lat[i]), 4), "hours": round(float(wait_h[i]), 2),
+              "until": minute_utc(voyage.departure + timedelta(hours=float(starts[i])))}
+             for i in np.flatnonzero(wait_h > 0)]
+    return {"waiting_h": round(float(wait_h.sum()), 2), "waits": waits}
 
 
 def step_legs(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -245,15 +258,35 @@ def describe_legs(steps: dict) -> list[dict]:
     return out
 
 
-def eta_assumption(daily: DailyConditions) -> str:
+def eta_assumption(daily: DailyConditions, through: time_search.ThroughTime | None = None) -> str:
     newest, last = daily.newest_daily, daily.last_day
     forecast_text = (f"then the ice forecast's steps to {last} (waves and risk of {newest}); "
                      if daily.forecast_days else "no ice forecast; ")
+    waiting = (f"waiting for a later day's conditions where the search chose it (at most "
+               f"{through.waiting.max_hours:g} h at a cell, runtime.yaml route.wait)"
+               if through is not None and through.waiting.max_hours > 0 else "no waiting")
     return (f"departure 00:00 UTC on the plan date; each step sailed at the speed the ice-speed model, the POLARIS "
             f"limits and the wave speed loss allow in the conditions of the day it is reached: the daily layers to "
-            f"{newest}, {forecast_text}after {last} the conditions of {last} persisted (persistence_days); no "
-            "waiting, no icebreaker escort, no port time; times to the minute, not to the second: the model is no "
+            f"{newest}, {forecast_text}after {last} the conditions of {last} persisted (persistence_days); "
+            f"{waiting}, no icebreaker escort, no port time; times to the minute, not to the second: the model is no "
             "better than that")
+
+
+def search_description(path: PathResult, through: time_search.ThroughTime | None) -> dict:
+    """How the route was searched: through the days it is sailed (``time_search``) or on the
+    departure day's conditions alone, and the days whose conditions the search used."""
+    if through is None or path.step_days is None:
+        reason = ("route.time_dependent is false (runtime.yaml)" if through is None else
+                  "no path keeps within the limits of every day it would be sailed (see warnings)")
+        return {"method": "departure day", "note": f"planned on the departure day's conditions: {reason}; the voyage "
+                                                   "re-plans where a later day closes the way"}
+    days = sorted(set(path.step_days))
+    return {"method": "time-dependent",
+            "note": "each step priced and limited by the conditions of the day the ship begins it "
+                    "(docs/route-model.md, Time-dependent search)",
+            "conditions_days": [days[0].isoformat(), days[-1].isoformat()] if days else [],
+            "days_built": path.days_built,
+            "wait": {"max_hours": through.waiting.max_hours, "cost_per_hour": through.waiting.cost_per_hour}}
 
 
 TERM_NAMES = {"open": "transit time", "ice": "ice (speed loss)", "wave": "waves (speed loss)", "risk": "risk penalty"}
@@ -271,8 +304,9 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
     dominant = np.argmax(costs, axis=0)
     region = steps["sea_rules"]["region"] if "sea_rules" in steps else np.zeros(seg.size, dtype=np.int16)
     sailed_in = steps.get("basis", np.full(seg.size, basis.DAILY, dtype=object))
+    waited = terms["wait_h"] if "wait_h" in terms else np.zeros(seg.size)
     key = np.stack([terms["stage"], terms["elevated"].astype(int), dominant, steps["leg"], terms["assumed"] > 0, region,
-                    np.array([basis.BASES.index(b) for b in sailed_in])])
+                    np.array([basis.BASES.index(b) for b in sailed_in]), np.cumsum(waited > 0)])
     cuts = [0] + [i for i in range(1, seg.size) if (key[:, i] != key[:, i - 1]).any()] + [seg.size]
     pieces = [[a, b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
     while len(pieces) > MAX_SEGMENTS:
@@ -313,8 +347,18 @@ def explain_segments(vessel: Vessel, steps: dict) -> list[dict]:
             "dominant": TERM_NAMES[max(cost, key=cost.get)],
             "conditions": str(sailed_in[a]),
             "persisted": bool(sailed_in[a] == basis.PERSISTED),
+            **_segment_days(steps, a, b),
+            "waiting_h": round(float(waited[a:b].sum()), 2),
         })
     return out
+
+
+def _segment_days(steps: dict, a: int, b: int) -> dict:
+    """The days whose conditions (daily layer or forecast step) a segment was sailed in, first and last."""
+    if "day" not in steps:
+        return {}
+    days = steps["day"][a:b]
+    return {"conditions_days": [min(days).isoformat(), max(days).isoformat()]}
 
 
 def point_terms(static: StaticGrid, sailed: Voyage, vessel: Vessel, steps: dict) -> dict[str, np.ndarray]:
@@ -343,7 +387,7 @@ def assess_rules(sea_rules: rules.SeaRules, static: StaticGrid, daily: DailyCond
     """The sea-area rules' verdict on the sailed route (``rules.assess``), each step in the ice
     conditions of the day it is sailed; the per-step part is kept in ``steps`` for the segments."""
     hours = steps["terms"]["hours"]
-    starts = [sailed.departure + timedelta(hours=float(h)) for h in np.concatenate([[0.0], np.cumsum(hours)[:-1]])]
+    starts = [sailed.departure + timedelta(hours=float(h)) for h in basis.step_starts(hours, sailed.terms["wait_h"])]
     maps: dict[date, np.ndarray] = {}
     condition = np.zeros(len(sailed.step_day), dtype=np.int8)
     for i, day in enumerate(sailed.step_day):
@@ -417,10 +461,12 @@ def _onward_feature(static: StaticGrid, daily: DailyConditions, request: RouteRe
 def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, request: RouteRequest, day: date,
                   route: PathResult, baseline: PathResult, inputs: list[dict], synthetic: bool,
                   run_id: str, risk_weight: float = 0.0, checks: dict | None = None, *,
-                  sea_rules: rules.SeaRules | None = None, ignore_rules: bool = False) -> dict:
+                  sea_rules: rules.SeaRules | None = None, ignore_rules: bool = False,
+                  through: time_search.ThroughTime | None = None) -> dict:
     """The route document; ``conditions`` is the day's, or the daily layers the voyage sails through;
     ``checks``: the plausibility settings (``plausibility_settings``). With ``sea_rules`` the route
-    carries their verdict (``rules``; ``ignored`` with ``ignore_rules``)."""
+    carries their verdict (``rules``; ``ignored`` with ``ignore_rules``); ``through``: the route was
+    searched through time (``time_search``) and its re-plans are too."""
     checks = checks or plausibility_settings(None, static.grid.resolution_m / 1000.0)
     daily = conditions if isinstance(conditions, DailyConditions) else DailyConditions.single(day, conditions)
     departure = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -435,9 +481,11 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
     warnings = list(route.warnings) + list(daily.get(day).warnings)
     for role, path in (("route", route), ("baseline", baseline)):
         sailed = sail(static, daily, vessel, risk_weight, departure, request.origin, request.destination, path,
-                      replan=role == "route")
+                      replan=role == "route", through=through if role == "route" else None)
         metrics, lon, lat, steps = _path_metrics(static, sailed)
-        steps["basis"] = basis.step_basis(daily, departure, sailed.terms["hours"], sailed.step_day)
+        steps["basis"] = basis.step_basis(daily, departure, sailed.terms["hours"], sailed.step_day,
+                                          sailed.terms["wait_h"])
+        steps["day"] = sailed.step_day
         metrics.update(basis.basis_metrics(daily, sailed.terms["hours"], steps["basis"]))
         metrics.update(depth.route_depth(static, sailed.vcells, steps["lon"], steps["lat"], vessel))
         metrics["great_circle_nm"] = round(gc_nm, 1)
@@ -455,7 +503,8 @@ def build_geojson(static: StaticGrid, conditions: Conditions | DailyConditions, 
             if metrics.get("unknown_depth_nm"):
                 warnings.append(f"{metrics['unknown_depth_nm']:g} nm sailed in water whose depth the relief does not "
                                 f"resolve (it reads land where the land data has sea): check the chart there")
-            extra["eta_assumption"] = eta_assumption(daily)
+            extra["eta_assumption"] = eta_assumption(daily, through)
+            extra["search"] = search_description(path, through)
             route_steps = steps
         parts, positions = geometry.split_with_positions(lon, lat, steps["position"])
         per_point = coordinates.shaped(coordinates.coordinate_properties(
@@ -543,13 +592,16 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     conditions, metas = loaded  # load_conditions(settings, day), read once for all requests of the day
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
+    route_cfg = settings.runtime.get("route", {})
+    search = {"time_dependent": bool(route_cfg.get("time_dependent", True)),
+              "wait": time_search.Waiting.from_config(route_cfg).__dict__}
     assume_escort = assume_escort or request.assume_escort
     checks = plausibility_settings(settings, settings.grid.resolution_m / 1000.0, assume_escort=assume_escort)
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
     ice_forecast = basis.forecast_issue(settings, later[-1] if later else day)
     digest = hashlib.sha256(json.dumps({"inputs": inputs, "later": voyage_input_ids(settings, later),
                                         "request": request.as_dict(), "risk_weight": risk_weight,
-                                        "checks": checks, "planner": PLANNER_VERSION, "sea_rules": sea_rules.sha256,
+                                        "checks": checks, "planner": PLANNER_VERSION, "search": search, "sea_rules": sea_rules.sha256,
                                         "ignore_rules": ignore_rules, "conditions": basis.CONDITIONS_VERSION,
                                         "forecast": ice_forecast and [ice_forecast["logical_id"],
                                                                       ice_forecast["sha256"]]},
@@ -570,9 +622,11 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
         daily.close_by(lambda d: rules_closure(sea_rules, static, d))
     conditions = daily.get(day)
     synthetic = any(m.get("synthetic") for m in metas)
+    through = time_search.ThroughTime(daily, datetime(day.year, day.month, day.day, tzinfo=UTC),
+                                      time_search.Waiting.from_config(route_cfg)) if search["time_dependent"] else None
     try:
         route, baseline, _blocked = plan_path(static, conditions, request.vessel, request.origin,
-                                              request.destination, risk_weight)
+                                              request.destination, risk_weight, through=through)
     except NoRouteError as exc:
         status = "refused" if isinstance(exc, RouteRefusedError) else "no-route"
         document = _document(request, day, inputs, synthetic, run.run_id, [], status=status, reason=str(exc))
@@ -581,7 +635,8 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
         for message in route.warnings:
             run.warn(message)
         document = build_geojson(static, daily, request, day, route, baseline, inputs, synthetic, run.run_id,
-                                 risk_weight, checks, sea_rules=sea_rules, ignore_rules=ignore_rules)
+                                 risk_weight, checks, sea_rules=sea_rules, ignore_rules=ignore_rules,
+                                 through=through)
         full = document["arcticroute"]["summary"]
         verdict = full["rules"]
         if verdict["verdict"] == "not permitted" and not ignore_rules:
@@ -670,7 +725,7 @@ def rules_warnings(verdict: dict) -> list[str]:
 _SUMMARY_KEYS = ("distance_nm", "great_circle_nm", "distance_ratio", "duration_h", "eta", "max_sic", "mean_risk",
                  "min_rio", "ice_nm", "elevated_risk_nm", "conditions_days", "replans", "assumed_type_nm",
                  "persistence_days", "forecast_days", "min_depth_m", "min_depth_at", "min_sustained_speed_kn",
-                 "beset_risk", "assumed_escort",
+                 "beset_risk", "assumed_escort", "waiting_h",
                  "total_distance_nm", "total_eta", "final_destination")
 
 

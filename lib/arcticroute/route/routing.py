@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 
 import numpy as np
@@ -180,6 +181,19 @@ class PathResult:
     legs_x: np.ndarray | None = None
     legs_y: np.ndarray | None = None
     smoothing: dict | None = None
+    # from the time-dependent search (``time_search``): per cell the seconds from departure it is
+    # reached and waited there, per step the day of the conditions used, each cell's cost on the
+    # day the search reached it, and how many days' surfaces were built
+    times: np.ndarray | None = None
+    waits: np.ndarray | None = None
+    step_days: list | None = None
+    surface: np.ndarray | None = None
+    days_built: int = 0
+    departure: datetime | None = None  # the moment ``times`` count from
+
+    @property
+    def waits_anywhere(self) -> bool:
+        return self.waits is not None and bool((self.waits > 0).any())
 
 
 @lru_cache(maxsize=64)
@@ -203,7 +217,7 @@ def _seconds_per_metre(cls: str, speed_kn: float) -> np.ndarray:
 _STEP: dict[int, tuple[np.ndarray, float, np.ndarray]] = {}
 
 
-def _step_metres_cached(static: StaticGrid) -> np.ndarray:
+def axial_step_metres(static: StaticGrid) -> np.ndarray:
     """``step_metres`` as float32, kept per scale array (the static layers do not change)."""
     key = id(static.scale)
     hit = _STEP.get(key)
@@ -257,6 +271,23 @@ def speed_knots(conditions: Conditions, vessel: Vessel, regime: np.ndarray | Non
     return speed[regime] * wave_speed_fraction(conditions.hs)
 
 
+def cost_per_metre(conditions: Conditions, vessel: Vessel, risk_weight: float) -> np.ndarray:
+    """Per cell, float32: the seconds a metre of sailing through it takes, plus ``risk_weight x
+    risk`` times the open-water seconds of that metre (with zero ``risk_weight``, the time alone)."""
+    per_metre = _seconds_per_metre(vessel.polaris_class, float(vessel.speed_kn))[conditions.regime()]
+    per_metre /= wave_speed_fraction(conditions.hs)
+    if risk_weight:
+        per_metre += risk_per_metre(conditions, vessel, risk_weight)
+    return per_metre
+
+
+def risk_per_metre(conditions: Conditions, vessel: Vessel, risk_weight: float) -> np.ndarray:
+    """The risk penalty per metre, float32: ``risk_weight x risk`` open-water seconds."""
+    penalty = np.fmax(np.asarray(conditions.risk, dtype=np.float32), np.float32(0.0))  # NaN -> 0
+    penalty *= np.float32(risk_weight / (vessel.speed_kn * KNOT_MS))
+    return penalty
+
+
 def cost_surface(static: StaticGrid, conditions: Conditions, vessel: Vessel, risk_weight: float,
                  blocked: dict[str, np.ndarray] | None = None, *, distance_only: bool = False) -> np.ndarray:
     """Per-cell cost; -1 marks cells MCP may not enter.
@@ -268,14 +299,8 @@ def cost_surface(static: StaticGrid, conditions: Conditions, vessel: Vessel, ris
     if distance_only:
         cost = step_metres(static)
     else:
-        per_metre = _seconds_per_metre(vessel.polaris_class, float(vessel.speed_kn))[conditions.regime()]
-        per_metre /= wave_speed_fraction(conditions.hs)
-        if risk_weight:
-            penalty = np.fmax(np.asarray(conditions.risk, dtype=np.float32), np.float32(0.0))  # NaN -> 0
-            penalty *= np.float32(risk_weight / (vessel.speed_kn * KNOT_MS))
-            per_metre += penalty
-        cost = per_metre.astype(np.float64)
-        cost *= _step_metres_cached(static)
+        cost = cost_per_metre(conditions, vessel, risk_weight).astype(np.float64)
+        cost *= axial_step_metres(static)
     impassable = np.logical_or.reduce(list(blocked.values()))
     cost[impassable] = -1.0
     return cost
@@ -514,9 +539,15 @@ def refused_by_rules(blocked: dict[str, np.ndarray], start, end) -> bool:
 
 
 def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin: Place, destination: Place,
-              risk_weight: float, *, smooth: bool = True) -> tuple[PathResult, PathResult, dict[str, np.ndarray]]:
+              risk_weight: float, *, smooth: bool = True, through=None
+              ) -> tuple[PathResult, PathResult, dict[str, np.ndarray]]:
     """Minimum-time risk-aware path and distance-only baseline, each smoothed into straight legs
-    (``smooth_path``) unless ``smooth`` is False; NoRouteError names the blocking limit."""
+    (``smooth_path``) unless ``smooth`` is False; NoRouteError names the blocking limit.
+
+    ``through`` (``time_search.ThroughTime``): the route is searched through the conditions of
+    the days it is sailed (``conditions`` are then the departure day's); where no path keeps
+    within the limits of those days, the route planned on the departure day alone stands, with a
+    warning. The distance-only baseline is always planned on ``conditions``."""
     grid = static.grid
     warnings = []
     approach.check_end(origin)
@@ -537,7 +568,14 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
                                                              [(start, origin), (end, destination)])
         warnings += depth_notes
     cost = cost_surface(static, conditions, vessel, risk_weight, blocked)
-    route = least_cost_path(cost, start, end)
+    route = None if through is None else through.search(static, vessel, risk_weight, start, end,
+                                                        blocked.get("depth"))
+    if route is None:
+        route = least_cost_path(cost, start, end)
+        if through is not None and route is not None:
+            warnings.append(f"no route from {origin.name} to {destination.name} keeps within the vessel's limits on "
+                            "every day it would be sailed; planned on the departure day's conditions alone, the "
+                            "voyage re-plans where a later day closes the way")
     if route is None:
         reason = explain_blocked(blocked, start, end, vessel, static)
         seasons = [name for name, mask in blocked.items() if name.startswith(SEASON_MASK_PREFIX) and mask.any()]
@@ -559,6 +597,7 @@ def plan_path(static: StaticGrid, conditions: Conditions, vessel: Vessel, origin
     baseline = least_cost_path(distance, start, end)
     assert baseline is not None  # same hard limits as the route, which exists
     if smooth:
-        smooth_path(static, route, cost, origin, destination)
+        if not route.waits_anywhere:  # a wait is kept at its cell: a path that waits stays on the grid
+            smooth_path(static, route, cost if route.surface is None else route.surface, origin, destination)
         smooth_path(static, baseline, distance, origin, destination)
     return route, baseline, blocked
