@@ -35,6 +35,7 @@ from .artifacts import (
     version_path,
 )
 from .highwater import raise_highwater
+from .identity import identity_of
 from .integrity import is_safe_relpath
 
 _YEAR = re.compile(r"^\d{4}$")
@@ -162,33 +163,22 @@ def _remove_empty(folders: list[Path]) -> list[str]:
 
 # -- what a canonical path says an artifact is -------------------------------------------------
 
-_GRID = r"(?P<grid>3413-[0-9.]+km)"
-_PATH_KINDS = (  # (root, pattern of the canonical path, kind, logical id template)
-    ("data", rf"env/(?P<layer>[a-z]+(\.[a-z]+)?)/{_GRID}/\d{{4}}/\d{{2}}/[a-z_]+_(?P<day>\d{{8}})\.nc",
-     "env-layer", "ar://env/{layer}@{day}?grid={grid}"),
-    ("data", rf"risk/{_GRID}/\d{{4}}/\d{{2}}/risk_(?P<day>\d{{8}})\.nc", "risk-daily", "ar://risk/daily@{day}?grid={grid}"),
-    ("data", rf"risk/{_GRID}/\d{{4}}/\d{{2}}/risk_(?P<month>\d{{6}})\.nc", "risk-monthly",
-     "ar://risk/monthly@{month}?grid={grid}"),
-    ("data", rf"risk/{_GRID}/models/stacking_(?P<month>\d{{6}})\.json", "risk-model",
-     "ar://risk/model@{month}?grid={grid}"),
-    ("data", rf"static/grid_{_GRID}\.nc", "static-grid", "ar://static/grid@{grid}"),
-    ("data", rf"forecast/ice/{_GRID}/\d{{4}}/\d{{2}}/ice_forecast_(?P<issued>\d{{8}})\.nc", "forecast",
-     "ar://forecast/ice@{issued}?grid={grid}"),
-    ("outputs", rf"routes/{_GRID}/(?P<scenario>[A-Za-z0-9._-]+)_(?P<day>\d{{8}})\.geojson", "route",
-     "ar://route/{scenario}@{day}?grid={grid}"),
-    ("outputs", rf"routes/{_GRID}/(?P<scenario>[A-Za-z0-9._-]+)_(?P<day>\d{{8}})\.rtz", "route",
-     "ar://rtz/{scenario}@{day}?grid={grid}"),
-    ("reports", rf"{_GRID}/(?P<month>\d{{6}})/report_(?P=month)\.html", "report", "ar://report/monthly@{month}?grid={grid}"),
-)
-
-
 def identity_of_path(root: str, canonical_relpath: str) -> dict | None:
-    """What the current layout says the artifact at ``canonical_relpath`` is: ``logical_id``,
-    ``kind``, ``grid`` (its name), ``layer``, ``scenario``, ``day`` (YYYYMMDD) or ``month``
-    (YYYYMM) as the path has them; None for a path of no known artifact."""
-    for kind_root, pattern, kind, template in _PATH_KINDS:
-        match = re.fullmatch(pattern, canonical_relpath)
-        if kind_root == root and match:
-            parts = {k: v for k, v in match.groupdict().items() if v is not None}
-            return {"logical_id": template.format(**parts), "kind": kind, **parts}
-    return None
+    """What the current layout says the artifact at ``canonical_relpath`` is (``identity.identity_of``,
+    the one table of artifact places): ``logical_id``, ``kind``, ``grid`` (its name), ``layer``,
+    ``scenario``, ``day`` (YYYYMMDD) or ``month`` (YYYYMM) as the path has them; None for a path
+    of no known artifact."""
+    found = identity_of(root, canonical_relpath)
+    if found is None:
+        return None
+    out = {"logical_id": found.logical_id, "kind": found.kind, "grid": found.grid}
+    stamp = found.logical_id.partition("@")[2].partition("?")[0]  # the path's YYYYMMDD or YYYYMM
+    if found.kind == "env-layer":
+        out["layer"] = found.logical_id.removeprefix("ar://env/").partition("@")[0]
+    if found.name is not None:
+        out["scenario"] = found.name
+    if found.first is not None and found.first == found.last:
+        out["day"] = stamp
+    elif found.within is not None or found.kind in ("report", "risk-model"):
+        out["month"] = stamp
+    return out
