@@ -23,7 +23,7 @@ from .route.planner import route_relpath
 from .static import load_static
 from .store.artifacts import current_meta
 from .store.catalog import Entry, build_index, verify_entry
-from .store.integrity import problem, read_bytes, verify_artifact
+from .store.integrity import problem, read_bytes, read_json, verify_artifact
 
 DISPLAY_CELLS = 450  # at most this many cells along a side on screen
 VIEW_LAYERS = {
@@ -173,7 +173,7 @@ def route_rtz(settings: Settings, name: str, day: date, route_meta: dict) -> byt
     relpath = route_relpath(name, day, settings.grid.name)
     if rtz_is_current(settings, relpath, route_meta):
         return read_bytes(settings.roots, current_meta(settings.roots, "outputs", rtz_relpath(relpath)))
-    return to_rtz(passage_plan(json.loads(read_bytes(settings.roots, route_meta).decode("utf-8"))))
+    return to_rtz(passage_plan(read_json(settings.roots, route_meta)))
 
 
 def _leg_of_time(document: dict):

@@ -18,7 +18,7 @@ from ..provenance import DEMO_NOTICE
 from ..risk.fuse import daily_relpath
 from ..static import StaticGrid, load_static
 from ..store.artifacts import ArtifactSpec, current_meta, input_ref, previous_meta, write_artifact
-from ..store.integrity import is_intact, read_bytes
+from ..store.integrity import is_intact, read_json
 from ..timeutil import day_span, parse_day
 from . import conditions as basis
 from . import coordinates, depth, geometry, ice_regime, plausibility, routing, rules, time_search
@@ -612,7 +612,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
             and is_intact(roots, previous)):
         summary = previous["params"].get("summary", {})
         if summary.get("status") not in UNROUTED and not rtz_is_current(settings, relpath, previous):
-            document = json.loads(read_bytes(roots, previous).decode("utf-8"))
+            document = read_json(roots, previous)
             write_route_rtz(settings, document, relpath, previous, run)
         return (summary["status"] if summary.get("status") in UNROUTED else "unchanged"), summary
     static = load_static(roots, settings.grid, run=run)
