@@ -157,3 +157,35 @@ def test_a_full_disk_hidden_by_the_writer_is_named_although_removing_the_partial
         with pytest.raises(DiskFullError, match=r"no space left on the device \(ENOSPC\)"):
             write_artifact(tree, _spec(), hdf5_like, run_id=RUN_ID, command="test")
         assert not list(small.rglob(".tmp-*"))
+
+
+@pytest.mark.parametrize("left", ["file", "file+highwater", "file+sidecar"])
+def test_a_version_a_killed_writer_left_is_published_under_its_own_number(tree, left):
+    """Killed between its version file and its links, the writer's next run with the same bytes
+    publishes that version: the work is not done twice under a second number."""
+    first = _write(tree, b"one")
+    folder = (tree["data"] / first["path"]).parent
+    orphan = folder / "ice_sic_20260901_adv_v2.nc"
+    orphan.write_bytes(b"two")
+    if left == "file+highwater":
+        (folder / ".ice_sic_20260901.nc.last-version").write_text("2\n")
+    if left == "file+sidecar":
+        sidecar = {**json.loads((folder / "ice_sic_20260901_adv_v1.nc.meta.json").read_text()),
+                   "version": 2, "path": first["path"].replace("_v1", "_v2"),
+                   "sha256": artifacts.atomic.sha256_file(orphan), "size_bytes": 3}
+        (folder / "ice_sic_20260901_adv_v2.nc.meta.json").write_text(json.dumps(sidecar))
+    second = _write(tree, b"two")
+    assert second["version"] == 2 and not (folder / "ice_sic_20260901_adv_v3.nc").exists()
+    assert current_meta(tree, "data", first["canonical"])["version"] == 2
+    assert (folder / "ice_sic_20260901.nc").read_bytes() == b"two"
+    assert _write(tree, b"three")["version"] == 3
+
+
+def test_a_left_version_whose_sidecar_promised_other_bytes_is_not_adopted(tree):
+    first = _write(tree, b"one")
+    folder = (tree["data"] / first["path"]).parent
+    (folder / "ice_sic_20260901_adv_v2.nc").write_bytes(b"two")
+    sidecar = {**first, "version": 2, "sha256": "0" * 64}
+    (folder / "ice_sic_20260901_adv_v2.nc.meta.json").write_text(json.dumps(sidecar))
+    assert _write(tree, b"two")["version"] == 3
+    assert (folder / "ice_sic_20260901_adv_v2.nc").read_bytes() == b"two"

@@ -195,24 +195,50 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
     target = version_path(canonical, version)
     with atomic.atomic_path(target) as tmp:
         write(tmp)
+    fresh = target
     try:
         sha = atomic.sha256_file(target)
         previous = previous_meta(roots, spec.root, spec.relpath)
         if _same_and_intact(roots, previous, sha):
             target.unlink()
             return previous
+        twin = unpublished_twin(canonical, sha, newer_than=previous["version"] if previous else 0, besides=version)
+        if twin is not None:
+            target.unlink()
+            version, target = twin
         meta = _sidecar(roots, spec, canonical, target, version, sha, run_id, command)
         raise_highwater(canonical, version, durable=False)
         _write_sidecar_unsynced(meta_path_for(target), meta)
         point_canonical(canonical, target, meta["link"])
     except BaseException:
         # not linked yet: a version without its sidecar would be an orphan, so the previous stands
-        for leftover in (meta_path_for(target), target):
+        # (a twin a killed writer left stays as it was found, for the next run to publish)
+        for leftover in (meta_path_for(target), fresh) if target == fresh else ():
             atomic.remove_if_present(leftover)
         raise
     point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
     atomic._fsync_dir(canonical.parent)  # once, for the high-water mark, the sidecar and both links
     return meta
+
+
+def unpublished_twin(canonical: Path, sha: str, *, newer_than: int, besides: int) -> tuple[int, Path] | None:
+    """A version above the current one that no link points at, with these very bytes: what a
+    writer killed between its version file and its links left (``kill -9``, power loss). Publishing
+    it under its own number does the work once, where a new number would make a second version
+    of the same bytes; its number already names these bytes, so nothing cited changes meaning.
+    A twin whose sidecar records other bytes is not one: that number was promised elsewhere."""
+    for number, path in sorted(existing_versions(canonical).items(), reverse=True):
+        if number <= newer_than or number == besides:
+            continue
+        try:
+            sidecar = meta_path_for(path)
+            if sidecar.exists() and read_meta(sidecar).get("sha256") != sha:
+                continue
+            if atomic.sha256_file(path) == sha:
+                return number, path
+        except (IntegrityError, OSError):
+            continue  # unreadable: not provably a twin, and repair is where it is judged
+    return None
 
 
 def _same_and_intact(roots, previous: dict | None, sha: str) -> bool:
