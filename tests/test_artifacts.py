@@ -189,3 +189,55 @@ def test_a_left_version_whose_sidecar_promised_other_bytes_is_not_adopted(tree):
     (folder / "ice_sic_20260901_adv_v2.nc.meta.json").write_text(json.dumps(sidecar))
     assert _write(tree, b"two")["version"] == 3
     assert (folder / "ice_sic_20260901_adv_v2.nc").read_bytes() == b"two"
+
+
+_KILL_AT = {  # a step of write_artifact, and which of its calls is killed there
+    "before the high-water mark": ("raise_highwater", 1),
+    "before the sidecar": ("_write_sidecar_unsynced", 1),
+    "before the canonical link": ("point_canonical", 1),
+    "between the two links": ("point_canonical", 2),
+}
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="SIGKILL is POSIX")
+@pytest.mark.parametrize("step", sorted(_KILL_AT))
+def test_a_writer_killed_at_any_step_is_completed_by_the_next_write_of_the_same_bytes(tree, step):
+    """kill -9 of the writing process at each step of publishing a second version: the previous
+    version (or the new one, once linked) stands, and writing the same bytes again leaves exactly
+    two versions, both links on the second and a catalog that verifies."""
+    import subprocess
+    import sys
+
+    from arcticroute.store.catalog import build_index, verify
+
+    _write(tree, b"one")
+    function, nth = _KILL_AT[step]
+    child = f"""
+import os, signal
+from pathlib import Path
+from arcticroute.store import artifacts
+from tests.test_artifacts import _spec
+calls = []
+real = getattr(artifacts, {function!r})
+def dying(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == {nth}:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(*args, **kwargs)
+setattr(artifacts, {function!r}, dying)
+roots = {{k: Path(v) for k, v in {({k: str(v) for k, v in tree.items()})!r}.items()}}
+artifacts.write_artifact(roots, _spec(), lambda p: p.write_bytes(b"two"), run_id={RUN_ID!r}, command="test")
+"""
+    died = subprocess.run([sys.executable, "-c", child], cwd=Path(__file__).resolve().parents[1])
+    assert died.returncode == -9, "the writer was not killed at the step"
+    assert current_meta(tree, "data", _spec().relpath)["version"] in (1, 2)
+
+    again = _write(tree, b"two")
+    folder = tree["data"] / "env/ice.sic/2026/09"
+    assert again["version"] == 2
+    assert sorted(p.name for p in folder.glob("ice_sic_20260901_adv_v*.nc")) == [
+        "ice_sic_20260901_adv_v1.nc", "ice_sic_20260901_adv_v2.nc"]
+    assert os.readlink(folder / "ice_sic_20260901.nc") == "ice_sic_20260901_adv_v2.nc"
+    assert os.readlink(folder / "ice_sic_20260901.nc.meta.json") == "ice_sic_20260901_adv_v2.nc.meta.json"
+    entries, unreadable = build_index(tree)
+    assert unreadable == [] and verify(tree, entries) == []

@@ -201,6 +201,7 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
         previous = previous_meta(roots, spec.root, spec.relpath)
         if _same_and_intact(roots, previous, sha):
             target.unlink()
+            _relink_sidecar(roots, canonical, previous)
             return previous
         twin = unpublished_twin(canonical, sha, newer_than=previous["version"] if previous else 0, besides=version)
         if twin is not None:
@@ -219,6 +220,18 @@ def _write_version(roots, spec: ArtifactSpec, canonical: Path, write, run_id: st
     point_canonical(meta_path_for(canonical), meta_path_for(target), meta["link"])
     atomic._fsync_dir(canonical.parent)  # once, for the high-water mark, the sidecar and both links
     return meta
+
+
+def _relink_sidecar(roots, canonical: Path, meta: dict) -> None:
+    """Point the canonical sidecar at ``meta``'s version where a writer killed between its two
+    links left it missing or on the version before."""
+    meta_link = meta_path_for(canonical)
+    version_sidecar = meta_path_for(roots[meta["root"]] / meta["path"])
+    if meta["link"] == "symlink":
+        if not meta_link.is_symlink() or os.readlink(meta_link) != version_sidecar.name:
+            point_canonical(meta_link, version_sidecar, "symlink")
+    elif not meta_link.is_file():
+        point_canonical(meta_link, version_sidecar, "copy")
 
 
 def unpublished_twin(canonical: Path, sha: str, *, newer_than: int, besides: int) -> tuple[int, Path] | None:
