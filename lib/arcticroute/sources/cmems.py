@@ -28,7 +28,6 @@ from datetime import date, timedelta
 
 from ..errors import ConfigError, NotYetAvailableError
 from ..static import StaticGrid
-from . import gridded
 from .base import FetchResult, Source
 from .http import finish
 from .http_client import CorruptDownloadError, Download, FetchError
@@ -107,7 +106,9 @@ class CmemsSource(Source):
             raise FetchError(f"{self.name}: copernicusmarine subset wrote no file at {dest}")
 
     def fetch(self, day: date, static: StaticGrid) -> FetchResult:
+        # xarray: only a fetch needs it, not a run with nothing to fetch that imports this source
         from ..store import atomic
+        from . import gridded
 
         dest = self._path(day)
         tmp = atomic.temp_path_for(dest)

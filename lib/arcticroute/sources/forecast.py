@@ -26,7 +26,6 @@ from ..config import Settings
 from ..errors import ConfigError, NotYetAvailableError
 from ..static import StaticGrid, load_static
 from ..store.integrity import is_intact
-from . import gridded, regrid
 from . import synthetic_fields as fields
 from .base import Source
 from .cmems import CmemsSource
@@ -85,6 +84,9 @@ class CmemsIceForecast(CmemsSource):
 
     def _read(self, path, static: StaticGrid) -> tuple[np.ndarray, np.ndarray]:
         """Concentration and thickness of one valid day on the grid (sea gaps filled, 0 elsewhere)."""
+        # xarray and scipy (~0.7 s): only a real download needs them
+        from . import gridded, regrid
+
         reduce = self.config.get("reduce", "mean")
         sic_spec = {**self.config, "reduce": reduce, "units": self.config.get("units", ["1", ""]),
                     "valid_range": self.config.get("valid_range", [0, 1]), "scale": self.config.get("scale", 1.0)}

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -26,9 +27,11 @@ from ..layers import LAYERS
 from ..polaris import UNKNOWN_CODE
 from ..redact import redact_url
 from ..static import StaticGrid
-from . import gridded, regrid
 from .base import FetchResult, Source
 from .http_client import CorruptDownloadError, HttpClient, HttpPolicy, UpstreamMissingError
+
+if TYPE_CHECKING:
+    from .gridded import Field
 
 
 def render_url(template: str, day: date) -> str:
@@ -110,6 +113,9 @@ def fetch_gridded(source: RemoteSource, url: str, dest, static: StaticGrid, day:
     that result is used, so a new file is read once. A cached copy that went bad on disk is
     fetched afresh.
     """
+    # xarray (~0.3 s): imported by the fetch, not by a run with nothing to fetch
+    from . import gridded
+
     held = {}
 
     def check(path):
@@ -128,8 +134,10 @@ def fetch_gridded(source: RemoteSource, url: str, dest, static: StaticGrid, day:
                                                                   static.grid, day)
 
 
-def finish(source: Source, day: date, static: StaticGrid, field: gridded.Field, download) -> FetchResult:
+def finish(source: Source, day: date, static: StaticGrid, field: Field, download) -> FetchResult:
     """The layer's variable from a regridded field: land NaN, sea gaps filled, provenance kept."""
+    from . import regrid  # scipy: imported by the fetch, as gridded is
+
     info = LAYERS[source.layer]
     values, filled, left = regrid.fill_sea(field.values, static.land, static.grid.resolution_m,
                                           float(source.config.get("fill_km", 100)))
