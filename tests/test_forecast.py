@@ -354,3 +354,31 @@ def test_a_dry_run_lists_the_forecast_and_writes_nothing(demo_voyage):
     assert re.search(r"^forecast ice\.forecast 2026-02-28  issued that day, ice\.forecast-synthetic \(synthetic\)  -> "
                      r"forecast/ice/3413-25km/2026/02/ice_forecast_20260228\.nc$", result.stdout, re.M)
     assert tree_digest(roots.data) == before
+
+
+def test_the_valid_days_of_an_issue_are_read_and_verified_once_and_equal_the_file(demo_voyage, monkeypatch):
+    """A voyage asks for each valid day many times: the file is hashed once, each day decoded once,
+    the values those of the file; a file whose bytes are not its sidecar's is refused."""
+    from arcticroute.forecast import IssueReader
+    from arcticroute.store import integrity
+    from arcticroute.store.integrity import IntegrityError
+
+    roots, _env, _outputs = demo_voyage
+    path = roots.data / "forecast/ice/3413-25km/2026/02/ice_forecast_20260228.nc"
+    meta = json.loads(path.with_name(path.name + ".meta.json").read_text())
+    tree = {"data": roots.data, "reports": roots.reports, "outputs": roots.outputs}
+    reads = []
+    real = integrity.read_verified
+    monkeypatch.setattr(integrity, "read_verified", lambda *a: reads.append(a) or real(*a))
+    issue = IssueReader(tree, meta)
+    for _ in range(3):
+        for n in (1, 5, 10):
+            day5 = issue.valid_day(date(2026, 3, n))
+    assert len(reads) == 1
+    with xr.open_dataset(path) as ds:
+        np.testing.assert_array_equal(day5["sic"], ds["sic"].isel(time=9).values)
+    with pytest.raises(ValueError, match="no valid day 2026-03-11"):
+        issue.valid_day(date(2026, 3, 11))
+    other = {**meta, "sha256": "0" * 64}  # the bytes on disk are not those the sidecar names
+    with pytest.raises(IntegrityError):
+        IssueReader(tree, other).valid_day(date(2026, 3, 1))

@@ -157,15 +157,32 @@ def newest_issue(settings: Settings, not_after: date, back_days: int = 13) -> di
     return None
 
 
-def read_valid_day(roots: dict, meta: dict, valid: date) -> dict[str, np.ndarray]:
-    """``sic`` and ``stage`` of one valid day of the issue a sidecar describes, verified against it
-    (``layers.read_variables``: the bytes read once and hashed, the file's own id and days)."""
-    from .layers import read_variables
+class IssueReader:
+    """``sic`` and ``stage`` of the valid days of one issue a sidecar describes, for a voyage that
+    asks for them many times (the search, the sailing, the explanation): the file is read and
+    verified once (``store.integrity.read_verified``: the bytes hashed as read) and each valid day
+    decoded once from those bytes (``layers.parse_variables``: the file's own id and days
+    checked). Holds the file's bytes and the days decoded (at 6.25 km about 8 MB a day)."""
 
-    days = valid_days(meta)
-    if valid not in days:
-        raise ValueError(f"{meta['logical_id']} has no valid day {valid} (it covers {days[0]}..{days[-1]})")
-    return read_variables(roots, meta, ("sic", "stage"), step=days.index(valid))
+    def __init__(self, roots: dict, meta: dict):
+        self.roots, self.meta = roots, meta
+        self.days = valid_days(meta)
+        self._data: bytes | None = None
+        self._fields: dict[date, dict[str, np.ndarray]] = {}
+
+    def valid_day(self, valid: date) -> dict[str, np.ndarray]:
+        from .layers import parse_variables
+        from .store.integrity import read_verified
+
+        if valid not in self.days:
+            raise ValueError(f"{self.meta['logical_id']} has no valid day {valid} "
+                             f"(it covers {self.days[0]}..{self.days[-1]})")
+        if valid not in self._fields:
+            if self._data is None:
+                self._data = read_verified(self.roots, self.meta)
+            self._fields[valid] = parse_variables(self.roots, self.meta, self._data, ("sic", "stage"),
+                                                  step=self.days.index(valid))
+        return self._fields[valid]
 
 
 def current(settings: Settings, issued: date) -> dict | None:

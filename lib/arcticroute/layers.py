@@ -309,11 +309,17 @@ def read_variables(roots: dict[str, Path], meta: dict, variables: tuple[str, ...
     axis must be those its sidecar states (a right file of another day is refused); of a variable
     with a time axis (format 3 on) its step ``step`` (daily artifacts have one, a forecast one per
     valid day); packed values unpacked."""
+    return parse_variables(roots, meta, read_verified(roots, meta), variables, step)
+
+
+def parse_variables(roots: dict[str, Path], meta: dict, data: bytes, variables: tuple[str, ...],
+                    step: int = 0) -> dict[str, np.ndarray]:
+    """``read_variables`` of bytes already read and verified against ``meta`` (``read_verified``):
+    a reader that needs several steps of one file reads and hashes it once."""
     import netCDF4
 
     from .ncread import LOCK, dataset_grids
 
-    data = read_verified(roots, meta)
     path = roots[meta["root"]] / meta["path"]
     with LOCK:
         try:

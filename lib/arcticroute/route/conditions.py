@@ -112,10 +112,11 @@ class DailyConditions:
         return self.get(self.day_for(moment))
 
 
-def forecast_conditions(roots: dict, meta: dict, valid: date, persisted: Conditions) -> Conditions:
+def forecast_conditions(issue: forecast.IssueReader, valid: date, persisted: Conditions) -> Conditions:
     """A forecast day's conditions: sea ice and stage from the forecast (the analysis's older ice
     types kept, ``forecast.with_analysis_stage``), waves and risk of the newest daily layer."""
-    fields = forecast.read_valid_day(roots, meta, valid)
+    meta = issue.meta
+    fields = issue.valid_day(valid)
     stage = forecast.with_analysis_stage(fields["stage"], fields["sic"], persisted.stage)
     assumed, assumed_age = None, None
     if persisted.assumed is not None and persisted.stage is not None:
@@ -150,6 +151,7 @@ def with_forecast(first_day: date, days: list[date], loader: Callable[[date], tu
         return DailyConditions(first_day, days, loader)
     newest = max(days)
     persisted: list = []
+    issue = forecast.IssueReader(roots, forecast_meta)
 
     def load(day: date) -> tuple[Conditions, list[dict]]:
         if day <= newest:
@@ -157,7 +159,7 @@ def with_forecast(first_day: date, days: list[date], loader: Callable[[date], tu
         if not persisted:
             persisted.append(loader(newest))
         base, metas = persisted[0]
-        return forecast_conditions(roots, forecast_meta, day, base), [forecast_meta, *metas]
+        return forecast_conditions(issue, day, base), [forecast_meta, *metas]
 
     return DailyConditions(first_day, days, load, forecast.valid_days(forecast_meta))
 
