@@ -241,3 +241,18 @@ artifacts.write_artifact(roots, _spec(), lambda p: p.write_bytes(b"two"), run_id
     assert os.readlink(folder / "ice_sic_20260901.nc.meta.json") == "ice_sic_20260901_adv_v2.nc.meta.json"
     entries, unreadable = build_index(tree)
     assert unreadable == [] and verify(tree, entries) == []
+
+
+def test_only_the_newest_unlinked_version_can_be_a_twin(tree):
+    """An older leftover with the same bytes stays where it is (the link never moves back below
+    a newer version), and a linked version refused as corrupt is not adopted either."""
+    first = _write(tree, b"one")
+    folder = (tree["data"] / first["path"]).parent
+    _write(tree, b"two")
+    (folder / "ice_sic_20260901_adv_v3.nc").write_bytes(b"three, left by a killed writer")
+    fourth = _write(tree, b"one")
+    assert fourth["version"] == 4 and current_meta(tree, "data", first["canonical"])["version"] == 4
+
+    (folder / "ice_sic_20260901_adv_v4.nc.meta.json").write_text("{not json")  # the current, refused
+    fifth = _write(tree, b"one")
+    assert fifth["version"] == 5 and os.readlink(folder / "ice_sic_20260901.nc") == "ice_sic_20260901_adv_v5.nc"

@@ -235,23 +235,27 @@ def _relink_sidecar(roots, canonical: Path, meta: dict) -> None:
 
 
 def unpublished_twin(canonical: Path, sha: str, *, newer_than: int, besides: int) -> tuple[int, Path] | None:
-    """A version above the current one that no link points at, with these very bytes: what a
-    writer killed between its version file and its links left (``kill -9``, power loss). Publishing
-    it under its own number does the work once, where a new number would make a second version
-    of the same bytes; its number already names these bytes, so nothing cited changes meaning.
-    A twin whose sidecar records other bytes is not one: that number was promised elsewhere."""
-    for number, path in sorted(existing_versions(canonical).items(), reverse=True):
-        if number <= newer_than or number == besides:
-            continue
-        try:
-            sidecar = meta_path_for(path)
-            if sidecar.exists() and read_meta(sidecar).get("sha256") != sha:
-                continue
-            if atomic.sha256_file(path) == sha:
-                return number, path
-        except (IntegrityError, OSError):
-            continue  # unreadable: not provably a twin, and repair is where it is judged
-    return None
+    """The newest version on disk, above the current one and with no link on it, when it has
+    these very bytes: what a writer killed between its version file and its links left (``kill
+    -9``, power loss). Publishing it under its own number does the work once, where a new number
+    would make a second version of the same bytes; its number already names these bytes, so
+    nothing cited changes meaning. One whose sidecar records other bytes is not a twin: that
+    number was promised elsewhere. ``besides``: the version just written, not a candidate."""
+    versions = existing_versions(canonical)
+    versions.pop(besides, None)
+    if not versions or max(versions) <= newer_than:
+        return None
+    number = max(versions)
+    path = versions[number]
+    if canonical.is_symlink() and os.readlink(canonical) == path.name:
+        return None  # linked: the current version, refused by its reader; not a leftover
+    try:
+        sidecar = meta_path_for(path)
+        if sidecar.exists() and read_meta(sidecar).get("sha256") != sha:
+            return None
+        return (number, path) if atomic.sha256_file(path) == sha else None
+    except (IntegrityError, OSError):
+        return None  # unreadable: not provably a twin, and repair is where it is judged
 
 
 def _same_and_intact(roots, previous: dict | None, sha: str) -> bool:
