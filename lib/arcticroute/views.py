@@ -19,6 +19,7 @@ import numpy as np
 from .config import Settings
 from .layers import LAYERS, layer_relpath, read_artifact
 from .risk.fuse import daily_relpath
+from .route.passage import position_text
 from .route.planner import route_relpath
 from .static import load_static
 from .store.artifacts import current_meta
@@ -243,7 +244,7 @@ def conditions_note(document: dict) -> str:
                 f"({search['conditions_days'][0]} to {search['conditions_days'][-1]})."
                 if search.get("method") == "time-dependent" and search.get("conditions_days") else
                 " Planned on the departure day's conditions." if search else "")
-    waits = "".join(f" Waits {w['hours']:.1f} h at {w['lat']:.2f}N {w['lon']:.2f}E until {w['until']}."
+    waits = "".join(f" Waits {w['hours']:.1f} h at {position_text(w['lat'], w['lon'])} until {w['until']}."
                     for w in route.get("waits", []))
     return (f"Sailed in the daily layers to {summary['newest_daily_layer']}, then {forecast}; "
             f"{summary['persistence_days']:.1f} days on persisted conditions (the newest of them, unchanged)."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
@@ -593,8 +593,8 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     inputs = [input_ref(m) for m in metas]
     risk_weight = float(settings.runtime["route"]["risk_weight"])
     route_cfg = settings.runtime.get("route", {})
-    search = {"time_dependent": bool(route_cfg.get("time_dependent", True)),
-              "wait": time_search.Waiting.from_config(route_cfg).__dict__}
+    waiting = time_search.Waiting.from_config(route_cfg)
+    search = {"time_dependent": bool(route_cfg.get("time_dependent", True)), "wait": asdict(waiting)}
     assume_escort = assume_escort or request.assume_escort
     checks = plausibility_settings(settings, settings.grid.resolution_m / 1000.0, assume_escort=assume_escort)
     later = [d for d in risk_days(settings) if day < d <= day + timedelta(days=HORIZON_DAYS)]
@@ -623,7 +623,7 @@ def plan_request(settings: Settings, request: RouteRequest, day: date, loaded: t
     conditions = daily.get(day)
     synthetic = any(m.get("synthetic") for m in metas)
     through = time_search.ThroughTime(daily, datetime(day.year, day.month, day.day, tzinfo=UTC),
-                                      time_search.Waiting.from_config(route_cfg)) if search["time_dependent"] else None
+                                      waiting) if search["time_dependent"] else None
     try:
         route, baseline, _blocked = plan_path(static, conditions, request.vessel, request.origin,
                                               request.destination, risk_weight, through=through)

@@ -90,6 +90,11 @@ class DaySurfaces:
         shallow = depth_mask if depth_mask is not None else depth.shallow_mask(static, vessel)
         land = routing.routable(static).land
         self.closed = land if shallow is None else land | shallow
+        # what does not change by day: the vessel's POLARIS tables and the risk penalty's factor
+        self.permitted = routing._regime_tables(vessel.polaris_class, float(vessel.speed_kn))[0]
+        self.seconds = routing._seconds_per_metre(vessel.polaris_class, float(vessel.speed_kn))
+        self.risk_factor = np.float32(risk_weight / (vessel.speed_kn * routing.KNOT_MS) if risk_weight else 0.0)
+        self.kernel = compiled_kernel()
 
     @property
     def cost(self) -> np.ndarray:
@@ -102,29 +107,22 @@ class DaySurfaces:
     def build(self, slot: int) -> None:
         """Day ``slot``'s row: ``routing.cost_per_metre`` within ``routing.blocked_masks``, fused
         in compiled code (``time_kernel.day_surface``) with the same values."""
-        time_kernel = compiled_kernel()
-
         conditions = routing.with_fairways(self.static, self.through.daily.get(self.days[slot]))
         closed = self.closed
         if conditions.closed_for is not None:
             rules = list(conditions.closed_for(conditions, self.vessel).values())
             closed = np.logical_or.reduce([closed, *rules]) if rules else closed
         vessel = self.vessel
-        permitted, _speed, _rio = routing._regime_tables(vessel.polaris_class, float(vessel.speed_kn))
-        seconds = routing._seconds_per_metre(vessel.polaris_class, float(vessel.speed_kn))
         sic, hs = np.asarray(conditions.sic).ravel(), np.asarray(conditions.hs).ravel()
         # thresholds in the fields' own precision, as numpy compares an array with a Python float
         sic_limit = sic.dtype.type(vessel.max_sic if vessel.max_sic is not None else 0.0)
         wave_limit = hs.dtype.type(vessel.max_wave_m if vessel.max_wave_m is not None else 0.0)
-        risk_factor = np.float32(self.risk_weight / (vessel.speed_kn * routing.KNOT_MS)) if self.risk_weight \
-            else np.float32(0.0)
         stage = conditions.stage
-        unknown = polaris.UNKNOWN_STAGE
-        time_kernel.day_surface(sic, np.zeros(1, np.int16) if stage is None else np.asarray(stage).ravel(),
-                                stage is not None, hs, np.asarray(conditions.risk).ravel(), closed.ravel(), seconds,
-                                permitted, np.array([10.0, 0.5], dtype=sic.dtype), vessel.max_sic is not None,
-                                sic_limit, vessel.max_wave_m is not None, wave_limit, risk_factor, unknown,
-                                self._cost[slot], self._time[slot])
+        self.kernel.day_surface(sic, np.zeros(1, np.int16) if stage is None else np.asarray(stage).ravel(),
+                                stage is not None, hs, np.asarray(conditions.risk).ravel(), closed.ravel(),
+                                self.seconds, self.permitted, np.array([10.0, 0.5], dtype=sic.dtype),
+                                vessel.max_sic is not None, sic_limit, vessel.max_wave_m is not None, wave_limit,
+                                self.risk_factor, polaris.UNKNOWN_STAGE, self._cost[slot], self._time[slot])
 
     def load_to(self, slot: int) -> None:
         """Build the surfaces of every day up to ``slot``."""

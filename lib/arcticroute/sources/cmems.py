@@ -106,9 +106,8 @@ class CmemsSource(Source):
             raise FetchError(f"{self.name}: copernicusmarine subset wrote no file at {dest}")
 
     def fetch(self, day: date, static: StaticGrid) -> FetchResult:
-        # xarray: only a fetch needs it, not a run with nothing to fetch that imports this source
         from ..store import atomic
-        from . import gridded
+        from . import gridded  # xarray: imported by a fetch, not by a run with nothing to fetch
 
         dest = self._path(day)
         tmp = atomic.temp_path_for(dest)

@@ -166,6 +166,15 @@ def point_canonical(canonical: Path, target: Path, link: str) -> None:
             tmp.unlink()
 
 
+def points_to(canonical: Path, target: Path, link: str) -> bool:
+    """Whether ``canonical`` stands for ``target`` as ``point_canonical`` makes it: its link, or
+    (``copy``) a copy with the same bytes."""
+    if link == "copy":
+        return (canonical.is_file() and not canonical.is_symlink()
+                and atomic.sha256_file(canonical) == atomic.sha256_file(target))
+    return canonical.is_symlink() and os.readlink(canonical) == target.name
+
+
 def write_artifact(
     roots: dict[str, Path],
     spec: ArtifactSpec,
@@ -227,11 +236,8 @@ def _relink_sidecar(roots, canonical: Path, meta: dict) -> None:
     links left it missing or on the version before."""
     meta_link = meta_path_for(canonical)
     version_sidecar = meta_path_for(roots[meta["root"]] / meta["path"])
-    if meta["link"] == "symlink":
-        if not meta_link.is_symlink() or os.readlink(meta_link) != version_sidecar.name:
-            point_canonical(meta_link, version_sidecar, "symlink")
-    elif not meta_link.is_file():
-        point_canonical(meta_link, version_sidecar, "copy")
+    if not points_to(meta_link, version_sidecar, meta["link"]):
+        point_canonical(meta_link, version_sidecar, meta["link"])
 
 
 def unpublished_twin(canonical: Path, sha: str, *, newer_than: int, besides: int) -> tuple[int, Path] | None:

@@ -32,7 +32,14 @@ from pathlib import Path
 from ..errors import ArcticRouteError
 from ..timeutil import new_run_id, utc_now
 from . import atomic
-from .artifacts import META_SUFFIX, existing_versions, meta_path_for, parse_version, point_canonical
+from .artifacts import (
+    META_SUFFIX,
+    existing_versions,
+    meta_path_for,
+    parse_version,
+    point_canonical,
+    points_to,
+)
 from .catalog import INDEX_RELPATH, SKIP_DIRS
 from .highwater import raise_highwater
 from .identity import identity_of, identity_problems, location_problems
@@ -330,17 +337,11 @@ def _relink(roots, canonical: Path, meta: dict, report: RepairReport) -> None:
     report.to_restore.pop(meta["logical_id"], None)  # an intact version stands for it
     newest_meta = json.loads(meta_path_for(newest).read_text(encoding="utf-8"))
     link = newest_meta.get("link", "symlink")
-    if _points_to(canonical, newest, link) and _points_to(meta_link, meta_path_for(newest), link):
+    if points_to(canonical, newest, link) and points_to(meta_link, meta_path_for(newest), link):
         return
     point_canonical(canonical, newest, link)
     point_canonical(meta_link, meta_path_for(newest), link)
     report.actions.append(f"pointed {canonical} at {newest.name}, its newest intact version")
-
-
-def _points_to(canonical: Path, target: Path, link: str) -> bool:
-    if link == "copy":
-        return canonical.is_file() and not canonical.is_symlink() and atomic.sha256_file(canonical) == atomic.sha256_file(target)
-    return canonical.is_symlink() and os.readlink(canonical) == target.name
 
 
 def _drop_dangling_links(root: Path, report: RepairReport) -> None:
